@@ -1,0 +1,51 @@
+/**
+ * `im listen --as <user>`: logs in and prints every incoming message until Ctrl-C. Reconnects and
+ * resyncs on its own (the SDK does); a kick ends it with exit code 1.
+ */
+import { type ImClient, KickedError } from '@im/client';
+import type { CommandContext } from '../cli.js';
+import { describe } from '../describe.js';
+import { formatMessage, messageJson } from '../format.js';
+import { CliError, type Io, UsageError } from '../io.js';
+import { clientFor, intFlag, target } from '../options.js';
+
+export async function listen({ flags, positionals, env, io }: CommandContext): Promise<void> {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const where = target(flags, env);
+  const client = await clientFor(flags, env, { reconnect: true, lastSeq: intFlag('since', flags.since) });
+  client.on('message', (m) => io.out(flags.json ? messageJson(m) : formatMessage(m)));
+  client.on('reconnect', (login) => io.err(`reconnected (inbox head ${login.head})`));
+  client.on('error', (err) => {
+    if (client.state !== 'closed') io.err(describe(err));
+  });
+  const ended = untilEnd(client, io);
+  const login = await client.connect();
+  io.err(
+    `listening as ${where.userId} (device ${where.deviceId}) on ${where.host}:${where.port}, inbox head ${login.head} — Ctrl-C to stop`,
+  );
+  try {
+    await ended;
+  } finally {
+    await client.close();
+  }
+}
+
+/** Resolves on the abort signal; rejects when the session ends for good (kicked, token refused). */
+function untilEnd(client: ImClient, io: Io): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const { signal } = io;
+    if (signal?.aborted) return resolve();
+    signal?.addEventListener('abort', () => resolve(), { once: true });
+    client.on('kicked', (err) =>
+      reject(new CliError(`kicked: ${err.reason || 'this device logged in elsewhere'}`)),
+    );
+    client.on('disconnect', (reason) => {
+      if (client.state === 'reconnecting') io.err(`disconnected: ${describe(reason)} — reconnecting`);
+      else if (!(reason instanceof KickedError)) reject(new CliError(`disconnected: ${describe(reason)}`));
+    });
+    // The SDK gives up reconnecting only when the server refuses the token.
+    client.on('error', (err) => {
+      if (client.state === 'closed') reject(new CliError(describe(err)));
+    });
+  });
+}

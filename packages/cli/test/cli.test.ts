@@ -1,0 +1,238 @@
+/**
+ * The `im` CLI as a user runs it: child processes of bin/im.mjs against the embedded server
+ * (in-process, port 0), with the dev secret read from <IM_DATA_DIR>/dev-jwt-secret.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../../client/test/helpers/embedded.js';
+import { waitFor } from '../../client/test/helpers/wait.js';
+
+const BIN = fileURLToPath(new URL('../bin/im.mjs', import.meta.url));
+const LINE = /^\[\d\d:\d\d:\d\d\] (\S+) → (.+): (.*) {2}\(seq (\d+), uid (\d+)\)$/;
+
+let t: TestServer;
+let secretDir: string;
+let userCounter = 0;
+const user = (name: string) => `${name}-${++userCounter}`;
+
+beforeAll(async () => {
+  t = await startTestServer();
+  // The file the embedded server writes when IM_JWT_SECRET is unset (services/embedded dev-secret.ts).
+  secretDir = mkdtempSync(join(tmpdir(), 'im-cli-secret-'));
+  writeFileSync(join(secretDir, 'dev-jwt-secret'), `${t.jwtSecret}\n`);
+});
+
+afterAll(async () => {
+  await t?.stop();
+  if (secretDir) rmSync(secretDir, { recursive: true, force: true });
+});
+
+interface Proc {
+  child: ChildProcess;
+  out: string[];
+  err: string[];
+  exit: Promise<number>;
+}
+
+function im(args: string[], env: Record<string, string | undefined> = {}): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: {
+      ...process.env,
+      IM_JWT_SECRET: undefined,
+      IM_EDGE_PORT: String(t.port),
+      IM_DATA_DIR: secretDir,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines = (stream: NodeJS.ReadableStream, into: string[]) => {
+    let buf = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      buf += chunk;
+      const parts = buf.split('\n');
+      buf = parts.pop() ?? '';
+      into.push(...parts);
+    });
+  };
+  const out: string[] = [];
+  const err: string[] = [];
+  lines(child.stdout as NodeJS.ReadableStream, out);
+  lines(child.stderr as NodeJS.ReadableStream, err);
+  const exit = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  return { child, out, err, exit };
+}
+
+async function run(args: string[], env?: Record<string, string | undefined>) {
+  const p = im(args, env);
+  const code = await p.exit;
+  return { code, out: p.out, err: p.err };
+}
+
+async function startListener(args: string[]): Promise<Proc> {
+  const p = im(['listen', ...args]);
+  await waitFor('listener ready', () => p.err.some((l) => l.startsWith('listening as')), 15_000);
+  return p;
+}
+
+async function stopListener(p: Proc): Promise<number> {
+  p.child.kill('SIGINT');
+  return p.exit;
+}
+
+// Each command is a fresh node + tsx process (~1 s each).
+describe('im CLI', { timeout: 60_000 }, () => {
+  it('listen prints what send sends, as one readable line; send prints the ack', async () => {
+    const [alice, bob] = [user('alice'), user('bob')];
+    const listener = await startListener(['--as', bob]);
+    const sent = await run(['send', '--as', alice, bob, 'hello', 'there']);
+    expect(sent.err).toEqual([]);
+    expect(sent.code).toBe(0);
+    expect(sent.out[0]).toMatch(
+      new RegExp(`^sent to ${bob} at \\d\\d:\\d\\d:\\d\\d {2}\\(seq 1, uid \\d+, messageId \\d+\\)$`),
+    );
+    const uid = /uid (\d+)/.exec(sent.out[0] as string)?.[1];
+
+    const line = await waitFor('printed message', () => listener.out.find((l) => LINE.test(l)));
+    const [, from, to, text, seq, gotUid] = LINE.exec(line) as RegExpExecArray;
+    expect({ from, to, text, seq, uid: gotUid }).toEqual({
+      from: alice,
+      to: bob,
+      text: 'hello there',
+      seq: '1',
+      uid,
+    });
+    expect(await stopListener(listener)).toBe(0);
+  });
+
+  it('listen --json prints one JSON object per line, bigints as strings', async () => {
+    const [alice, bob] = [user('alice'), user('bob')];
+    const listener = await startListener(['--as', bob, '--json', '--device', 'json-dev']);
+    const sent = await run(['send', '--as', alice, '--json', bob, 'json please']);
+    expect(sent.code).toBe(0);
+    const ack = JSON.parse(sent.out[0] as string) as { messageUid: string; seq: number };
+    expect(ack.messageUid).toMatch(/^\d+$/);
+    const line = await waitFor('json line', () => listener.out[0]);
+    const m = JSON.parse(line) as { from: string; messageUid: string; text: string; seq: number };
+    expect(m).toMatchObject({ from: alice, messageUid: ack.messageUid, text: 'json please', seq: 1 });
+    expect(await stopListener(listener)).toBe(0);
+  });
+
+  it('a second listen on the same device kicks the first, which exits with the reason', async () => {
+    const bob = user('bob');
+    const first = await startListener(['--as', bob, '--device', 'same']);
+    const second = await startListener(['--as', bob, '--device', 'same']);
+    expect(await first.exit).toBe(1);
+    expect(first.err.at(-1)).toMatch(/^kicked: /);
+    expect(await stopListener(second)).toBe(0);
+  });
+
+  it('pull lists the inbox and --with a conversation history; recall wipes and announces', async () => {
+    const [alice, bob] = [user('alice'), user('bob')];
+    const first = await run(['send', '--as', alice, bob, 'first']);
+    await run(['send', '--as', alice, bob, 'second']);
+    const uid = /uid (\d+)/.exec(first.out[0] as string)?.[1] as string;
+
+    const inbox = await run(['pull', '--as', bob, '--since', '0']);
+    expect(inbox.code).toBe(0);
+    expect(inbox.out.map((l) => LINE.exec(l)?.[3])).toEqual(['first', 'second']);
+    expect(inbox.err.at(-1)).toBe('2 message(s), inbox head 2');
+
+    const later = await run(['pull', '--as', bob, '--since', '1']);
+    expect(later.out.map((l) => LINE.exec(l)?.[3])).toEqual(['second']);
+
+    const history = await run(['pull', '--as', alice, '--with', bob]);
+    expect(history.out.map((l) => LINE.exec(l)?.[3])).toEqual(['first', 'second']);
+
+    const denied = await run(['recall', '--as', bob, uid]);
+    expect(denied.code).toBe(1);
+    expect(denied.err[0]).toMatch(/^FORBIDDEN: /);
+
+    const recalled = await run(['recall', '--as', alice, uid]);
+    expect(recalled.code).toBe(0);
+    expect(recalled.out).toEqual([`recalled ${uid}`]);
+    const after = await run(['pull', '--as', bob]);
+    expect(after.out.map((l) => LINE.exec(l)?.[3])).toEqual([
+      '[recalled]',
+      'second',
+      `[recalled message ${uid}]`,
+    ]);
+  });
+
+  it('token prints an HS256 token for the user that the server accepts', async () => {
+    const [alice, bob] = [user('alice'), user('bob')];
+    const res = await run(['token', alice, '--ttl', '2h']);
+    expect(res.code).toBe(0);
+    const jwt = res.out[0] as string;
+    const claims = decodeJwt(jwt);
+    expect(claims.sub).toBe(alice);
+    expect((claims.exp as number) - (claims.iat as number)).toBe(7200);
+    // The secret from the env wins over the file; here they are the same, so the token works.
+    const sent = await run(['send', '--as', alice, '--token', jwt, bob, 'with a token'], {
+      IM_DATA_DIR: '/nonexistent',
+    });
+    expect(sent.code).toBe(0);
+  });
+
+  it('says clearly when nothing listens on the port', async () => {
+    const port = await freePort();
+    const res = await run(['send', '--as', 'alice', '--port', String(port), 'bob', 'hi']);
+    expect(res.code).not.toBe(0);
+    expect(res.err).toEqual([
+      `cannot connect to 127.0.0.1:${port} — is the server running? start it with: pnpm start`,
+    ]);
+  });
+
+  it('reports a refused token with the UNAUTHORIZED reason', async () => {
+    const res = await run(['listen', '--as', 'bob', '--token', 'garbage']);
+    expect(res.code).toBe(1);
+    expect(res.err).toHaveLength(1);
+    expect(res.err[0]).toMatch(/^UNAUTHORIZED: \S.* — check --token/);
+
+    const wrong = await run(['send', '--as', 'bob', 'alice', 'hi'], { IM_JWT_SECRET: 'another-secret' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.err[0]).toMatch(/^UNAUTHORIZED: token signature invalid/);
+  });
+
+  it('reports an unknown target and usage errors', async () => {
+    const res = await run(['send', '--as', 'alice', '--group', 'no-such-group', 'hi']);
+    expect(res.code).toBe(1);
+    expect(res.err[0]).toMatch(/^(NOT_FOUND|FORBIDDEN): /);
+
+    const usage = await run(['send', '--as', 'alice', 'bob']);
+    expect(usage.code).toBe(2);
+    expect(usage.err[0]).toBe('expected <to> and <text...>');
+    expect(usage.err[1]).toMatch(/^usage: im send/);
+
+    const unknown = await run(['send', '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err[0]).toMatch(/bogus/);
+  });
+
+  it('explains where the dev secret comes from when there is none', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'im-cli-empty-'));
+    try {
+      const res = await run(['token', 'alice'], { IM_DATA_DIR: empty });
+      expect(res.code).toBe(1);
+      expect(res.err[0]).toContain('no development secret: set IM_JWT_SECRET');
+      expect(res.err[0]).toContain(join(empty, 'dev-jwt-secret'));
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A port that was free a moment ago (nothing listens on it now). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}

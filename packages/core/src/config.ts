@@ -1,0 +1,200 @@
+/**
+ * The one config loader. Every knob has its default HERE and nowhere else; entry points
+ * (services/<name>/src/main.ts) call `loadConfig(process.env)` once and pass the typed
+ * result down — no module reads process.env on its own.
+ */
+
+export interface Config {
+  /** This process's node id (edge nodes: the Kafka delivery address). */
+  nodeId: string;
+  logLevel: string;
+  edge: {
+    host: string;
+    /** Plain TCP port of the binary protocol. */
+    port: number;
+    /** Largest body on the wire and after decompression (protocol.md §1). */
+    maxBodyBytes: number;
+    /** LoginResponse.heartbeatSeconds; idle close after 2.5 × (protocol.md §6 Heartbeat). */
+    heartbeatSeconds: number;
+    /** A connection that has not logged in within this is closed (protocol.md §6 Session). */
+    loginTimeoutMs: number;
+    /** A started frame must complete within this (a trickled body is cut off). */
+    frameDeadlineMs: number;
+    /** Unsent output allowed per connection before a slow reader is disconnected. */
+    maxOutboundBytes: number;
+    /** How often the edge refreshes the TTL of the routes it holds, in one batch. */
+    routeRefreshMs: number;
+    /** SIGTERM: connections are closed in batches over this period. */
+    drainGraceMs: number;
+  };
+  auth: {
+    /** HS256 secret for LoginRequest.token (JWT). */
+    jwtSecret: string;
+  };
+  message: {
+    /** protocol.md §6 Recall: window in which the sender may recall. */
+    recallWindowMs: number;
+    /** Bodies above this are announced with MN instead of pushed with MPS. */
+    pushMaxBodyBytes: number;
+    /** Groups with more members than this get MN instead of MPS. */
+    pushMaxGroupMembers: number;
+    /** Worker id for message uids (0..1023); in the cluster leased from Redis. */
+    workerId: number;
+  };
+  routes: {
+    /** Route TTL: routes of a dead edge expire after this without cleanup. */
+    ttlMs: number;
+  };
+  admin: {
+    host: string;
+    /** HTTP: admin API, /metrics, /healthz, /readyz. */
+    port: number;
+    /** Bearer secret of the admin API. */
+    secret: string;
+  };
+  /** Embedded mode: where the embedded PostgreSQL (PGlite) keeps its files. */
+  dataDir: string;
+  redisUrl: string;
+  kafkaBrokers: string[];
+  databaseUrl: string;
+  grpc: {
+    messageAddr: string;
+    presenceAddr: string;
+    storageAddr: string;
+    /** Deadline of every internal call; past it the client gets UNAVAILABLE. */
+    deadlineMs: number;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Env name → where it lands; the README's configuration table is checked against this list. */
+export const ENV_VARS = {
+  IM_NODE_ID: 'nodeId',
+  LOG_LEVEL: 'logLevel',
+  IM_EDGE_HOST: 'edge.host',
+  IM_EDGE_PORT: 'edge.port',
+  IM_MAX_BODY_BYTES: 'edge.maxBodyBytes',
+  IM_HEARTBEAT_SECONDS: 'edge.heartbeatSeconds',
+  IM_LOGIN_TIMEOUT_MS: 'edge.loginTimeoutMs',
+  IM_FRAME_DEADLINE_MS: 'edge.frameDeadlineMs',
+  IM_MAX_OUTBOUND_BYTES: 'edge.maxOutboundBytes',
+  IM_ROUTE_REFRESH_MS: 'edge.routeRefreshMs',
+  IM_DRAIN_GRACE_MS: 'edge.drainGraceMs',
+  IM_JWT_SECRET: 'auth.jwtSecret',
+  IM_RECALL_WINDOW_MS: 'message.recallWindowMs',
+  IM_PUSH_MAX_BODY_BYTES: 'message.pushMaxBodyBytes',
+  IM_PUSH_MAX_GROUP_MEMBERS: 'message.pushMaxGroupMembers',
+  IM_WORKER_ID: 'message.workerId',
+  IM_ROUTE_TTL_MS: 'routes.ttlMs',
+  IM_ADMIN_HOST: 'admin.host',
+  IM_ADMIN_PORT: 'admin.port',
+  IM_ADMIN_SECRET: 'admin.secret',
+  IM_DATA_DIR: 'dataDir',
+  REDIS_URL: 'redisUrl',
+  KAFKA_BROKERS: 'kafkaBrokers',
+  DATABASE_URL: 'databaseUrl',
+  IM_MESSAGE_ADDR: 'grpc.messageAddr',
+  IM_PRESENCE_ADDR: 'grpc.presenceAddr',
+  IM_STORAGE_ADDR: 'grpc.storageAddr',
+  IM_GRPC_DEADLINE_MS: 'grpc.deadlineMs',
+} as const;
+
+export const DEFAULT_PORTS = {
+  edge: 7100,
+  admin: 7180,
+  message: 7201,
+  presence: 7202,
+  storage: 7203,
+} as const;
+
+export function defaultConfig(): Config {
+  return {
+    nodeId: '',
+    logLevel: 'info',
+    edge: {
+      host: '0.0.0.0',
+      port: DEFAULT_PORTS.edge,
+      maxBodyBytes: 1024 * 1024,
+      heartbeatSeconds: 30,
+      loginTimeoutMs: 10_000,
+      frameDeadlineMs: 10_000,
+      maxOutboundBytes: 4 * 1024 * 1024,
+      routeRefreshMs: 20_000,
+      drainGraceMs: 10_000,
+    },
+    auth: { jwtSecret: '' },
+    message: {
+      recallWindowMs: 2 * 60_000,
+      pushMaxBodyBytes: 16 * 1024,
+      pushMaxGroupMembers: 200,
+      workerId: 0,
+    },
+    routes: { ttlMs: 90_000 },
+    admin: { host: '0.0.0.0', port: DEFAULT_PORTS.admin, secret: '' },
+    dataDir: '.data',
+    redisUrl: 'redis://127.0.0.1:6379',
+    kafkaBrokers: ['127.0.0.1:9092'],
+    databaseUrl: 'postgres://im:im@127.0.0.1:5432/im',
+    grpc: {
+      messageAddr: `127.0.0.1:${DEFAULT_PORTS.message}`,
+      presenceAddr: `127.0.0.1:${DEFAULT_PORTS.presence}`,
+      storageAddr: `127.0.0.1:${DEFAULT_PORTS.storage}`,
+      deadlineMs: 3_000,
+    },
+  };
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the environment (only the names in ENV_VARS) over the defaults; throws ConfigError on a bad value. */
+export function loadConfig(env: Env, overrides: DeepPartial<Config> = {}): Config {
+  const cfg = defaultConfig() as unknown as Record<string, unknown>;
+  for (const [name, path] of Object.entries(ENV_VARS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    setPath(cfg, path, parseValue(name, raw, getPath(cfg, path)));
+  }
+  merge(cfg, overrides as Record<string, unknown>);
+  return cfg as unknown as Config;
+}
+
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+};
+
+function parseValue(name: string, raw: string, current: unknown): unknown {
+  if (typeof current === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0)
+      throw new ConfigError(`${name} must be a non-negative number, got "${raw}"`);
+    return n;
+  }
+  if (Array.isArray(current))
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  return raw;
+}
+
+function getPath(obj: Record<string, unknown>, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], obj);
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  const last = keys.pop() as string;
+  const parent = keys.reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, obj);
+  parent[last] = value;
+}
+
+function merge(target: Record<string, unknown>, src: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(src)) {
+    if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)) {
+      merge(target[k] as Record<string, unknown>, v as Record<string, unknown>);
+    } else if (v !== undefined) {
+      target[k] = v;
+    }
+  }
+}

@@ -1,0 +1,280 @@
+import {
+  ContentType,
+  ConversationType,
+  ImError,
+  type Message,
+  type MessageContent,
+  type PullRequest,
+  type PullResponse,
+  type SendAck,
+  Status,
+} from '@im/protocol';
+import type { Caller, MessageApi, SendOptions } from '../api.js';
+import { type Clock, systemClock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { GroupDirectory } from '../groups.js';
+import type { Logger } from '../log.js';
+import type { DeliveryBus, MessageStore, RouteStore, StoredMessage, UidGenerator } from '../ports.js';
+import { uidToBytes } from '../uid.js';
+import { chatroomPolicy } from './conversations/chatroom.js';
+import { groupPolicy } from './conversations/group.js';
+import type { Audience, ConversationPolicy } from './conversations/policy.js';
+import { singlePolicy } from './conversations/single.js';
+import { Fanout } from './fanout.js';
+import { toWireMessage } from './wire.js';
+
+export type MessageConfig = Config['message'];
+
+export interface MessageServiceDeps {
+  store: MessageStore;
+  routes: RouteStore;
+  bus: DeliveryBus;
+  uid: UidGenerator;
+  groups: GroupDirectory;
+  config: MessageConfig;
+  logger: Logger;
+  clock?: Clock;
+  /** Replaces the policy of a conversation type (e.g. chatrooms once the admin API creates them). */
+  policies?: Partial<Record<number, ConversationPolicy>>;
+}
+
+/** protocol.md §5 PullRequest.limit: 0 means the default; larger values are capped. */
+export const PULL_DEFAULT_LIMIT = 100;
+export const PULL_MAX_LIMIT = 500;
+
+/** protocol.md §5 mentionedType: 0 none, 1 the listed targets, 2 everyone. */
+const MENTION_TARGETS = 1;
+const MENTION_MAX = 2;
+
+/**
+ * The device id recorded on RECALL notices. With messageId = the recalled uid it makes the notice
+ * idempotent: a resent MR, or one retried after a failure between wipe and append, stores at most
+ * one notice. Never on the wire (Message has no device field).
+ */
+export const RECALL_DEVICE = 'server:recall';
+
+/**
+ * protocol.md §6 Send, Delivery, Inbox, History, Recall, Transient content. Conversation-type rules
+ * live in the policies (conversations/); this class holds what is common to all of them.
+ */
+export class MessageService implements MessageApi {
+  private readonly store: MessageStore;
+  private readonly uid: UidGenerator;
+  private readonly clock: Clock;
+  private readonly config: MessageConfig;
+  private readonly policies: Map<number, ConversationPolicy>;
+  private readonly fanout: Fanout;
+
+  constructor(deps: MessageServiceDeps) {
+    this.store = deps.store;
+    this.uid = deps.uid;
+    this.clock = deps.clock ?? systemClock;
+    this.config = deps.config;
+    const policies: Record<number, ConversationPolicy> = {
+      [ConversationType.SINGLE]: singlePolicy(),
+      [ConversationType.GROUP]: groupPolicy(deps.groups, deps.config.pushMaxGroupMembers),
+      [ConversationType.CHATROOM]: chatroomPolicy(),
+    };
+    for (const [type, p] of Object.entries(deps.policies ?? {})) if (p) policies[Number(type)] = p;
+    this.policies = new Map(Object.entries(policies).map(([t, p]) => [Number(t), p]));
+    this.fanout = new Fanout({
+      routes: deps.routes,
+      bus: deps.bus,
+      logger: deps.logger,
+      pushMaxBodyBytes: deps.config.pushMaxBodyBytes,
+    });
+  }
+
+  async send(caller: Caller, message: Message, opts: SendOptions): Promise<SendAck> {
+    if (message.from !== '' && message.from !== caller.userId) {
+      throw new ImError(Status.FORBIDDEN, 'from differs from the logged-in user');
+    }
+    const conversation = message.conversation;
+    if (!conversation || conversation.target === '') {
+      throw new ImError(Status.BAD_REQUEST, 'conversation with a non-empty target is required');
+    }
+    const policy = this.policy(conversation.type);
+    const content = message.messageContent;
+    if (!content) throw new ImError(Status.BAD_REQUEST, 'messageContent is required');
+    checkContent(content, opts.e2e);
+
+    const audience = await policy.resolve({ sender: caller.userId, conversation, to: message.to });
+    checkMentions(content, audience.members);
+
+    const stored: StoredMessage = {
+      uid: this.uid.next(),
+      messageId: message.messageId,
+      from: caller.userId,
+      fromDevice: caller.deviceId,
+      to: audience.to,
+      conversation: { type: conversation.type, target: conversation.target },
+      content,
+      serverTime: this.clock.now(),
+      e2e: opts.e2e,
+    };
+
+    // protocol.md §6 Transient content: TYPING is never stored, takes seq 0, and reaches only the
+    // recipients' devices online now — not the sender's own.
+    if (content.contentType === ContentType.TYPING) {
+      const targets = new Map(audience.recipients.filter((u) => u !== caller.userId).map((u) => [u, 0]));
+      this.deliver(stored, targets, caller.deviceId, audience, false);
+      return { messageUid: stored.uid, serverTime: stored.serverTime, seq: 0 };
+    }
+    // Not stored by its conversation type (chatroom): delivered to those present, seq 0.
+    if (audience.inboxUsers.length === 0) {
+      this.deliver(stored, new Map(audience.recipients.map((u) => [u, 0])), caller.deviceId, audience, false);
+      return { messageUid: stored.uid, serverTime: stored.serverTime, seq: 0 };
+    }
+
+    // Durable in every inbox before the ack (protocol.md §6 Send).
+    const result = await this.store.append({ message: stored, inboxUsers: [...audience.inboxUsers] });
+    const ack = {
+      messageUid: result.message.uid,
+      serverTime: result.message.serverTime,
+      seq: result.seqs.get(caller.userId) ?? 0,
+    };
+    // An idempotent resend returns the original's ack and is not delivered again.
+    if (!result.duplicate)
+      this.deliver(result.message, result.seqs, caller.deviceId, audience, audience.offlinePush);
+    return ack;
+  }
+
+  async pull(caller: Caller, req: PullRequest): Promise<PullResponse> {
+    const limit = req.limit === 0 ? PULL_DEFAULT_LIMIT : Math.min(req.limit, PULL_MAX_LIMIT);
+    if (req.conversation) {
+      // protocol.md §6 Conversation history: as the caller received it, newest first; since ignored.
+      if (req.conversation.target === '')
+        throw new ImError(Status.BAD_REQUEST, 'conversation target is empty');
+      this.policy(req.conversation.type);
+      const entries = await this.store.history(caller.userId, req.conversation, req.beforeUid, limit);
+      const head = await this.store.head(caller.userId);
+      return {
+        messages: entries.map((e) => toWireMessage(e.message, e.seq)),
+        head,
+        hasMore: entries.length === limit,
+      };
+    }
+    const page = await this.store.pull(caller.userId, req.since, limit);
+    return {
+      messages: page.entries.map((e) => toWireMessage(e.message, e.seq)),
+      head: page.head,
+      hasMore: page.hasMore,
+    };
+  }
+
+  /** protocol.md §6 Recall (MR). */
+  async recall(caller: Caller, messageUid: bigint): Promise<void> {
+    const original = await this.store.get(messageUid);
+    if (!original) throw new ImError(Status.NOT_FOUND, 'unknown message');
+    if (original.from !== caller.userId) throw new ImError(Status.FORBIDDEN, 'only the sender may recall');
+    if (this.clock.now() - original.serverTime > this.config.recallWindowMs) {
+      throw new ImError(Status.EXPIRED, 'the recall window has passed');
+    }
+    // A recall notice is itself nothing to recall.
+    if (original.fromDevice === RECALL_DEVICE) return;
+    // false when already recalled. The notice below is idempotent on (recaller, RECALL_DEVICE,
+    // recalled uid), so a resent MR appends nothing, and one retried after a failure between the
+    // two steps still appends the notice once.
+    await this.store.wipe(messageUid);
+    const audience = await this.policy(original.conversation.type).recallAudience(original);
+    const notice: StoredMessage = {
+      uid: this.uid.next(),
+      messageId: messageUid,
+      from: caller.userId,
+      fromDevice: RECALL_DEVICE,
+      to: original.to,
+      conversation: { ...original.conversation },
+      content: recallContent(messageUid),
+      serverTime: this.clock.now(),
+      e2e: false,
+    };
+    const result = await this.store.append({ message: notice, inboxUsers: [...audience.inboxUsers] });
+    if (!result.duplicate)
+      this.deliver(result.message, result.seqs, caller.deviceId, audience, audience.offlinePush);
+  }
+
+  async head(userId: string): Promise<number> {
+    return this.store.head(userId);
+  }
+
+  /**
+   * protocol.md §6 Chatrooms / §7: CRJ to an unknown chatroom is NOT_FOUND, and rooms are created
+   * by the admin API, which is a later issue — so for now no room exists.
+   */
+  async joinChatroom(_caller: Caller, _chatroomId: string): Promise<void> {
+    throw new ImError(Status.NOT_FOUND, 'unknown chatroom');
+  }
+
+  /** See joinChatroom: nobody can be in a room yet. */
+  async quitChatroom(_caller: Caller, _chatroomId: string): Promise<void> {
+    throw new ImError(Status.NOT_FOUND, 'unknown chatroom');
+  }
+
+  /** Resolves once every fan-out queued so far was handed to the bus (tests, shutdown). */
+  drain(): Promise<void> {
+    return this.fanout.drain();
+  }
+
+  /** Finishes queued fan-out; the injected backends are closed by their owner. Safe to repeat. */
+  close(): Promise<void> {
+    return this.fanout.close();
+  }
+
+  private policy(type: number): ConversationPolicy {
+    const p = this.policies.get(type);
+    if (!p) throw new ImError(Status.BAD_REQUEST, `unknown conversation type ${type}`);
+    return p;
+  }
+
+  private deliver(
+    message: StoredMessage,
+    targets: ReadonlyMap<string, number>,
+    senderDevice: string,
+    audience: Audience,
+    offlinePush: boolean,
+  ): void {
+    if (targets.size === 0) return;
+    this.fanout.enqueue({ message, targets, senderDevice, notifyOnly: audience.notifyOnly, offlinePush });
+  }
+}
+
+function checkContent(content: MessageContent, e2e: boolean): void {
+  // RECALL is system content (protocol.md §5): only the server writes it.
+  if (content.contentType === ContentType.RECALL) {
+    throw new ImError(Status.BAD_REQUEST, 'contentType RECALL is reserved for the server');
+  }
+  // protocol.md §2 End-to-end RSA: no plaintext may reach storage.
+  if (e2e && (content.searchableContent !== '' || content.pushContent !== '')) {
+    throw new ImError(
+      Status.BAD_REQUEST,
+      'end-to-end messages must have empty searchableContent and pushContent',
+    );
+  }
+  if (content.mentionedType > MENTION_MAX) {
+    throw new ImError(Status.BAD_REQUEST, `unknown mentionedType ${content.mentionedType}`);
+  }
+}
+
+/** protocol.md §6 Groups: mentioning a non-member is BAD_REQUEST. */
+function checkMentions(content: MessageContent, members: readonly string[]): void {
+  if (content.mentionedType !== MENTION_TARGETS) return;
+  const set = new Set(members);
+  const stranger = content.mentionedTargets.find((t) => !set.has(t));
+  if (stranger !== undefined) throw new ImError(Status.BAD_REQUEST, 'mentioned user is not a member');
+}
+
+/** protocol.md §5 RECALL: data = the recalled uid, 8 bytes big-endian. */
+function recallContent(uid: bigint): MessageContent {
+  return {
+    contentType: ContentType.RECALL,
+    searchableContent: '',
+    pushContent: '',
+    data: uidToBytes(uid),
+    mentionedType: 0,
+    mentionedTargets: [],
+    mediaType: 0,
+    msgLength: 0,
+    remoteMediaUrl: '',
+    localMediaPath: '',
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * The narrow interfaces every backend sits behind. Each has an in-memory (or embedded)
+ * implementation and a real one (Redis, Kafka, PostgreSQL); one contract suite per port
+ * (packages/core/test/contracts/) runs against both, so embedded mode cannot drift from
+ * the cluster.
+ *
+ * Id types: message ids and uids are uint64 on the wire and `bigint` here; seq, head and
+ * times are `number` (safe integers; the protocol layer refuses larger values).
+ */
+
+import type { Conversation, MessageContent } from '@im/protocol';
+
+export type { Conversation, MessageContent };
+
+/** A message as accepted and stored by the server (one row, shared by every inbox). */
+export interface StoredMessage {
+  uid: bigint;
+  /** The client's own id (Message.messageId); with from + fromDevice the idempotency key. */
+  messageId: bigint;
+  from: string;
+  fromDevice: string;
+  to: string;
+  /** As the sender addressed it: SINGLE → the peer user id; GROUP → group id. */
+  conversation: Conversation;
+  content: MessageContent;
+  serverTime: number;
+  /** True when encrypt = 3 (end-to-end): delivered frames are marked encrypt = 3. */
+  e2e: boolean;
+}
+
+/** One inbox row: a message as one user sees it, at that user's seq. */
+export interface InboxEntry {
+  seq: number;
+  message: StoredMessage;
+}
+
+export interface AppendRequest {
+  message: StoredMessage;
+  /** Distinct users whose inbox gets the message, the sender included. */
+  inboxUsers: string[];
+}
+
+export interface AppendResult {
+  /** The stored message: on a duplicate, the ORIGINAL (same uid and serverTime). */
+  message: StoredMessage;
+  /** seq in each inbox user's inbox. */
+  seqs: Map<string, number>;
+  /** True when (from, fromDevice, messageId) was already stored: nothing new was written. */
+  duplicate: boolean;
+}
+
+export interface PullPage {
+  entries: InboxEntry[];
+  head: number;
+  hasMore: boolean;
+}
+
+/**
+ * Durable message storage: messages plus a per-user inbox with a gap-free seq.
+ * Every method is keyed by user id or message uid (so the schema can be sharded by user).
+ */
+export interface MessageStore {
+  /**
+   * Stores the message and appends it to every inbox user, atomically and durably,
+   * before resolving. Idempotent on (from, fromDevice, messageId). Appends that touch the
+   * same inboxes are ordered the same way in each of them.
+   */
+  append(req: AppendRequest): Promise<AppendResult>;
+  /** Inbox entries with seq > since, ascending, at most `limit`. */
+  pull(userId: string, since: number, limit: number): Promise<PullPage>;
+  /**
+   * One conversation as `userId` received it (conversation from that user's side: the
+   * peer for SINGLE, the group id for GROUP), newest first, uid < beforeUid (0n = newest).
+   */
+  history(
+    userId: string,
+    conversation: Conversation,
+    beforeUid: bigint,
+    limit: number,
+  ): Promise<InboxEntry[]>;
+  /** The user's inbox head (0 when empty). */
+  head(userId: string): Promise<number>;
+  get(uid: bigint): Promise<StoredMessage | null>;
+  /**
+   * Recall: wipes the stored content (contentType RECALL, empty data, searchable and push
+   * content). Returns false when it was already recalled (so a resent MR appends nothing).
+   */
+  wipe(uid: bigint): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** A live connection's route: (user, device) → edge node. */
+export interface Route {
+  userId: string;
+  deviceId: string;
+  nodeId: string;
+  /** Connection epoch: grows with each login of (user, device); newer wins. */
+  epoch: number;
+  platform: number;
+}
+
+export interface RouteStore {
+  /**
+   * Registers (userId, deviceId) on nodeId with a new, larger epoch, atomically replacing
+   * any previous route, which is returned so its connection can be kicked.
+   */
+  register(r: Omit<Route, 'epoch'>): Promise<{ route: Route; previous: Route | null }>;
+  /** Removes the route only if it still has this epoch (a late cleanup never removes a newer route). */
+  unregister(userId: string, deviceId: string, epoch: number): Promise<boolean>;
+  /** Keeps routes alive (TTL); a route whose epoch changed is neither refreshed nor revived. */
+  refresh(routes: Route[]): Promise<void>;
+  /** Live routes of each user (users with none are absent). */
+  lookup(userIds: string[]): Promise<Map<string, Route[]>>;
+  close(): Promise<void>;
+}
+
+/** What an edge node must do for one user (all of that user's devices on that node). */
+export type Delivery =
+  | {
+      kind: 'message';
+      nodeId: string;
+      userId: string;
+      message: StoredMessage;
+      /** The message's seq in userId's inbox; 0 for transient and chatroom messages. */
+      seq: number;
+      /** Skip this device (the sender's own connection got the ack). */
+      excludeDeviceId?: string;
+    }
+  | { kind: 'notify'; nodeId: string; userId: string; head: number; excludeDeviceId?: string }
+  | { kind: 'kick'; nodeId: string; userId: string; deviceId: string; epoch: number };
+
+/** The offline-push record (protocol.md §6 Offline push hook), one per offline recipient. */
+export interface OfflinePush {
+  userId: string;
+  messageUid: bigint;
+  conversation: Conversation;
+  from: string;
+  pushContent: string;
+  mentioned: boolean;
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+/** Carries deliveries to the one edge node that holds the devices. */
+export interface DeliveryBus {
+  /** Resolves once the bus has accepted every delivery (Kafka: acked by the broker). */
+  publish(deliveries: Delivery[]): Promise<void>;
+  /** Deliveries addressed to nodeId, in publish order per user. */
+  subscribe(nodeId: string, handler: (batch: Delivery[]) => Promise<void>): Promise<Subscription>;
+  publishOfflinePush(records: OfflinePush[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Cluster-unique, time-ordered message uids without per-message coordination. */
+export interface UidGenerator {
+  next(): bigint;
+}

@@ -1,0 +1,233 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Route, RouteStore } from '../ports.js';
+
+/*
+ * Layout (prefix P, e.g. `im:routes:`):
+ *   P u:<userId>   hash   deviceId → "<expiresAtMs>|<epoch>|<platform>|<nodeId>"
+ *   P epoch        string connection-epoch counter (INCR; never expires)
+ *
+ * One hash per user, so a lookup of a user is one read and a user's devices are one key. Each
+ * route carries its own expiry (the hash field), because devices of one user log in and die
+ * independently; the key's own TTL is pushed to the newest route's expiry, so the hash of a user
+ * whose edge died disappears with no cleanup at all (protocol.md §6 Heartbeat), and reads skip
+ * and drop fields that expired before the key did. Times are the Redis server's clock (TIME), so
+ * edges with skewed clocks agree on expiry.
+ *
+ * register / unregister / refresh are Lua scripts: the epoch check and the write are one atomic
+ * step, so a late cleanup or a late refresh from an old connection can never remove or revive a
+ * route it no longer owns (protocol.md §6 Session). Epochs come from one INCR counter: they
+ * grow with every login of any device, never repeat, and survive route expiry (a per-user
+ * counter would restart after its hash expired and could hand an old epoch out again).
+ * The register script touches the user's hash and the counter together; on Redis Cluster put a
+ * hash tag in the prefix (`{im-routes}:`) so both live in one slot.
+ */
+
+const SEP = '|';
+
+/** KEYS: userKey, epochKey. ARGV: deviceId, nodeId, platform, ttlMs. → {epoch, previousValue|false} */
+const REGISTER = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[4])
+local epoch = redis.call('INCR', KEYS[2])
+local prev = redis.call('HGET', KEYS[1], ARGV[1])
+if prev then
+  local exp = tonumber(string.match(prev, '^(%d+)|'))
+  if exp <= now then prev = false end
+end
+redis.call('HSET', KEYS[1], ARGV[1], (now + ttl) .. '|' .. epoch .. '|' .. ARGV[3] .. '|' .. ARGV[2])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return {epoch, prev}
+`;
+
+/** KEYS: userKey. ARGV: deviceId, epoch. → 1 when removed */
+const UNREGISTER = `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local exp, epoch = string.match(v, '^(%d+)|(%d+)|')
+if epoch ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if tonumber(exp) <= now then return 0 end
+return 1
+`;
+
+/** KEYS: userKey. ARGV: ttlMs, then deviceId, epoch pairs. → number refreshed */
+const REFRESH = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+local n = 0
+for i = 2, #ARGV, 2 do
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  if v then
+    local exp, epoch, rest = string.match(v, '^(%d+)|(%d+)|(.*)$')
+    if epoch == ARGV[i + 1] and tonumber(exp) > now then
+      redis.call('HSET', KEYS[1], ARGV[i], (now + ttl) .. '|' .. epoch .. '|' .. rest)
+      n = n + 1
+    end
+  end
+end
+if n > 0 and redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return n
+`;
+
+/** KEYS: userKey. → flat [deviceId, value, ...] of live routes; expired fields are dropped. */
+const LOOKUP = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local all = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #all, 2 do
+  local exp = tonumber(string.match(all[i + 1], '^(%d+)|'))
+  if exp > now then
+    out[#out + 1] = all[i]
+    out[#out + 1] = all[i + 1]
+  else
+    redis.call('HDEL', KEYS[1], all[i])
+  end
+end
+return out
+`;
+
+interface RouteScripts {
+  imRouteRegister(userKey: string, epochKey: string, ...args: string[]): Promise<[number, string | null]>;
+  imRouteUnregister(userKey: string, deviceId: string, epoch: string): Promise<number>;
+  imRouteRefresh(userKey: string, ...args: string[]): Promise<number>;
+  imRouteLookup(userKey: string): Promise<string[]>;
+}
+
+type ScriptedRedis = Redis & RouteScripts;
+
+export interface RedisRouteStoreOptions {
+  /** Redis URL (redis://host:port/db); ignored when `redis` is given. */
+  url?: string;
+  /** An existing client to use (not closed by close()). */
+  redis?: Redis;
+  /** Key prefix; tests use a unique one. Default `im:routes:`. */
+  prefix?: string;
+  /** Route TTL (config routes.ttlMs): a route not refreshed within it is gone. */
+  ttlMs: number;
+  redisOptions?: RedisOptions;
+}
+
+function parseRoute(userId: string, deviceId: string, value: string): Route {
+  // "<expiresAtMs>|<epoch>|<platform>|<nodeId>": nodeId last, so it may contain the separator.
+  const a = value.indexOf(SEP);
+  const b = value.indexOf(SEP, a + 1);
+  const c = value.indexOf(SEP, b + 1);
+  return {
+    userId,
+    deviceId,
+    epoch: Number(value.slice(a + 1, b)),
+    platform: Number(value.slice(b + 1, c)),
+    nodeId: value.slice(c + 1),
+  };
+}
+
+/** RouteStore on Redis (the cluster's route table, shared by every edge and the message service). */
+export class RedisRouteStore implements RouteStore {
+  private readonly redis: ScriptedRedis;
+  private readonly ownsClient: boolean;
+  private readonly prefix: string;
+  private readonly ttlMs: number;
+  private closed = false;
+
+  constructor(opts: RedisRouteStoreOptions) {
+    if (!(opts.ttlMs > 0)) throw new RangeError('ttlMs must be > 0');
+    if (!opts.redis && !opts.url) throw new Error('RedisRouteStore needs a url or a client');
+    this.ttlMs = Math.ceil(opts.ttlMs);
+    this.prefix = opts.prefix ?? 'im:routes:';
+    this.ownsClient = !opts.redis;
+    const redis = opts.redis ?? new Redis(opts.url as string, { lazyConnect: false, ...opts.redisOptions });
+    // defineCommand: EVALSHA with a transparent fallback to EVAL (NOSCRIPT), usable in pipelines.
+    redis.defineCommand('imRouteRegister', { numberOfKeys: 2, lua: REGISTER });
+    redis.defineCommand('imRouteUnregister', { numberOfKeys: 1, lua: UNREGISTER });
+    redis.defineCommand('imRouteRefresh', { numberOfKeys: 1, lua: REFRESH });
+    redis.defineCommand('imRouteLookup', { numberOfKeys: 1, lua: LOOKUP });
+    this.redis = redis as ScriptedRedis;
+  }
+
+  private userKey(userId: string): string {
+    return `${this.prefix}u:${userId}`;
+  }
+
+  async register(r: Omit<Route, 'epoch'>): Promise<{ route: Route; previous: Route | null }> {
+    const [epoch, prev] = await this.redis.imRouteRegister(
+      this.userKey(r.userId),
+      `${this.prefix}epoch`,
+      r.deviceId,
+      r.nodeId,
+      String(r.platform),
+      String(this.ttlMs),
+    );
+    return {
+      route: {
+        userId: r.userId,
+        deviceId: r.deviceId,
+        nodeId: r.nodeId,
+        platform: r.platform,
+        epoch: Number(epoch),
+      },
+      previous: prev ? parseRoute(r.userId, r.deviceId, prev) : null,
+    };
+  }
+
+  async unregister(userId: string, deviceId: string, epoch: number): Promise<boolean> {
+    return (await this.redis.imRouteUnregister(this.userKey(userId), deviceId, String(epoch))) === 1;
+  }
+
+  /** One script call per user, all in one pipeline (one round trip for an edge's whole batch). */
+  async refresh(routes: Route[]): Promise<void> {
+    if (routes.length === 0) return;
+    const byUser = new Map<string, string[]>();
+    for (const r of routes) {
+      let args = byUser.get(r.userId);
+      if (!args) {
+        args = [String(this.ttlMs)];
+        byUser.set(r.userId, args);
+      }
+      args.push(r.deviceId, String(r.epoch));
+    }
+    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & {
+      imRouteRefresh(userKey: string, ...args: string[]): unknown;
+    };
+    for (const [userId, args] of byUser) pipeline.imRouteRefresh(this.userKey(userId), ...args);
+    throwFirstError(await pipeline.exec());
+  }
+
+  /** One script call per user in one pipeline. */
+  async lookup(userIds: string[]): Promise<Map<string, Route[]>> {
+    const users = [...new Set(userIds)];
+    const out = new Map<string, Route[]>();
+    if (users.length === 0) return out;
+    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & {
+      imRouteLookup(userKey: string): unknown;
+    };
+    for (const u of users) pipeline.imRouteLookup(this.userKey(u));
+    const results = throwFirstError(await pipeline.exec());
+    users.forEach((userId, i) => {
+      const flat = results[i] as string[];
+      if (flat.length === 0) return;
+      const routes: Route[] = [];
+      for (let j = 0; j < flat.length; j += 2) {
+        routes.push(parseRoute(userId, flat[j] as string, flat[j + 1] as string));
+      }
+      out.set(userId, routes);
+    });
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsClient) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+function throwFirstError(results: [Error | null, unknown][] | null): unknown[] {
+  if (!results) throw new Error('redis pipeline was discarded');
+  for (const [err] of results) if (err) throw err;
+  return results.map(([, v]) => v);
+}

@@ -1,0 +1,90 @@
+import pg from 'pg';
+import type { SqlDriver } from './driver.js';
+
+export interface PgDriverOptions {
+  /** postgres://user:password@host:port/db */
+  url: string;
+  /** Pool size; default 10. */
+  max?: number;
+  /**
+   * Schema for every connection of the pool (search_path), created when missing. Tests use one
+   * per file so runs never collide; in production leave it unset (the role's default, `public`).
+   */
+  schema?: string;
+  /** Extra node-postgres pool settings. */
+  pool?: pg.PoolConfig;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** A driver bound to one checked-out client: every query of a transaction runs on it. */
+function clientDriver(client: pg.PoolClient): SqlDriver {
+  const self: SqlDriver = {
+    query: async <R>(text: string, params?: unknown[]) => {
+      const res = await client.query(text, params);
+      return { rows: res.rows as R[] };
+    },
+    // Same transaction, no nesting (driver.ts).
+    transaction: (fn) => fn(self),
+    close: async () => {
+      throw new Error('cannot close the pool from inside a transaction');
+    },
+  };
+  return self;
+}
+
+/**
+ * SqlDriver over node-postgres (the cluster's PostgreSQL): a pg.Pool; each transaction holds one
+ * pooled connection from BEGIN to COMMIT/ROLLBACK. int8 values come back as strings, as the store
+ * expects (it reads bigints with ::text casts anyway).
+ */
+export class PgDriver implements SqlDriver {
+  readonly pool: pg.Pool;
+  private closed = false;
+
+  constructor(opts: PgDriverOptions) {
+    if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) {
+      throw new Error(`schema ${JSON.stringify(opts.schema)} must be a lower-case identifier`);
+    }
+    this.pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.max ?? 10,
+      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+      ...opts.pool,
+    });
+    // An idle client whose connection broke is dropped by the pool; without a listener the
+    // 'error' event would crash the process.
+    this.pool.on('error', () => {});
+  }
+
+  async query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }> {
+    const res = await this.pool.query(text, params);
+    return { rows: res.rows as R[] };
+  }
+
+  async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: unknown;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(clientDriver(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr; // the connection is unusable: destroy it instead of pooling it
+      }
+      throw err;
+    } finally {
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * The little the SQL message store needs from a PostgreSQL client. Two drivers implement it:
+ * embedded PGlite (store.pglite.ts) and node-postgres for the cluster. The store's SQL is plain
+ * PostgreSQL that runs on both; values cross this interface as:
+ *   - bigint columns: sent as decimal strings, read back with `::text` casts (pg returns int8 as
+ *     strings, PGlite as numbers; text is exact on both);
+ *   - bytea: Uint8Array in, Uint8Array (or Buffer) out;
+ *   - text[] / bigint[] parameters: JS arrays (of strings for bigint[]).
+ */
+export interface SqlDriver {
+  /** One statement (no multi-statement strings: PGlite's extended protocol refuses them). */
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  /**
+   * Runs fn inside BEGIN … COMMIT on one connection (ROLLBACK if it throws). Calling
+   * `transaction` on the `tx` handed to fn runs fn in the same transaction (no nesting).
+   */
+  transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL SQLSTATEs after which the whole transaction may simply be run again. */
+export const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+
+export function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

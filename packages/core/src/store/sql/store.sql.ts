@@ -1,0 +1,455 @@
+import { ContentType } from '@im/protocol';
+import type {
+  AppendRequest,
+  AppendResult,
+  Conversation,
+  InboxEntry,
+  MessageStore,
+  PullPage,
+  StoredMessage,
+} from '../../ports.js';
+import { cloneMessage, conversationFor, sortedUsers } from '../inbox.js';
+import { RETRYABLE_SQLSTATES, type SqlDriver, sqlState } from './driver.js';
+import { migrate } from './migrations.js';
+
+export interface SqlMessageStoreOptions {
+  /** Most appends committed in one transaction (group commit); default 256. */
+  maxBatch?: number;
+  /** Times a transaction that hit a deadlock or serialization failure is run again; default 3. */
+  retries?: number;
+}
+
+/** uint64 ↔ signed bigint column, by two's complement (messageId is any uint64 a client sends). */
+const toDb = (v: bigint): string => BigInt.asIntN(64, v).toString();
+const fromDb = (v: unknown): bigint => BigInt.asUintN(64, BigInt(v as string));
+const num = (v: unknown): number => Number(v);
+
+const MESSAGE_COLUMNS = [
+  'uid',
+  'message_id',
+  'from_user',
+  'from_device',
+  'to_user',
+  'conv_type',
+  'conv_target',
+  'server_time',
+  'e2e',
+  'content_type',
+  'searchable',
+  'push',
+  'data',
+  'mentioned_type',
+  'mentioned_targets',
+  'media_type',
+  'msg_length',
+  'remote_media_url',
+  'local_media_path',
+] as const;
+
+const SELECT_MESSAGE = `uid::text AS uid, message_id::text AS message_id, from_user, from_device, to_user,
+  conv_type::text AS conv_type, conv_target, server_time::text AS server_time, e2e,
+  sender_seq::text AS sender_seq, content_type::text AS content_type, searchable, push, data,
+  mentioned_type::text AS mentioned_type, mentioned_targets, media_type::text AS media_type,
+  msg_length::text AS msg_length, remote_media_url, local_media_path`;
+
+interface MessageRow {
+  uid: string;
+  message_id: string;
+  from_user: string;
+  from_device: string;
+  to_user: string;
+  conv_type: string;
+  conv_target: string;
+  server_time: string;
+  e2e: boolean;
+  sender_seq: string;
+  content_type: string;
+  searchable: string;
+  push: string;
+  data: Uint8Array;
+  mentioned_type: string;
+  mentioned_targets: string[];
+  media_type: string;
+  msg_length: string;
+  remote_media_url: string;
+  local_media_path: string;
+}
+
+function messageParams(m: StoredMessage): unknown[] {
+  const c = m.content;
+  return [
+    toDb(m.uid),
+    toDb(m.messageId),
+    m.from,
+    m.fromDevice,
+    m.to,
+    m.conversation.type,
+    m.conversation.target,
+    String(m.serverTime),
+    m.e2e,
+    c.contentType,
+    c.searchableContent,
+    c.pushContent,
+    c.data,
+    c.mentionedType,
+    c.mentionedTargets,
+    c.mediaType,
+    c.msgLength,
+    c.remoteMediaUrl,
+    c.localMediaPath,
+  ];
+}
+
+function rowToMessage(r: MessageRow): StoredMessage {
+  return {
+    uid: fromDb(r.uid),
+    messageId: fromDb(r.message_id),
+    from: r.from_user,
+    fromDevice: r.from_device,
+    to: r.to_user,
+    conversation: { type: num(r.conv_type), target: r.conv_target },
+    serverTime: num(r.server_time),
+    e2e: r.e2e,
+    content: {
+      contentType: num(r.content_type),
+      searchableContent: r.searchable,
+      pushContent: r.push,
+      // pg hands out Buffers (sometimes views of a shared pool): copy into a plain Uint8Array.
+      data: new Uint8Array(r.data),
+      mentionedType: num(r.mentioned_type),
+      mentionedTargets: [...(r.mentioned_targets ?? [])],
+      mediaType: num(r.media_type),
+      msgLength: num(r.msg_length),
+      remoteMediaUrl: r.remote_media_url,
+      localMediaPath: r.local_media_path,
+    },
+  };
+}
+
+const idemKey = (m: StoredMessage) => `${m.from}\u0000${m.fromDevice}\u0000${m.messageId}`;
+
+interface Pending {
+  req: AppendRequest;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * MessageStore over PostgreSQL (the cluster) or PGlite (embedded) through a SqlDriver; one SQL
+ * dialect for both. See migrations.ts for the schema.
+ *
+ * Group commit: append() queues; one flush at a time takes everything queued (up to maxBatch) and
+ * commits it in ONE transaction, then resolves each append (durable before resolve). A batch is
+ * equivalent to its appends run one after another in queue order:
+ *   1. messages rows are inserted sorted by idempotency key, ON CONFLICT DO NOTHING: the rows not
+ *      inserted are resends (of a committed message, or of an earlier one in the same batch);
+ *   2. the head of every inbox user of the new messages is bumped by its count in ONE upsert, the
+ *      users locked in sorted order — any two transactions lock shared users in the same order, so
+ *      they cannot deadlock, and the one that locks first numbers first in EVERY shared inbox;
+ *   3. seqs are handed out in queue order; inbox rows and the sender's seq are written.
+ * If a batch fails on some append's data (SQLSTATE 22/23), each of its appends is retried in a
+ * transaction of its own, so one bad append fails alone; any other failure (database down) fails
+ * the whole batch. Deadlocks and serialization failures (not expected, given the lock order) rerun.
+ */
+export class SqlMessageStore implements MessageStore {
+  readonly driver: SqlDriver;
+  private readonly maxBatch: number;
+  private readonly retries: number;
+  private readonly queue: Pending[] = [];
+  private flushing = false;
+  private closed = false;
+
+  private constructor(driver: SqlDriver, opts: SqlMessageStoreOptions) {
+    this.driver = driver;
+    this.maxBatch = Math.max(1, opts.maxBatch ?? 256);
+    this.retries = opts.retries ?? 3;
+  }
+
+  /** Applies pending migrations, then returns the store. */
+  static async open(driver: SqlDriver, opts: SqlMessageStoreOptions = {}): Promise<SqlMessageStore> {
+    await migrate(driver);
+    return new SqlMessageStore(driver, opts);
+  }
+
+  append(req: AppendRequest): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new Error('message store is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        // Let appends issued in the same tick join the first batch.
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          const results = await this.withRetry(() => this.driver.transaction((tx) => appendBatch(tx, batch)));
+          for (const [i, p] of batch.entries()) p.resolve(results[i] as AppendResult);
+        } catch (batchErr) {
+          if (batch.length === 1 || !blamesOneAppend(batchErr)) {
+            // A lone append, or a failure of the database itself (down, timeout): all fail as one.
+            for (const p of batch) p.reject(batchErr);
+            continue;
+          }
+          for (const p of batch) {
+            try {
+              const [r] = await this.withRetry(() => this.driver.transaction((tx) => appendBatch(tx, [p])));
+              p.resolve(r as AppendResult);
+            } catch (e) {
+              p.reject(e);
+            }
+          }
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async withRetry<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        const state = sqlState(e);
+        if (attempt >= this.retries || state === undefined || !RETRYABLE_SQLSTATES.has(state)) throw e;
+      }
+    }
+  }
+
+  async pull(userId: string, since: number, limit: number): Promise<PullPage> {
+    const { rows } = await this.driver.query<{ seq: string; uid: string }>(
+      `SELECT seq::text AS seq, uid::text AS uid FROM inbox
+        WHERE user_id = $1 AND seq > $2 ORDER BY inbox.seq LIMIT $3`,
+      [userId, String(Math.max(0, since)), limit],
+    );
+    const entries = await this.entries(rows);
+    // Read after the entries, so head >= every seq returned.
+    const head = await this.head(userId);
+    const last = entries.length > 0 ? (entries[entries.length - 1] as InboxEntry).seq : Math.max(0, since);
+    return { entries, head, hasMore: last < head };
+  }
+
+  async history(
+    userId: string,
+    conversation: Conversation,
+    beforeUid: bigint,
+    limit: number,
+  ): Promise<InboxEntry[]> {
+    const params: unknown[] = [userId, conversation.type, conversation.target, limit];
+    const before = beforeUid === 0n ? '' : 'AND uid < $5';
+    if (beforeUid !== 0n) params.push(toDb(beforeUid));
+    const { rows } = await this.driver.query<{ seq: string; uid: string }>(
+      `SELECT seq::text AS seq, uid::text AS uid FROM inbox
+        WHERE user_id = $1 AND conv_type = $2 AND conv_peer = $3 ${before}
+        ORDER BY inbox.uid DESC LIMIT $4`,
+      params,
+    );
+    return this.entries(rows);
+  }
+
+  async head(userId: string): Promise<number> {
+    const { rows } = await this.driver.query<{ head: string }>(
+      'SELECT head::text AS head FROM user_heads WHERE user_id = $1',
+      [userId],
+    );
+    return rows.length > 0 ? num((rows[0] as { head: string }).head) : 0;
+  }
+
+  async get(uid: bigint): Promise<StoredMessage | null> {
+    const { rows } = await this.driver.query<MessageRow>(
+      `SELECT ${SELECT_MESSAGE} FROM messages WHERE uid = $1`,
+      [toDb(uid)],
+    );
+    return rows.length > 0 ? rowToMessage(rows[0] as MessageRow) : null;
+  }
+
+  /** protocol.md §6 Recall; see wipedContent() in ../inbox.ts for what is emptied. */
+  async wipe(uid: bigint): Promise<boolean> {
+    const { rows } = await this.driver.query(
+      `UPDATE messages SET content_type = $2, searchable = '', push = '', data = '\\x'::bytea,
+          mentioned_type = 0, mentioned_targets = '{}', media_type = 0, msg_length = 0,
+          remote_media_url = '', local_media_path = ''
+        WHERE uid = $1 AND content_type <> $2 RETURNING uid::text`,
+      [toDb(uid), ContentType.RECALL],
+    );
+    return rows.length > 0;
+  }
+
+  /** Stops accepting appends, waits for queued ones to commit, then closes the driver. Safe to repeat. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.flushing) await new Promise((r) => setTimeout(r, 1));
+    await this.driver.close();
+  }
+
+  /** Inbox rows → entries, the messages fetched by uid in one query. */
+  private async entries(rows: { seq: string; uid: string }[]): Promise<InboxEntry[]> {
+    if (rows.length === 0) return [];
+    const { rows: msgs } = await this.driver.query<MessageRow>(
+      `SELECT ${SELECT_MESSAGE} FROM messages WHERE uid = ANY($1::bigint[])`,
+      [rows.map((r) => r.uid)],
+    );
+    const byUid = new Map(msgs.map((m) => [m.uid, m]));
+    return rows.map((r) => {
+      const m = byUid.get(r.uid);
+      if (!m) throw new Error(`inbox row refers to missing message ${r.uid}`);
+      return { seq: num(r.seq), message: rowToMessage(m) };
+    });
+  }
+}
+
+/** One group-commit batch inside transaction `tx`; results in the order of `batch`. */
+async function appendBatch(tx: SqlDriver, batch: Pending[]): Promise<AppendResult[]> {
+  const reqs = batch.map((p) => p.req);
+  // 1. Insert message rows in idempotency-key order (two batches that resend each other's keys
+  //    then wait on each other in one order). Array.prototype.sort is stable: the first of equal
+  //    keys in queue order is the one inserted.
+  const order = reqs.map((_, i) => i).sort((a, b) => cmp(idemKey(msg(reqs, a)), idemKey(msg(reqs, b))));
+  const values: string[] = [];
+  const params: unknown[] = [];
+  for (const i of order) {
+    const p = messageParams(msg(reqs, i));
+    const base = params.length;
+    values.push(`(${p.map((_, k) => `$${base + k + 1}`).join(', ')})`);
+    params.push(...p);
+  }
+  const { rows: inserted } = await tx.query<{ uid: string }>(
+    `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')}) VALUES ${values.join(', ')}
+      ON CONFLICT (from_user, from_device, message_id) WHERE message_id <> 0 DO NOTHING
+      RETURNING uid::text AS uid`,
+    params,
+  );
+  const insertedUids = new Set(inserted.map((r) => fromDb(r.uid)));
+  const fresh = reqs.map((r) => insertedUids.has(r.message.uid));
+
+  // 2. Bump the heads of every inbox user of the new messages, locked in sorted order.
+  const counts = new Map<string, number>();
+  const inboxUsers = reqs.map((r, i) => (fresh[i] ? sortedUsers(r.inboxUsers) : []));
+  for (const users of inboxUsers) for (const u of users) counts.set(u, (counts.get(u) ?? 0) + 1);
+  const users = [...counts.keys()].sort(cmp);
+  const next = new Map<string, number>();
+  if (users.length > 0) {
+    const { rows: heads } = await tx.query<{ user_id: string; head: string }>(
+      `INSERT INTO user_heads (user_id, head)
+        SELECT u, n FROM unnest($1::text[], $2::bigint[]) AS t(u, n) ORDER BY u COLLATE "C"
+        ON CONFLICT (user_id) DO UPDATE SET head = user_heads.head + EXCLUDED.head
+        RETURNING user_id, head::text AS head`,
+      [users, users.map((u) => String(counts.get(u)))],
+    );
+    for (const h of heads) next.set(h.user_id, num(h.head) - (counts.get(h.user_id) ?? 0) + 1);
+  }
+
+  // 3. Seqs in queue order; inbox rows; the sender's seq on the message row.
+  const seqsOf: (Map<string, number> | null)[] = reqs.map(() => null);
+  const ib = {
+    user: [] as string[],
+    seq: [] as string[],
+    uid: [] as string[],
+    type: [] as number[],
+    peer: [] as string[],
+  };
+  const sender = { uid: [] as string[], seq: [] as string[] };
+  reqs.forEach((r, i) => {
+    if (!fresh[i]) return;
+    const seqs = new Map<string, number>();
+    for (const u of inboxUsers[i] as string[]) {
+      const seq = next.get(u) as number;
+      next.set(u, seq + 1);
+      seqs.set(u, seq);
+      const conv = conversationFor(r.message, u);
+      ib.user.push(u);
+      ib.seq.push(String(seq));
+      ib.uid.push(toDb(r.message.uid));
+      ib.type.push(conv.type);
+      ib.peer.push(conv.target);
+    }
+    seqsOf[i] = seqs;
+    const own = seqs.get(r.message.from);
+    if (own !== undefined) {
+      sender.uid.push(toDb(r.message.uid));
+      sender.seq.push(String(own));
+    }
+  });
+  if (ib.user.length > 0) {
+    await tx.query(
+      `INSERT INTO inbox (user_id, seq, uid, conv_type, conv_peer)
+        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[])`,
+      [ib.user, ib.seq, ib.uid, ib.type, ib.peer],
+    );
+  }
+  if (sender.uid.length > 0) {
+    await tx.query(
+      `UPDATE messages SET sender_seq = v.seq FROM unnest($1::bigint[], $2::bigint[]) AS v(uid, seq)
+        WHERE messages.uid = v.uid`,
+      [sender.uid, sender.seq],
+    );
+  }
+
+  // Resends: the original from this batch, else from the database.
+  const firstInBatch = new Map<string, number>();
+  reqs.forEach((r, i) => {
+    if (fresh[i] && r.message.messageId !== 0n) firstInBatch.set(idemKey(r.message), i);
+  });
+  const missing = reqs.filter((r, i) => !fresh[i] && !firstInBatch.has(idemKey(r.message)));
+  const originals = new Map<string, { message: StoredMessage; senderSeq: number }>();
+  if (missing.length > 0) {
+    const { rows } = await tx.query<MessageRow>(
+      `SELECT ${SELECT_MESSAGE} FROM messages
+        WHERE message_id <> 0 AND (from_user, from_device, message_id) IN
+          (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]))`,
+      [
+        missing.map((r) => r.message.from),
+        missing.map((r) => r.message.fromDevice),
+        missing.map((r) => toDb(r.message.messageId)),
+      ],
+    );
+    for (const row of rows) {
+      const m = rowToMessage(row);
+      originals.set(idemKey(m), { message: m, senderSeq: num(row.sender_seq) });
+    }
+  }
+
+  return reqs.map((r, i) => {
+    const seqs = seqsOf[i];
+    if (seqs) return { message: cloneMessage(r.message), seqs, duplicate: false };
+    const key = idemKey(r.message);
+    const j = firstInBatch.get(key);
+    if (j !== undefined) {
+      const orig = reqs[j] as AppendRequest;
+      const seq = (seqsOf[j] as Map<string, number>).get(orig.message.from) ?? 0;
+      return {
+        message: cloneMessage(orig.message),
+        seqs: new Map([[orig.message.from, seq]]),
+        duplicate: true,
+      };
+    }
+    const orig = originals.get(key);
+    if (!orig) throw new Error(`message ${r.message.uid} conflicted but its original is not found`);
+    return {
+      message: orig.message,
+      seqs: new Map([[orig.message.from, orig.senderSeq]]),
+      duplicate: true,
+    };
+  });
+}
+
+/** Data (22xxx) and integrity (23xxx) errors come from some append's values: worth retrying one by one. */
+function blamesOneAppend(err: unknown): boolean {
+  const state = sqlState(err);
+  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
+}
+
+function msg(reqs: AppendRequest[], i: number): StoredMessage {
+  return (reqs[i] as AppendRequest).message;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

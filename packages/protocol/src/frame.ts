@@ -1,0 +1,113 @@
+import {
+  HEADER_LENGTH,
+  MAX_BODY_LENGTH_FIELD,
+  MAX_SEQ,
+  MAX_U8,
+  OFFSET_COMMAND,
+  OFFSET_FLAG,
+  OFFSET_LENGTH,
+  OFFSET_SEQ,
+  OFFSET_STATUS,
+  OFFSET_VERSION,
+  PROTOCOL_VERSION,
+} from './constants.js';
+
+/** The 12-byte header as numbers (protocol.md §1); `length` is the body length, header excluded. */
+export interface FrameHeader {
+  length: number;
+  version: number;
+  seq: number;
+  command: number;
+  flag: number;
+  status: number;
+}
+
+/** A complete frame; `body` is the bytes as they travelled (still compressed/encrypted if the flag says so). */
+export interface Frame {
+  version: number;
+  seq: number;
+  command: number;
+  flag: number;
+  status: number;
+  body: Uint8Array;
+}
+
+/** What encodeHeader needs; `version` defaults to PROTOCOL_VERSION. */
+export interface HeaderInput {
+  version?: number;
+  seq: number;
+  command: number;
+  flag: number;
+  status: number;
+  bodyLength: number;
+}
+
+/** What encodeFrame needs; `version` defaults to PROTOCOL_VERSION. */
+export type FrameInput = Omit<Frame, 'version'> & { version?: number };
+
+/** Reads the header at `offset`; big-endian (protocol.md §1). It does not validate: FrameDecoder does. */
+export function decodeHeader(bytes: Uint8Array, offset = 0): FrameHeader {
+  if (offset < 0 || bytes.length - offset < HEADER_LENGTH) {
+    throw new RangeError(`a frame header needs ${HEADER_LENGTH} bytes, got ${bytes.length - offset}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, HEADER_LENGTH);
+  return {
+    length: view.getUint32(OFFSET_LENGTH),
+    version: view.getUint8(OFFSET_VERSION),
+    seq: view.getUint32(OFFSET_SEQ),
+    command: view.getUint8(OFFSET_COMMAND),
+    flag: view.getUint8(OFFSET_FLAG),
+    status: view.getUint8(OFFSET_STATUS),
+  };
+}
+
+function checkRange(name: string, v: number, max: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > max) {
+    throw new RangeError(`frame ${name} must be an integer 0..${max}, got ${v}`);
+  }
+}
+
+/** Writes a 12-byte header; every field is range-checked (DataView would wrap silently). */
+export function encodeHeader(h: HeaderInput): Uint8Array {
+  const version = h.version ?? PROTOCOL_VERSION;
+  checkRange('version', version, MAX_U8);
+  checkRange('seq', h.seq, MAX_SEQ);
+  checkRange('command', h.command, MAX_U8);
+  checkRange('flag', h.flag, MAX_U8);
+  checkRange('status', h.status, MAX_U8);
+  checkRange('body length', h.bodyLength, MAX_BODY_LENGTH_FIELD);
+  const out = new Uint8Array(HEADER_LENGTH);
+  const view = new DataView(out.buffer);
+  view.setUint32(OFFSET_LENGTH, h.bodyLength);
+  view.setUint8(OFFSET_VERSION, version);
+  view.setUint32(OFFSET_SEQ, h.seq);
+  view.setUint8(OFFSET_COMMAND, h.command);
+  view.setUint8(OFFSET_FLAG, h.flag);
+  view.setUint8(OFFSET_STATUS, h.status);
+  return out;
+}
+
+/**
+ * Header and body kept apart: a socket writes both inside cork()/uncork() (or writev), so a large
+ * body is never copied just to prepend 12 bytes (STYLE.md, as ws does).
+ */
+export function encodeFrame(f: FrameInput): [header: Uint8Array, body: Uint8Array] {
+  const header = encodeHeader({
+    version: f.version,
+    seq: f.seq,
+    command: f.command,
+    flag: f.flag,
+    status: f.status,
+    bodyLength: f.body.length,
+  });
+  return [header, f.body];
+}
+
+/** One contiguous copy of the frame: for tests and vectors only, never on the hot path. */
+export function frameToBytes(f: FrameInput): Uint8Array {
+  const [header, body] = encodeFrame(f);
+  const out = new Uint8Array(header.length + body.length);
+  out.set(header, 0);
+  out.set(body, header.length);
+  return out;
+}

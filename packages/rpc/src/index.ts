@@ -1,0 +1,23 @@
+export type { Registry } from 'prom-client';
+export { type ClientOptions, RpcClient } from './client.js';
+export { fromServiceError, TRAILER_RETRY_AFTER, TRAILER_STATUS, toGrpcStatus } from './errors.js';
+export { MessageService, PresenceService, StorageService } from './gen/services.js';
+export { MessageClient } from './message.client.js';
+export { serveMessage } from './message.server.js';
+export { GRPC_SERVER_DURATION, grpcServerDuration } from './metrics.js';
+export { type OpsServer, type OpsServerOptions, startOpsServer } from './ops-server.js';
+export { PresenceClient } from './presence.client.js';
+export { servePresence } from './presence.server.js';
+export {
+  createRegistry,
+  DEFAULT_SERVICE_SHUTDOWN_MS,
+  portOf,
+  type RunServiceOptions,
+  readiness,
+  runService,
+  type ServiceParts,
+  type ServiceProcess,
+} from './process.js';
+export { DEFAULT_SHUTDOWN_TIMEOUT_MS, type RpcServer, type ServeOptions, startRpcServer } from './server.js';
+export { StorageClient } from './storage.client.js';
+export { serveStorage } from './storage.server.js';

@@ -1,0 +1,153 @@
+import {
+  type Delivery,
+  type LoginInput,
+  MemoryBus,
+  MemoryPublicKeyStore,
+  MemoryRouteStore,
+  type PresenceApi,
+  PresenceService,
+  type Route,
+  silentLogger,
+} from '@im/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PresenceClient, type RpcServer, servePresence } from '../src/index.js';
+import { ALL_BYTES } from './helpers.js';
+
+const login = (
+  userId: string,
+  deviceId: string,
+  nodeId: string,
+  publicKey = new Uint8Array(0),
+): LoginInput => ({
+  userId,
+  deviceId,
+  nodeId,
+  platform: 2,
+  publicKey,
+});
+
+describe('PresenceClient ↔ servePresence(PresenceService over memory backends)', () => {
+  const bus = new MemoryBus();
+  const kicks: Delivery[] = [];
+  let server: RpcServer;
+  let client: PresenceClient;
+
+  beforeAll(async () => {
+    await bus.subscribe('edge-1', async (batch) => {
+      kicks.push(...batch);
+    });
+    const service = new PresenceService({
+      routes: new MemoryRouteStore({ ttlMs: 60_000 }),
+      bus,
+      keys: new MemoryPublicKeyStore(),
+      logger: silentLogger(),
+    });
+    server = await servePresence(service, { host: '127.0.0.1', port: 0 });
+    client = new PresenceClient(`127.0.0.1:${server.port}`, { deadlineMs: 2_000 });
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await server.close();
+    await bus.close();
+  });
+
+  it('login registers routes with growing epochs; a second login of the device kicks the first', async () => {
+    const first = await client.login(login('alice', 'phone', 'edge-1', ALL_BYTES));
+    const tablet = await client.login(login('alice', 'tablet', 'edge-2'));
+    expect(tablet.epoch).toBeGreaterThan(first.epoch);
+    expect(await client.publicKey('alice')).toStrictEqual(ALL_BYTES);
+    expect(await client.publicKey('bob')).toBeNull();
+
+    const devices = await client.devices('alice');
+    expect(devices.sort((a, b) => a.deviceId.localeCompare(b.deviceId))).toStrictEqual([
+      { userId: 'alice', deviceId: 'phone', nodeId: 'edge-1', epoch: first.epoch, platform: 2 },
+      { userId: 'alice', deviceId: 'tablet', nodeId: 'edge-2', epoch: tablet.epoch, platform: 2 },
+    ]);
+
+    const again = await client.login(login('alice', 'phone', 'edge-3'));
+    await expect
+      .poll(() => kicks)
+      .toContainEqual({
+        kind: 'kick',
+        nodeId: 'edge-1',
+        userId: 'alice',
+        deviceId: 'phone',
+        epoch: first.epoch,
+      });
+
+    // A late logout of the old connection does not remove the new route (protocol.md §6 Session).
+    await client.logout('alice', 'phone', first.epoch);
+    expect((await client.devices('alice')).map((r) => r.epoch).sort()).toStrictEqual(
+      [tablet.epoch, again.epoch].sort(),
+    );
+    await client.logout('alice', 'phone', again.epoch);
+    expect((await client.devices('alice')).map((r) => r.deviceId)).toStrictEqual(['tablet']);
+    await client.heartbeat(await client.devices('alice'));
+    await client.heartbeat([]);
+    expect(await client.devices('nobody')).toStrictEqual([]);
+  });
+});
+
+describe('PresenceClient ↔ servePresence: every field exact', () => {
+  const calls: unknown[][] = [];
+  const routes: Route[] = Array.from({ length: 1_000 }, (_, i) => ({
+    userId: `u${i}`,
+    deviceId: `d${i % 3}`,
+    nodeId: 'edge-ü',
+    epoch: Number.MAX_SAFE_INTEGER - i,
+    platform: i % 6,
+  }));
+  const keys = new Map<string, Uint8Array>([
+    ['full', ALL_BYTES],
+    ['empty', new Uint8Array(0)],
+  ]);
+  const impl: PresenceApi = {
+    async login(input) {
+      calls.push(['login', input]);
+      return { epoch: Number.MAX_SAFE_INTEGER };
+    },
+    async logout(userId, deviceId, epoch) {
+      calls.push(['logout', userId, deviceId, epoch]);
+    },
+    async heartbeat(batch) {
+      calls.push(['heartbeat', batch]);
+    },
+    async devices(userId) {
+      calls.push(['devices', userId]);
+      return routes;
+    },
+    async publicKey(userId) {
+      return keys.get(userId) ?? null;
+    },
+  };
+  let server: RpcServer;
+  let client: PresenceClient;
+
+  beforeAll(async () => {
+    server = await servePresence(impl, { host: '127.0.0.1', port: 0 });
+    client = new PresenceClient(`127.0.0.1:${server.port}`, { deadlineMs: 2_000 });
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await server.close();
+  });
+
+  it('round-trips every method; a null key and an empty key stay distinct', async () => {
+    const input = login('alice', 'phone', 'edge-1', ALL_BYTES);
+    expect(await client.login(input)).toStrictEqual({ epoch: Number.MAX_SAFE_INTEGER });
+    await client.logout('alice', 'phone', Number.MAX_SAFE_INTEGER);
+    await client.heartbeat(routes);
+    expect(await client.devices('alice')).toStrictEqual(routes);
+    expect(calls).toStrictEqual([
+      ['login', input],
+      ['logout', 'alice', 'phone', Number.MAX_SAFE_INTEGER],
+      ['heartbeat', routes],
+      ['devices', 'alice'],
+    ]);
+    expect(await client.publicKey('full')).toStrictEqual(ALL_BYTES);
+    expect(await client.publicKey('empty')).toStrictEqual(new Uint8Array(0));
+    expect(await client.publicKey('none')).toBeNull();
+  });
+});

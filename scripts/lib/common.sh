@@ -1,0 +1,60 @@
+# Shared helpers for scripts/test.sh and test/infra/*.sh (sourced, not executed).
+# Every message goes to stderr with a prefix so it stands out from the test runner's output.
+
+IM_LOG_PREFIX=${IM_LOG_PREFIX:-infra}
+
+log() { printf '[%s] %s\n' "$IM_LOG_PREFIX" "$*" >&2; }
+die() { printf '[%s] ERROR: %s\n' "$IM_LOG_PREFIX" "$*" >&2; exit 1; }
+
+# Runs a command as root: directly when we are root, else through sudo (a developer's machine).
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# apt-get update runs at most once per process tree (fresh CI machines have no package lists).
+apt_install() {
+  command -v apt-get >/dev/null || die "apt-get not found: install $* by hand"
+  if [ -z "${IM_APT_UPDATED:-}" ]; then
+    log "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || die 'apt-get update failed'
+    export IM_APT_UPDATED=1
+  fi
+  log "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2 \
+    || die "apt-get install $* failed"
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.25 s until it succeeds.
+wait_until() {
+  local timeout=$1 what=$2 deadline
+  shift 2
+  deadline=$(($(date +%s) + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      log "$what not ready after ${timeout}s"
+      return 1
+    fi
+    sleep 0.25
+  done
+}
+
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+# The pid stored in FILE when that process is still alive; empty otherwise.
+live_pid() {
+  local pid
+  [ -f "$1" ] || return 0
+  pid=$(cat "$1" 2>/dev/null)
+  if pid_alive "$pid"; then echo "$pid"; fi
+}
+
+# True when something listens on 127.0.0.1:PORT.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Prints the last lines of a log file to stderr (for a clear failure report).
+log_tail() {
+  [ -f "$1" ] || return 0
+  log "---- last lines of $1 ----"
+  tail -n "${2:-40}" "$1" >&2
+  log '---- end ----'
+}

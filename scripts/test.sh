@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# THE test command (README): bash scripts/test.sh [vitest args...]
+#   - installs pnpm 12.4.2 when missing and the workspace's packages;
+#   - starts Redis, Kafka and PostgreSQL (test/infra/start.sh) and stops them on exit;
+#   - typechecks (tsc --noEmit), then runs vitest over the repo (or the paths/args given);
+#   - ends with the plain line `N passed, M failed, K skipped` from vitest's own counts.
+# SKIP_INFRA=1 runs without the backends: the integration tests are then skipped, not failed.
+# Exit code: non-zero when the typecheck or any test failed.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+IM_LOG_PREFIX=test
+# shellcheck source=lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
+
+PNPM_VERSION=12.4.2
+REPORT=$ROOT/test/.infra/vitest-report.json
+started_at=$(date +%s)
+
+command -v node >/dev/null || die 'node not found (Node 20.19+ is required)'
+if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
+  log "installing pnpm $PNPM_VERSION"
+  npm i -g "pnpm@$PNPM_VERSION" >&2 || die 'could not install pnpm'
+fi
+
+if [ -f pnpm-lock.yaml ]; then
+  pnpm install --frozen-lockfile >&2 || die 'pnpm install --frozen-lockfile failed (is pnpm-lock.yaml up to date?)'
+else
+  pnpm install >&2 || die 'pnpm install failed'
+fi
+
+mkdir -p "$ROOT/test/.infra"
+if [ "${SKIP_INFRA:-}" = 1 ]; then
+  log 'SKIP_INFRA=1: no backends; integration tests are skipped'
+  export SKIP_INFRA=1
+else
+  trap 'bash "$ROOT/test/infra/stop.sh"' EXIT
+  bash "$ROOT/test/infra/start.sh" || die 'the test backends did not start (see above)'
+  set -a
+  # shellcheck disable=SC1091
+  source "$ROOT/test/.infra/env"
+  set +a
+fi
+
+log 'typecheck: tsc --noEmit -p .'
+typecheck_rc=0
+pnpm tsc --noEmit -p . || typecheck_rc=$?
+
+rm -f "$REPORT"
+vitest_rc=0
+pnpm vitest run --reporter=default --reporter=json --outputFile="$REPORT" "$@" || vitest_rc=$?
+
+summary_rc=0
+summary=$(node "$ROOT/scripts/lib/summarize.mjs" "$REPORT" "$vitest_rc") || summary_rc=$?
+
+# Stop the backends now, so that the summary really is the last line.
+if [ "${SKIP_INFRA:-}" != 1 ]; then
+  trap - EXIT
+  bash "$ROOT/test/infra/stop.sh"
+fi
+
+log "took $(($(date +%s) - started_at))s"
+[ "$typecheck_rc" = 0 ] || log "typecheck FAILED (exit $typecheck_rc)"
+echo "$summary"
+if [ "$typecheck_rc" != 0 ] || [ "$vitest_rc" != 0 ] || [ "$summary_rc" != 0 ]; then exit 1; fi

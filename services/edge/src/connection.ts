@@ -1,0 +1,429 @@
+/**
+ * One client socket (protocol.md §1, §6 Session, Limits and abuse, Heartbeat).
+ *
+ * Reading: the first bytes are sniffed for a foreign protocol, then a FrameDecoder (body limit
+ * = config.edge.maxBodyBytes) cuts frames, which go through ONE serial queue: requests of a
+ * connection are handled in order (§6 Send: two MS back to back are stored, acked and
+ * delivered in that order).
+ *
+ * Writing: header and body inside cork()/uncork(), never concatenated; past
+ * config.edge.maxOutboundBytes of unsent output the socket is destroyed (a client that stops
+ * reading is disconnected; its messages stay pullable).
+ *
+ * Timers: login deadline (close), idle 2.5 × heartbeatSeconds without a client frame (close,
+ * route removed), frame-completion deadline (a started frame must complete in frameDeadlineMs).
+ */
+import type { Socket } from 'node:net';
+import type { Caller } from '@im/core';
+import {
+  codec,
+  encodeFrame,
+  type Frame,
+  FrameDecoder,
+  Flow,
+  HEADER_LENGTH,
+  packFlag,
+  ProtocolError,
+  sniffForeignProtocol,
+  Status,
+} from '@im/protocol';
+import type { EdgeContext } from './context.js';
+import { dispatch } from './dispatch.js';
+
+/** Pause reading when this many requests wait in the serial queue (a pipelining client cannot grow memory). */
+const MAX_QUEUED_REQUESTS = 64;
+/** After a graceful end(), a peer that never closes its side is destroyed after this. */
+const END_LINGER_MS = 2_000;
+
+/** A frame the server sends on its own (flow = notify); its seq is assigned when it is written. */
+export interface NotifyFrame {
+  command: number;
+  status: number;
+  /** Encrypt part of the flag (3 for a delivered end-to-end message, protocol.md §2). */
+  encrypt: number;
+  body: Uint8Array;
+}
+
+export interface Session {
+  userId: string;
+  deviceId: string;
+  epoch: number;
+  platform: number;
+}
+
+type State = 'pre-login' | 'logging-in' | 'logged-in' | 'closing' | 'closed';
+
+let nextConnectionId = 1;
+
+export class Connection {
+  readonly id = nextConnectionId++;
+  readonly remote: string;
+  private state: State = 'pre-login';
+  private session: Session | null = null;
+  /** Failed attempts before login (UNAUTHORIZED answers and failed LOGINs); the third closes. */
+  strikes = 0;
+  /** Chatrooms joined on this connection; left on close (protocol.md §6 Chatrooms). */
+  readonly chatrooms = new Set<string>();
+  /** Kicked by a newer login: the route belongs to the new connection, do not remove it. */
+  private kicked = false;
+  /** Route already removed (LOGOUT). */
+  private routeRemoved = false;
+
+  private readonly decoder: FrameDecoder;
+  private sniffBuffer: Uint8Array | null = new Uint8Array(0);
+  private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private pausedForQueue = false;
+  /** protocol.md §1: server-originated frames carry the connection's own counter, from 1. */
+  private notifySeq = 0;
+  /** Notifies held while the LOGIN response is not yet written (it must come first). */
+  private held: NotifyFrame[] | null = null;
+
+  private loginTimer: NodeJS.Timeout | null;
+  private readonly idleTimer: NodeJS.Timeout;
+  private frameTimer: NodeJS.Timeout | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ctx: EdgeContext,
+    private readonly socket: Socket,
+  ) {
+    const { edge } = ctx.config;
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.decoder = new FrameDecoder({ maxBodyLength: edge.maxBodyBytes });
+    socket.setNoDelay(true);
+    this.loginTimer = setTimeout(() => this.onLoginTimeout(), edge.loginTimeoutMs);
+    this.idleTimer = setTimeout(() => this.onIdle(), idleMs(edge.heartbeatSeconds));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.log('debug', { err: err.message }, 'socket error'));
+    socket.on('close', () => this.onClose());
+  }
+
+  get loggedIn(): boolean {
+    return this.state === 'logged-in' || this.state === 'logging-in';
+  }
+
+  get closing(): boolean {
+    return this.state === 'closing' || this.state === 'closed';
+  }
+
+  get userId(): string {
+    return this.session?.userId ?? '';
+  }
+
+  get deviceId(): string {
+    return this.session?.deviceId ?? '';
+  }
+
+  get epoch(): number {
+    return this.session?.epoch ?? 0;
+  }
+
+  get platform(): number {
+    return this.session?.platform ?? 0;
+  }
+
+  /** Who is asking, for the services (api.ts Caller). Only valid once logged in. */
+  caller(): Caller {
+    const s = this.session;
+    if (!s) throw new Error('caller() before login');
+    return { userId: s.userId, deviceId: s.deviceId, nodeId: this.ctx.nodeId, epoch: s.epoch };
+  }
+
+  // ---- reading ----
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    let bytes: Uint8Array = chunk;
+    if (this.sniffBuffer) {
+      // protocol.md §6: an HTTP request or TLS hello on this port is closed and logged with a hint.
+      // A real header is 12 bytes, so waiting for them costs a client nothing.
+      const seen = concat(this.sniffBuffer, chunk);
+      const foreign = sniffForeignProtocol(seen);
+      if (foreign) {
+        this.log('warn', { foreign }, foreignHint(foreign));
+        this.destroy();
+        return;
+      }
+      if (seen.length < HEADER_LENGTH) {
+        this.sniffBuffer = seen;
+        this.armFrameDeadline(false);
+        return;
+      }
+      this.sniffBuffer = null;
+      bytes = seen;
+    }
+
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(bytes);
+    } catch (err) {
+      if (err instanceof ProtocolError) this.onProtocolError(err);
+      else throw err;
+      return;
+    }
+    if (frames.length > 0) this.idleTimer.refresh();
+    this.armFrameDeadline(frames.length > 0);
+    for (const frame of frames) this.enqueue(frame);
+  }
+
+  /**
+   * protocol.md §1, §2, §3 framing errors; the stream position is lost, so nothing more is read.
+   * Reserved bits: closed at once, no response. Version / too large: answered, then closed.
+   */
+  private onProtocolError(err: ProtocolError): void {
+    this.log('info', { code: err.code, seq: err.header.seq, command: err.header.command }, err.message);
+    if (err.responseStatus === null) {
+      this.destroy();
+      return;
+    }
+    const status = err.responseStatus;
+    this.socket.pause();
+    this.clearFrameDeadline();
+    // Behind the requests already queued, so their answers keep their order.
+    this.queue = this.queue.then(() => {
+      if (this.closing) return;
+      this.respond(err.header, status, codec.ErrorInfo.encode({ message: err.message, retryAfterMs: 0 }), false);
+      this.end();
+    });
+  }
+
+  /** A started frame must complete within frameDeadlineMs (protocol.md §6 Limits: a trickled body is cut off). */
+  private armFrameDeadline(progressed: boolean): void {
+    const mid = this.sniffBuffer !== null ? this.sniffBuffer.length > 0 : this.decoder.midFrame;
+    if (!mid) {
+      this.clearFrameDeadline();
+      return;
+    }
+    if (this.frameTimer && !progressed) return;
+    this.clearFrameDeadline();
+    this.frameTimer = setTimeout(() => {
+      this.log('info', { ms: this.ctx.config.edge.frameDeadlineMs }, 'frame not completed in time; closing');
+      this.destroy();
+    }, this.ctx.config.edge.frameDeadlineMs);
+  }
+
+  private clearFrameDeadline(): void {
+    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameTimer = null;
+  }
+
+  private enqueue(frame: Frame): void {
+    this.queued++;
+    if (this.queued >= MAX_QUEUED_REQUESTS && !this.pausedForQueue) {
+      this.pausedForQueue = true;
+      this.socket.pause();
+    }
+    this.queue = this.queue.then(async () => {
+      try {
+        if (!this.closing) await dispatch(this.ctx, this, frame);
+      } catch (err) {
+        // dispatch answers every error itself; reaching here is a bug, not a client mistake.
+        this.log('error', { err }, 'dispatch failed');
+        this.destroy();
+      } finally {
+        this.queued--;
+        if (this.pausedForQueue && this.queued < MAX_QUEUED_REQUESTS / 2 && !this.closing) {
+          this.pausedForQueue = false;
+          this.socket.resume();
+        }
+      }
+    });
+  }
+
+  // ---- session ----
+
+  /**
+   * After presence.login: the connection holds the route. Notifies are held until the LOGIN
+   * response is written (it must be the first thing the client reads after LOGIN).
+   */
+  beginSession(s: Session): void {
+    this.session = s;
+    this.state = 'logging-in';
+    this.held = [];
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loginTimer = null;
+  }
+
+  /** The LOGIN response is written: release what arrived meanwhile. */
+  completeLogin(): void {
+    if (this.state !== 'logging-in') return;
+    this.state = 'logged-in';
+    const held = this.held ?? [];
+    this.held = null;
+    if (held.length > 0) this.sendNotifies(held);
+  }
+
+  /** LOGIN failed after presence.login: back to pre-login, route given back by the caller. */
+  abortSession(): void {
+    if (this.state === 'logging-in') this.state = 'pre-login';
+    this.session = null;
+    this.held = null;
+  }
+
+  markRouteRemoved(): void {
+    this.routeRemoved = true;
+  }
+
+  // ---- writing ----
+
+  /** A response (flow = 1): the request's seq and command, version 1 (protocol.md §3). */
+  respond(
+    req: { seq: number; command: number },
+    status: number,
+    body: Uint8Array,
+    gzip: boolean,
+  ): void {
+    const flag = packFlag({ flow: Flow.RESPONSE, compression: gzip ? 1 : 0 });
+    this.write([encodeFrame({ seq: req.seq, command: req.command, flag, status, body })]);
+  }
+
+  /** Server-originated frames (flow = 2), written in one cork; each takes the next notify seq. */
+  sendNotifies(frames: NotifyFrame[]): void {
+    if (this.closing || frames.length === 0) return;
+    if (this.held) {
+      this.held.push(...frames);
+      return;
+    }
+    this.write(
+      frames.map((f) =>
+        encodeFrame({
+          seq: this.nextNotifySeq(),
+          command: f.command,
+          flag: packFlag({ flow: Flow.NOTIFY, encrypt: f.encrypt }),
+          status: f.status,
+          body: f.body,
+        }),
+      ),
+    );
+  }
+
+  private nextNotifySeq(): number {
+    // u32 on the wire; wraps to 1 after 2^32 - 1 notifies.
+    this.notifySeq = this.notifySeq >= 0xffffffff ? 1 : this.notifySeq + 1;
+    return this.notifySeq;
+  }
+
+  private write(frames: [Uint8Array, Uint8Array][]): void {
+    const s = this.socket;
+    if (s.destroyed || !s.writable) return;
+    s.cork();
+    for (const [header, body] of frames) {
+      s.write(header);
+      if (body.length > 0) s.write(body);
+    }
+    s.uncork();
+    // protocol.md §6 Limits: a bound on unsent output; a client that stops reading is dropped.
+    if (s.writableLength > this.ctx.config.edge.maxOutboundBytes) {
+      this.log('warn', { unsent: s.writableLength }, 'client is not reading; disconnecting');
+      this.destroy();
+    }
+  }
+
+  // ---- closing ----
+
+  /**
+   * protocol.md §6 Session: a newer LOGIN of this (user, device) wins. LOGOUT notify with
+   * KICKED, then close; the route now belongs to the new connection, so it is not removed.
+   */
+  kick(reason = 'logged in elsewhere'): void {
+    if (this.closing) return;
+    this.kicked = true;
+    this.held = null;
+    this.sendNotifies([
+      {
+        command: 2, // LOGOUT
+        status: Status.KICKED,
+        encrypt: 0,
+        body: codec.ErrorInfo.encode({ message: reason, retryAfterMs: 0 }),
+      },
+    ]);
+    this.end();
+  }
+
+  /** Graceful close: what is written is flushed, then FIN; nothing more is read. Idempotent. */
+  end(): void {
+    if (this.closing) return;
+    this.state = 'closing';
+    this.stopTimers();
+    this.socket.end();
+    this.lingerTimer = setTimeout(() => this.socket.destroy(), END_LINGER_MS);
+    this.lingerTimer.unref();
+  }
+
+  /** Immediate close (reserved bits, foreign protocol, timeouts, slow reader). Idempotent. */
+  destroy(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closing';
+    this.stopTimers();
+    this.socket.destroy();
+  }
+
+  private stopTimers(): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loginTimer = null;
+    clearTimeout(this.idleTimer);
+    this.clearFrameDeadline();
+  }
+
+  private onLoginTimeout(): void {
+    if (this.loggedIn || this.closing) return;
+    this.log('info', { ms: this.ctx.config.edge.loginTimeoutMs }, 'no LOGIN in time; closing');
+    this.end();
+  }
+
+  private onIdle(): void {
+    if (this.closing) return;
+    this.log('info', { heartbeatSeconds: this.ctx.config.edge.heartbeatSeconds }, 'heartbeat timeout; closing');
+    this.end();
+  }
+
+  private onClose(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.stopTimers();
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.ctx.track(this.cleanup());
+  }
+
+  /** protocol.md §6: the route is removed (epoch-guarded) and the chatrooms are left. */
+  private async cleanup(): Promise<void> {
+    const s = this.session;
+    if (!s) return;
+    this.ctx.registry.remove(this);
+    const { presence, message } = this.ctx;
+    const caller = this.caller();
+    const jobs: Promise<unknown>[] = [];
+    if (!this.kicked && !this.routeRemoved) jobs.push(presence.logout(s.userId, s.deviceId, s.epoch));
+    for (const room of this.chatrooms) jobs.push(message.quitChatroom(caller, room));
+    const results = await Promise.allSettled(jobs);
+    for (const r of results) {
+      if (r.status === 'rejected') this.log('warn', { err: String(r.reason) }, 'cleanup after close failed');
+    }
+  }
+
+  log(level: 'debug' | 'info' | 'warn' | 'error', obj: object, msg: string): void {
+    this.ctx.logger[level](
+      { conn: this.id, remote: this.remote, user: this.session?.userId, device: this.session?.deviceId, ...obj },
+      msg,
+    );
+  }
+}
+
+export function idleMs(heartbeatSeconds: number): number {
+  return Math.round(2.5 * heartbeatSeconds * 1000);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function foreignHint(kind: 'http' | 'tls'): string {
+  return kind === 'http'
+    ? 'HTTP request on the IM protocol port; closing (the admin HTTP API listens on its own port)'
+    : 'TLS ClientHello on the plain IM port; closing (connect without TLS, or to the TLS listener)';
+}

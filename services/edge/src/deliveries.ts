@@ -1,0 +1,83 @@
+/**
+ * The bus handler of one edge node (protocol.md §6 Delivery, Session): turns deliveries into
+ * notify frames (flow = 2) for the local connections they name.
+ *   message → MPS with the full Message and that user's seq (encrypt = 3 when end-to-end),
+ *             to every local device of the user except excludeDeviceId;
+ *   notify  → MN { head };
+ *   kick    → if the local connection of (user, device) still has that epoch: LOGOUT notify
+ *             with KICKED + ErrorInfo, then close — the route is NOT removed (it belongs to
+ *             the newer connection; the epoch guard makes a late logout harmless anyway).
+ * Frames of one batch for one socket are written in one cork.
+ */
+import type { Delivery, StoredMessage } from '@im/core';
+import { Command, codec, Encrypt, type Message, Status } from '@im/protocol';
+import type { Connection, NotifyFrame } from './connection.js';
+import type { EdgeContext } from './context.js';
+
+/** A stored message as delivered (protocol.md §5: server fields filled; seq = that user's inbox seq). */
+export function toWireMessage(m: StoredMessage, seq: number): Message {
+  return {
+    messageId: m.messageId,
+    messageContent: m.content,
+    conversation: m.conversation,
+    from: m.from,
+    to: m.to,
+    messageUid: m.uid,
+    serverTime: m.serverTime,
+    seq,
+  };
+}
+
+export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => Promise<void> {
+  return async (batch) => {
+    const out = new Map<Connection, NotifyFrame[]>();
+    const kicks: Connection[] = [];
+    const add = (conn: Connection, frame: NotifyFrame) => {
+      const list = out.get(conn);
+      if (list) list.push(frame);
+      else out.set(conn, [frame]);
+    };
+    const targets = (userId: string, excludeDeviceId?: string) =>
+      ctx.registry.devices(userId).filter((c) => c.deviceId !== excludeDeviceId);
+
+    for (const d of batch) {
+      if (d.nodeId !== ctx.nodeId) continue;
+      switch (d.kind) {
+        case 'message': {
+          const conns = targets(d.userId, d.excludeDeviceId);
+          if (conns.length === 0) break;
+          // One encoding per delivery, shared by the user's devices (same seq for all of them).
+          const frame: NotifyFrame = {
+            command: Command.MPS,
+            status: Status.OK,
+            encrypt: d.message.e2e ? Encrypt.E2E : Encrypt.NONE,
+            body: codec.Message.encode(toWireMessage(d.message, d.seq)),
+          };
+          for (const c of conns) add(c, frame);
+          break;
+        }
+        case 'notify': {
+          const conns = targets(d.userId, d.excludeDeviceId);
+          if (conns.length === 0) break;
+          const frame: NotifyFrame = {
+            command: Command.MN,
+            status: Status.OK,
+            encrypt: Encrypt.NONE,
+            body: codec.Notify.encode({ head: d.head }),
+          };
+          for (const c of conns) add(c, frame);
+          break;
+        }
+        case 'kick': {
+          const conn = ctx.registry.get(d.userId, d.deviceId);
+          if (conn && conn.epoch === d.epoch) kicks.push(conn);
+          else if (!conn || conn.epoch < d.epoch) ctx.kicks.remember(d.userId, d.deviceId, d.epoch);
+          break;
+        }
+      }
+    }
+    for (const [conn, frames] of out) conn.sendNotifies(frames);
+    // After the frames of the batch, so a message delivered before the kick is not lost on the wire.
+    for (const conn of kicks) conn.kick();
+  };
+}

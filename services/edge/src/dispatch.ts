@@ -1,0 +1,171 @@
+/**
+ * One client frame → checks → command handler → response (protocol.md §2, §3, §4).
+ *
+ * Order of checks for each frame (the first that fails answers; docs/protocol.md states it):
+ *   1. Decoder errors (connection.ts, before a frame exists): reserved bits → closed at once, no
+ *      response; version ≠ 1 → UNSUPPORTED, close; announced body over the limit →
+ *      FRAME_TOO_LARGE, close.
+ *   2. flow ≠ 0 (request) → BAD_REQUEST, stays open.
+ *   3. compression 2/3 → UNSUPPORTED; encrypt AES/RSA (no session key on this connection) →
+ *      UNSUPPORTED; encrypt = 3 (end-to-end) on anything but MS → BAD_REQUEST. Stays open.
+ *   4. command RESERVED or unknown → UNSUPPORTED; MN / MPS (server-only) → BAD_REQUEST. Stays open.
+ *   5. Not logged in and the command is not LOGIN / LOGOUT → UNAUTHORIZED. Each of the first three
+ *      failures before login (UNAUTHORIZED answers and failed LOGINs alike) is answered; the
+ *      connection closes after the third.
+ *   6. compression = 1: gunzip with the body limit; inflating past it → FRAME_TOO_LARGE, close;
+ *      not gzip → BAD_REQUEST.
+ *   7. The command's handler. ImError → its status; a backend that cannot be reached →
+ *      UNAVAILABLE; anything else → INTERNAL (logged). Every non-zero status carries ErrorInfo.
+ * A response to a gzip request is gzip when its body exceeds GZIP_RESPONSE_THRESHOLD bytes.
+ */
+import {
+  Command,
+  Compression,
+  codec,
+  Encrypt,
+  Flow,
+  type Frame,
+  GZIP_RESPONSE_THRESHOLD,
+  gunzipBody,
+  gzipBody,
+  ImError,
+  isKnownCommand,
+  Status,
+  unpackFlag,
+} from '@im/protocol';
+import { chatroomJoin, chatroomQuit } from './commands/chatroom.js';
+import { login } from './commands/login.js';
+import { logout } from './commands/logout.js';
+import { ping } from './commands/ping.js';
+import { pull } from './commands/pull.js';
+import { recall } from './commands/recall.js';
+import { send } from './commands/send.js';
+import type { Connection } from './connection.js';
+import type { EdgeContext } from './context.js';
+import { toErrorReply } from './errors.js';
+
+/** What a handler gets: the frame and its body after decompression. */
+export interface Request {
+  seq: number;
+  command: number;
+  body: Uint8Array;
+  /** encrypt = 3 on an MS frame (protocol.md §2 End-to-end RSA). */
+  e2e: boolean;
+}
+
+/** What a handler answers: a body (status OK), or no response at all (LOGOUT). */
+export type Reply =
+  | {
+      body: Uint8Array;
+      /** Runs right after the response is written (LOGIN releases held notifies). */
+      afterWrite?: () => void;
+    }
+  | { none: true };
+
+export type Handler = (ctx: EdgeContext, conn: Connection, req: Request) => Promise<Reply>;
+
+const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
+  [Command.LOGIN, login],
+  [Command.LOGOUT, logout],
+  [Command.PING, ping],
+  [Command.MS, send],
+  [Command.MP, pull],
+  [Command.MR, recall],
+  [Command.CRJ, chatroomJoin],
+  [Command.CRQ, chatroomQuit],
+]);
+
+/** Allowed before LOGIN (protocol.md §6 Session, §4 LOGOUT "also before LOGIN"). */
+const PRE_LOGIN = new Set<number>([Command.LOGIN, Command.LOGOUT]);
+/** Server → client only (protocol.md §3: a client sending one → BAD_REQUEST). */
+const SERVER_ONLY = new Set<number>([Command.MN, Command.MPS]);
+/** protocol.md §6 Session: the connection closes after the third failure before login. */
+export const MAX_PRE_LOGIN_STRIKES = 3;
+
+class Refusal {
+  constructor(
+    readonly status: number,
+    readonly message: string,
+  ) {}
+}
+
+/** Checks 2–5: the first refusal, or null when the frame may reach its handler. */
+function refuse(conn: Connection, frame: Frame): Refusal | null {
+  const flag = unpackFlag(frame.flag);
+  if (flag.flow !== Flow.REQUEST) {
+    return new Refusal(Status.BAD_REQUEST, `client frames must have flow 0 (request), got flow ${flag.flow}`);
+  }
+  if (flag.compression > Compression.GZIP) {
+    return new Refusal(Status.UNSUPPORTED, `compression ${flag.compression} is reserved (0 none, 1 gzip)`);
+  }
+  if (flag.encrypt === Encrypt.AES || flag.encrypt === Encrypt.RSA) {
+    return new Refusal(
+      Status.UNSUPPORTED,
+      `encrypt ${flag.encrypt} (${flag.encrypt === Encrypt.AES ? 'AES' : 'RSA'}) is not available on this connection; use TLS`,
+    );
+  }
+  if (flag.encrypt === Encrypt.E2E && frame.command !== Command.MS) {
+    return new Refusal(Status.BAD_REQUEST, 'encrypt 3 (end-to-end) is only valid on MS');
+  }
+  if (frame.command === Command.RESERVED || !isKnownCommand(frame.command)) {
+    return new Refusal(Status.UNSUPPORTED, `command ${frame.command} is not supported`);
+  }
+  if (SERVER_ONLY.has(frame.command)) {
+    return new Refusal(Status.BAD_REQUEST, `command ${frame.command} is sent by the server only`);
+  }
+  if (!conn.loggedIn && !PRE_LOGIN.has(frame.command)) {
+    return new Refusal(Status.UNAUTHORIZED, 'LOGIN first');
+  }
+  return null;
+}
+
+export async function dispatch(ctx: EdgeContext, conn: Connection, frame: Frame): Promise<void> {
+  const gzip = unpackFlag(frame.flag).compression === Compression.GZIP;
+  const answer = (status: number, body: Uint8Array) => {
+    const zip = gzip && body.length > GZIP_RESPONSE_THRESHOLD;
+    conn.respond(frame, status, zip ? gzipBody(body) : body, zip);
+  };
+  const fail = (status: number, message: string, retryAfterMs: number, close: boolean) => {
+    const preLogin = !conn.loggedIn;
+    answer(status, codec.ErrorInfo.encode({ message, retryAfterMs }));
+    // A failed LOGIN or an UNAUTHORIZED answer before login is a strike (protocol.md §6 Session).
+    if (preLogin && (status === Status.UNAUTHORIZED || frame.command === Command.LOGIN)) {
+      conn.strikes++;
+      if (conn.strikes >= MAX_PRE_LOGIN_STRIKES) {
+        conn.log('info', { strikes: conn.strikes }, 'too many failures before login; closing');
+        close = true;
+      }
+    }
+    if (close) conn.end();
+  };
+
+  const refusal = refuse(conn, frame);
+  if (refusal) {
+    fail(refusal.status, refusal.message, 0, false);
+    return;
+  }
+
+  const handler = HANDLERS.get(frame.command);
+  if (!handler) {
+    // isKnownCommand said yes but no handler: a command added to the contract and not here yet.
+    fail(Status.UNSUPPORTED, `command ${frame.command} is not supported`, 0, false);
+    return;
+  }
+
+  let reply: Reply;
+  try {
+    const body = gzip ? gunzipBody(frame.body, ctx.config.edge.maxBodyBytes) : frame.body;
+    const e2e = unpackFlag(frame.flag).encrypt === Encrypt.E2E;
+    reply = await handler(ctx, conn, { seq: frame.seq, command: frame.command, body, e2e });
+  } catch (err) {
+    const r = toErrorReply(err);
+    if (r.unexpected) conn.log('error', { err, command: frame.command }, 'request failed');
+    else if (!(err instanceof ImError)) conn.log('warn', { err }, 'request failed');
+    if (conn.closing) return;
+    fail(r.status, r.message, r.retryAfterMs, r.close);
+    return;
+  }
+  if ('none' in reply || conn.closing) return;
+  answer(Status.OK, reply.body);
+  reply.afterWrite?.();
+}

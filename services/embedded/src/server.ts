@@ -1,0 +1,105 @@
+/**
+ * Embedded mode: the whole server in ONE process — the same edge and services as the cluster,
+ * with in-process backends: PGlite (embedded PostgreSQL, files in config.dataDir) for messages,
+ * in-memory routes, bus and groups. Routes and chatroom membership live only as long as the
+ * process; messages survive a restart.
+ */
+import {
+  type Config,
+  createLogger,
+  Hs256Verifier,
+  type Logger,
+  MemoryBus,
+  type MessageApi,
+  MemoryGroupDirectory,
+  MemoryPublicKeyStore,
+  MemoryRouteStore,
+  MessageService,
+  openPgliteStore,
+  type PresenceApi,
+  PresenceService,
+  SnowflakeUid,
+  type TokenVerifier,
+} from '@im/core';
+import { createEdge, type Edge } from '@im/edge';
+
+export interface EmbeddedOptions {
+  /** Default: a pino logger named after the node at config.logLevel. */
+  logger?: Logger;
+  /** Default: HS256 with config.auth.jwtSecret. */
+  verifier?: TokenVerifier;
+}
+
+export interface EmbeddedServer {
+  /** The edge's TCP port (the real one when config.edge.port is 0). */
+  port: number;
+  edge: Edge;
+  /** Group membership (protocol.md §6 Groups; the admin API manages it). */
+  groups: MemoryGroupDirectory;
+  /** The services the edge calls (for the admin API and tests). */
+  message: MessageApi;
+  presence: PresenceApi;
+  /** protocol.md §6 Shutdown: stop accepting, close connections gradually over graceMs. */
+  drain(graceMs?: number): Promise<void>;
+  /** Closes the edge, then the bus and the store (acknowledged messages are already durable). Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+  const nodeId = config.nodeId || 'embedded-1';
+  const logger = opts.logger ?? createLogger(nodeId, config.logLevel);
+  const verifier = opts.verifier ?? new Hs256Verifier(config.auth.jwtSecret);
+
+  const store = await openPgliteStore({ dataDir: config.dataDir });
+  const routes = new MemoryRouteStore({ ttlMs: config.routes.ttlMs });
+  const bus = new MemoryBus({
+    onHandlerError: (err, node) => logger.error({ err, nodeId: node }, 'delivery handler failed'),
+  });
+  const groups = new MemoryGroupDirectory();
+  const message = new MessageService({
+    store,
+    routes,
+    bus,
+    uid: new SnowflakeUid(config.message.workerId),
+    groups,
+    config: config.message,
+    logger,
+  });
+  const presence = new PresenceService({ routes, bus, keys: new MemoryPublicKeyStore(), logger });
+  const edge = createEdge({ config, nodeId, message, presence, bus, verifier, logger });
+
+  let port: number;
+  try {
+    ({ port } = await edge.listen());
+  } catch (err) {
+    await edge.close();
+    await message.close();
+    await bus.close();
+    await routes.close();
+    await store.close();
+    throw err;
+  }
+  logger.info({ nodeId, port, dataDir: config.dataDir }, 'embedded server ready');
+
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    edge,
+    groups,
+    message,
+    presence,
+    drain: (graceMs) => edge.drain(graceMs),
+    close() {
+      closing ??= (async () => {
+        await edge.close();
+        // Queued fan-out is handed to the bus before the bus goes (acked messages are stored anyway).
+        await message.close();
+        await bus.close();
+        await routes.close();
+        await store.close();
+        logger.info({ nodeId }, 'embedded server closed');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { startMessageService } from './service.js';

@@ -1,0 +1,1 @@
+export { startPresenceService } from './service.js';

@@ -1,0 +1,43 @@
+import {
+  type Config,
+  KafkaBus,
+  type Logger,
+  MemoryPublicKeyStore,
+  PresenceService,
+  RedisRouteStore,
+} from '@im/core';
+import type { Registry } from '@im/rpc';
+import { portOf, readiness, type ServiceParts, servePresence } from '@im/rpc';
+
+/**
+ * The presence service: routes in Redis, kicks through Kafka, served over gRPC as
+ * im.internal.PresenceService for the edges.
+ *
+ * Follow-up: public keys live in this process's memory (MemoryPublicKeyStore), so they are lost on
+ * restart and not shared between presence replicas; a Redis or SQL PublicKeyStore replaces it.
+ */
+export async function startPresenceService(
+  config: Config,
+  logger: Logger,
+  registry: Registry,
+): Promise<ServiceParts> {
+  const routes = new RedisRouteStore({ url: config.redisUrl, ttlMs: config.routes.ttlMs });
+  const bus = new KafkaBus({ brokers: config.kafkaBrokers, clientId: 'im-presence' });
+  const keys = new MemoryPublicKeyStore();
+  const service = new PresenceService({ routes, bus, keys, logger });
+  const close = async () => {
+    await Promise.allSettled([routes.close(), bus.close()]);
+  };
+  try {
+    const server = await servePresence(service, { port: portOf(config.grpc.presenceAddr), registry, logger });
+    return {
+      server,
+      // A real round trip to Redis (a lookup of a user nobody is). Kafka has no probe yet (KafkaBus).
+      ready: readiness({ redis: () => routes.lookup(['\u0000readyz']) }, logger),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

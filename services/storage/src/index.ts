@@ -1,0 +1,1 @@
+export { startStorageService } from './service.js';

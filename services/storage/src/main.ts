@@ -1,0 +1,21 @@
+// Entry point of the storage service: `pnpm --filter @im/storage start` (tsx src/main.ts).
+// Env (packages/core/src/config.ts ENV_VARS): DATABASE_URL, IM_STORAGE_ADDR (listens on 0.0.0.0:<its port>),
+// IM_ADMIN_HOST / IM_ADMIN_PORT (/healthz, /readyz, /metrics), LOG_LEVEL.
+import { createLogger, loadConfig } from '@im/core';
+import { createRegistry, runService } from '@im/rpc';
+import { startStorageService } from './service.js';
+
+const config = loadConfig(process.env);
+const logger = createLogger('storage', config.logLevel);
+const registry = createRegistry();
+
+runService({
+  name: 'storage',
+  admin: config.admin,
+  registry,
+  logger,
+  start: () => startStorageService(config, logger, registry),
+}).catch((err: unknown) => {
+  logger.fatal({ err }, 'storage: failed to start');
+  process.exit(1);
+});

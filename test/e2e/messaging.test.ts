@@ -1,0 +1,318 @@
+/**
+ * protocol.md §4 MS / MP / MR / MPS / CRJ and §6 Send, Inbox and seq, Delivery, Transient
+ * content, Recall, Conversation history — over real TCP against the embedded server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  Command,
+  ContentType,
+  ConversationType,
+  codec,
+  Flow,
+  Status,
+  unpackFlag,
+} from '../../packages/protocol/src/index.js';
+import {
+  connectAs,
+  errorOf,
+  expectStatus,
+  nextPush,
+  pullOk,
+  sendMessage,
+  sendOk,
+  sleep,
+  text,
+  textMessage,
+  uniqueUser,
+} from '../support/im.js';
+import type { RawClient } from '../support/raw-client.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+let srv: TestServer;
+const clients: RawClient[] = [];
+
+async function online(userId: string, deviceId = 'd1') {
+  const r = await connectAs(srv.port, await srv.identity(userId, deviceId));
+  clients.push(r.c);
+  return r.c;
+}
+
+/** True when no MPS arrived on c by the time a PING round trip (plus a short wait) completes. */
+async function noPush(c: RawClient, waitMs = 150): Promise<boolean> {
+  await sleep(waitMs);
+  expectStatus(await c.request({ command: Command.PING }), Status.OK);
+  return c.pending((f) => f.command === Command.MPS).length === 0;
+}
+
+function uidBytes(uid: bigint): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, uid);
+  return out;
+}
+
+beforeAll(async () => {
+  srv = await startTestServer();
+});
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await srv?.close();
+});
+
+describe('live push (protocol.md §6 Delivery)', () => {
+  it('A → B: B gets MPS with the full message and its own seq; A gets SendAck with its own seq', async () => {
+    const alice = uniqueUser('alice');
+    const bob = uniqueUser('bob');
+    const a = await online(alice);
+    const b = await online(bob);
+    // Give Bob a different inbox position than Alice: one earlier message only Bob has.
+    await sendOk(await online(uniqueUser('carol')), textMessage(bob, 'earlier'));
+    await nextPush(b);
+
+    const ack = await sendOk(a, textMessage(bob, 'hello bob'));
+    expect(ack.seq).toBe(1);
+    expect(ack.messageUid).toBeGreaterThan(0n);
+    const { frame, message } = await nextPush(b);
+    expect(unpackFlag(frame.flag).flow).toBe(Flow.NOTIFY);
+    expect(frame.status).toBe(Status.OK);
+    expect(message.seq).toBe(2);
+    expect(message.messageUid).toBe(ack.messageUid);
+    expect(message.serverTime).toBe(ack.serverTime);
+    expect(message.from).toBe(alice);
+    expect(message.to).toBe(bob);
+    expect(message.conversation).toEqual({ type: ConversationType.SINGLE, target: bob });
+    expect(text(message)).toBe('hello bob');
+    expect(message.messageContent?.searchableContent).toBe('hello bob');
+  });
+
+  it('notify frames carry the connection counter from 1 without gaps', async () => {
+    const bob = uniqueUser('bob');
+    const b = await online(bob);
+    const a = await online(uniqueUser('alice'));
+    for (let i = 0; i < 3; i++) await sendOk(a, textMessage(bob, `n${i}`));
+    const seqs = [(await nextPush(b)).frame.seq, (await nextPush(b)).frame.seq, (await nextPush(b)).frame.seq];
+    expect(seqs).toEqual([1, 2, 3]);
+  });
+
+  it('two MS written back to back are stored, acked and delivered in that order', async () => {
+    const bob = uniqueUser('bob');
+    const b = await online(bob);
+    const a = await online(uniqueUser('alice'));
+    const s1 = a.send({ command: Command.MS, body: codec.Message.encode(textMessage(bob, 'first')) });
+    const s2 = a.send({ command: Command.MS, body: codec.Message.encode(textMessage(bob, 'second')) });
+    const r1 = await a.next((f) => f.command === Command.MS);
+    const r2 = await a.next((f) => f.command === Command.MS);
+    expect([r1.seq, r2.seq]).toEqual([s1, s2]);
+    const [ack1, ack2] = [codec.SendAck.decode(r1.body), codec.SendAck.decode(r2.body)];
+    expect(ack2.seq).toBe(ack1.seq + 1);
+    expect(ack2.messageUid).toBeGreaterThan(ack1.messageUid);
+    const p1 = await nextPush(b);
+    const p2 = await nextPush(b);
+    expect([text(p1.message), text(p2.message)]).toEqual(['first', 'second']);
+    expect(p2.message.seq).toBe(p1.message.seq + 1);
+  });
+
+  it('a from that is not the logged-in user is FORBIDDEN', async () => {
+    const a = await online(uniqueUser('alice'));
+    const res = await sendMessage(a, { ...textMessage(uniqueUser('bob'), 'x'), from: 'mallory' });
+    expectStatus(res, Status.FORBIDDEN);
+    expect(errorOf(res).message.length).toBeGreaterThan(0);
+  });
+
+  it('an empty conversation target is BAD_REQUEST', async () => {
+    const a = await online(uniqueUser('alice'));
+    const res = await sendMessage(a, textMessage('', 'x'));
+    expectStatus(res, Status.BAD_REQUEST);
+    expect(errorOf(res).message).toMatch(/target/);
+  });
+});
+
+describe('offline delivery and pull (protocol.md §6 Inbox and seq)', () => {
+  it('messages to a user who never logged in wait in the inbox and are pulled in order', async () => {
+    const bob = uniqueUser('bob');
+    const a = await online(uniqueUser('alice'));
+    const acks = [];
+    for (const t of ['one', 'two', 'three']) acks.push(await sendOk(a, textMessage(bob, t)));
+
+    const b = await online(bob);
+    const all = await pullOk(b, 0);
+    expect(all.head).toBe(3);
+    expect(all.hasMore).toBe(false);
+    expect(all.messages.map((m) => [m.seq, text(m), m.messageUid])).toEqual([
+      [1, 'one', acks[0]?.messageUid],
+      [2, 'two', acks[1]?.messageUid],
+      [3, 'three', acks[2]?.messageUid],
+    ]);
+    const rest = await pullOk(b, 1, 1);
+    expect(rest.messages.map((m) => m.seq)).toEqual([2]);
+    expect(rest.hasMore).toBe(true);
+    expect((await pullOk(b, 3)).messages).toEqual([]);
+  });
+
+  it('LoginResponse.head is the inbox head', async () => {
+    const bob = uniqueUser('bob');
+    const a = await online(uniqueUser('alice'));
+    await sendOk(a, textMessage(bob, 'x'));
+    await sendOk(a, textMessage(bob, 'y'));
+    const { login } = await connectAs(srv.port, await srv.identity(bob));
+    expect(login.head).toBe(2);
+  });
+
+  it('conversation history: newest first, paged by beforeUid', async () => {
+    const alice = uniqueUser('alice');
+    const bob = uniqueUser('bob');
+    const a = await online(alice);
+    const acks = [];
+    for (const t of ['h1', 'h2', 'h3']) acks.push(await sendOk(a, textMessage(bob, t)));
+    const b = await online(bob);
+    const page = async (beforeUid: bigint) => {
+      const res = await b.request({
+        command: Command.MP,
+        body: codec.PullRequest.encode({
+          limit: 2,
+          conversation: { type: ConversationType.SINGLE, target: alice },
+          beforeUid,
+        }),
+      });
+      return codec.PullResponse.decode(expectStatus(res, Status.OK).body);
+    };
+    const first = await page(0n);
+    expect(first.messages.map(text)).toEqual(['h3', 'h2']);
+    expect(first.head).toBe(3);
+    const second = await page(first.messages[1]?.messageUid ?? 0n);
+    expect(second.messages.map(text)).toEqual(['h1']);
+  });
+});
+
+describe('multi-device (protocol.md §6 Delivery)', () => {
+  it("the sender's other device gets the MPS with the sender's seq; the sending device does not", async () => {
+    const alice = uniqueUser('alice');
+    const bob = uniqueUser('bob');
+    const a1 = await online(alice, 'phone');
+    const a2 = await online(alice, 'laptop');
+    const b1 = await online(bob, 'phone');
+    const b2 = await online(bob, 'tablet');
+    const ack = await sendOk(a1, textMessage(bob, 'to all devices'));
+
+    const copy = await nextPush(a2);
+    expect(copy.message.messageUid).toBe(ack.messageUid);
+    expect(copy.message.seq).toBe(ack.seq);
+    expect(copy.message.from).toBe(alice);
+    for (const b of [b1, b2]) expect((await nextPush(b)).message.messageUid).toBe(ack.messageUid);
+    expect(await noPush(a1)).toBe(true);
+    // And both of Alice's devices see it in a pull.
+    expect((await pullOk(a2, 0)).messages.map((m) => m.messageUid)).toEqual([ack.messageUid]);
+  });
+});
+
+describe('idempotent resend (protocol.md §6 Send)', () => {
+  it('the same (from, device, messageId) returns the same ack and stores one copy', async () => {
+    const bob = uniqueUser('bob');
+    const a = await online(uniqueUser('alice'));
+    const m = textMessage(bob, 'once', { messageId: 4242n });
+    const first = await sendOk(a, m);
+    const again = await sendOk(a, m);
+    expect(again).toEqual(first);
+    const b = await online(bob);
+    const pulled = await pullOk(b, 0);
+    expect(pulled.messages.map((x) => x.messageUid)).toEqual([first.messageUid]);
+    expect(pulled.head).toBe(1);
+  });
+});
+
+describe('recall (protocol.md §6 Recall)', () => {
+  it('by the sender: empty OK; RECALL message delivered and appended; the original is wiped', async () => {
+    const alice = uniqueUser('alice');
+    const bob = uniqueUser('bob');
+    const a = await online(alice);
+    const b = await online(bob);
+    const ack = await sendOk(a, { ...textMessage(bob, 'oops'), messageContent: { ...textMessage(bob, 'oops').messageContent!, pushContent: 'push' } });
+    await nextPush(b);
+
+    const res = await a.request({ command: Command.MR, body: codec.RecallRequest.encode({ messageUid: ack.messageUid }) });
+    expectStatus(res, Status.OK);
+    expect(res.body.length).toBe(0);
+
+    const notice = (await nextPush(b)).message;
+    expect(notice.messageContent?.contentType).toBe(ContentType.RECALL);
+    expect(notice.messageContent?.data).toEqual(uidBytes(ack.messageUid));
+    expect(notice.from).toBe(alice);
+    expect(notice.conversation).toEqual({ type: ConversationType.SINGLE, target: bob });
+    expect(notice.seq).toBe(2);
+
+    const pulled = await pullOk(b, 0);
+    expect(pulled.messages.map((m) => m.seq)).toEqual([1, 2]);
+    const wiped = pulled.messages[0]?.messageContent;
+    expect(pulled.messages[0]?.messageUid).toBe(ack.messageUid);
+    expect(wiped?.contentType).toBe(ContentType.RECALL);
+    expect(wiped?.data.length).toBe(0);
+    expect(wiped?.searchableContent).toBe('');
+    expect(wiped?.pushContent).toBe('');
+    expect(pulled.messages[1]?.messageContent?.data).toEqual(uidBytes(ack.messageUid));
+  });
+
+  it("by someone else: FORBIDDEN with a reason; the message stays", async () => {
+    const bob = uniqueUser('bob');
+    const a = await online(uniqueUser('alice'));
+    const b = await online(bob);
+    const ack = await sendOk(a, textMessage(bob, 'mine'));
+    const res = await b.request({ command: Command.MR, body: codec.RecallRequest.encode({ messageUid: ack.messageUid }) });
+    expectStatus(res, Status.FORBIDDEN);
+    expect(errorOf(res).message.length).toBeGreaterThan(0);
+    expect((await pullOk(b, 0)).messages.map(text)).toEqual(['mine']);
+  });
+
+  it('an unknown uid: NOT_FOUND with a reason', async () => {
+    const a = await online(uniqueUser('alice'));
+    const res = await a.request({ command: Command.MR, body: codec.RecallRequest.encode({ messageUid: 123456789n }) });
+    expectStatus(res, Status.NOT_FOUND);
+    expect(errorOf(res).message.length).toBeGreaterThan(0);
+  });
+});
+
+describe('transient content (protocol.md §6)', () => {
+  it('TYPING is pushed with seq 0 to online devices, acked with seq 0, and never stored', async () => {
+    const bob = uniqueUser('bob');
+    const a = await online(uniqueUser('alice'));
+    const b = await online(bob);
+    const ack = await sendOk(a, textMessage(bob, '', { contentType: ContentType.TYPING }));
+    expect(ack.seq).toBe(0);
+    const { message } = await nextPush(b);
+    expect(message.messageContent?.contentType).toBe(ContentType.TYPING);
+    expect(message.seq).toBe(0);
+    const pulled = await pullOk(b, 0);
+    expect(pulled.messages).toEqual([]);
+    expect(pulled.head).toBe(0);
+  });
+});
+
+describe('chatrooms (protocol.md §4 CRJ / CRQ)', () => {
+  it('CRJ to an unknown chatroom is NOT_FOUND; an empty id is BAD_REQUEST', async () => {
+    const a = await online(uniqueUser('alice'));
+    const res = await a.request({ command: Command.CRJ, body: codec.ChatroomRequest.encode({ chatroomId: 'nope' }) });
+    expectStatus(res, Status.NOT_FOUND);
+    const empty = await a.request({ command: Command.CRJ, body: codec.ChatroomRequest.encode({ chatroomId: '' }) });
+    expectStatus(empty, Status.BAD_REQUEST);
+  });
+});
+
+describe('groups (protocol.md §6 Groups)', () => {
+  it('a group message is appended to every member inbox and pushed to the online ones', async () => {
+    const alice = uniqueUser('alice');
+    const bob = uniqueUser('bob');
+    const carol = uniqueUser('carol');
+    const group = uniqueUser('group');
+    srv.server.groups.set(group, [alice, bob, carol]);
+    const a = await online(alice);
+    const b = await online(bob);
+    const ack = await sendOk(a, textMessage(group, 'hi all', { type: ConversationType.GROUP }));
+    const { message } = await nextPush(b);
+    expect(message.messageUid).toBe(ack.messageUid);
+    expect(message.conversation).toEqual({ type: ConversationType.GROUP, target: group });
+    const c = await online(carol);
+    expect((await pullOk(c, 0)).messages.map((m) => m.messageUid)).toEqual([ack.messageUid]);
+    // A non-member may not send to the group.
+    const outsider = await online(uniqueUser('dave'));
+    expectStatus(await sendMessage(outsider, textMessage(group, 'x', { type: ConversationType.GROUP })), Status.FORBIDDEN);
+  });
+});
