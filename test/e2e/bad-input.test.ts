@@ -165,7 +165,10 @@ describe('flag and command checks (protocol.md §2, §3, §4): answered, the con
   it('AES or RSA without a session key: UNSUPPORTED', async () => {
     const c = await online();
     for (const encrypt of [Encrypt.AES, Encrypt.RSA]) {
-      expectStatus(await c.request({ command: Command.PING, flag: packFlag({ encrypt }) }), Status.UNSUPPORTED);
+      expectStatus(
+        await c.request({ command: Command.PING, flag: packFlag({ encrypt }) }),
+        Status.UNSUPPORTED,
+      );
     }
     expectStatus(await c.request({ command: Command.PING }), Status.OK);
   });
@@ -239,7 +242,11 @@ describe('bodies (protocol.md §3, §5)', () => {
     const c = await online();
     const bomb = gzipSync(new Uint8Array(MAX_BODY * 4));
     expect(bomb.length).toBeLessThan(MAX_BODY);
-    const res = await c.request({ command: Command.MS, flag: packFlag({ compression: Compression.GZIP }), body: bomb });
+    const res = await c.request({
+      command: Command.MS,
+      flag: packFlag({ compression: Compression.GZIP }),
+      body: bomb,
+    });
     expectStatus(res, Status.FRAME_TOO_LARGE);
     expect(errorOf(res).message).toMatch(/limit/);
     expect(await c.closedWithin(2000)).toBe(true);

@@ -8,7 +8,9 @@ import {
   ContentType,
   ConversationType,
   codec,
+  Encrypt,
   Flow,
+  packFlag,
   Status,
   unpackFlag,
 } from '../../packages/protocol/src/index.js';
@@ -90,7 +92,11 @@ describe('live push (protocol.md §6 Delivery)', () => {
     const b = await online(bob);
     const a = await online(uniqueUser('alice'));
     for (let i = 0; i < 3; i++) await sendOk(a, textMessage(bob, `n${i}`));
-    const seqs = [(await nextPush(b)).frame.seq, (await nextPush(b)).frame.seq, (await nextPush(b)).frame.seq];
+    const seqs = [
+      (await nextPush(b)).frame.seq,
+      (await nextPush(b)).frame.seq,
+      (await nextPush(b)).frame.seq,
+    ];
     expect(seqs).toEqual([1, 2, 3]);
   });
 
@@ -226,10 +232,13 @@ describe('recall (protocol.md §6 Recall)', () => {
     const bob = uniqueUser('bob');
     const a = await online(alice);
     const b = await online(bob);
-    const ack = await sendOk(a, { ...textMessage(bob, 'oops'), messageContent: { ...textMessage(bob, 'oops').messageContent!, pushContent: 'push' } });
+    const ack = await sendOk(a, textMessage(bob, 'oops', { content: { pushContent: 'push' } }));
     await nextPush(b);
 
-    const res = await a.request({ command: Command.MR, body: codec.RecallRequest.encode({ messageUid: ack.messageUid }) });
+    const res = await a.request({
+      command: Command.MR,
+      body: codec.RecallRequest.encode({ messageUid: ack.messageUid }),
+    });
     expectStatus(res, Status.OK);
     expect(res.body.length).toBe(0);
 
@@ -251,12 +260,15 @@ describe('recall (protocol.md §6 Recall)', () => {
     expect(pulled.messages[1]?.messageContent?.data).toEqual(uidBytes(ack.messageUid));
   });
 
-  it("by someone else: FORBIDDEN with a reason; the message stays", async () => {
+  it('by someone else: FORBIDDEN with a reason; the message stays', async () => {
     const bob = uniqueUser('bob');
     const a = await online(uniqueUser('alice'));
     const b = await online(bob);
     const ack = await sendOk(a, textMessage(bob, 'mine'));
-    const res = await b.request({ command: Command.MR, body: codec.RecallRequest.encode({ messageUid: ack.messageUid }) });
+    const res = await b.request({
+      command: Command.MR,
+      body: codec.RecallRequest.encode({ messageUid: ack.messageUid }),
+    });
     expectStatus(res, Status.FORBIDDEN);
     expect(errorOf(res).message.length).toBeGreaterThan(0);
     expect((await pullOk(b, 0)).messages.map(text)).toEqual(['mine']);
@@ -264,9 +276,57 @@ describe('recall (protocol.md §6 Recall)', () => {
 
   it('an unknown uid: NOT_FOUND with a reason', async () => {
     const a = await online(uniqueUser('alice'));
-    const res = await a.request({ command: Command.MR, body: codec.RecallRequest.encode({ messageUid: 123456789n }) });
+    const res = await a.request({
+      command: Command.MR,
+      body: codec.RecallRequest.encode({ messageUid: 123456789n }),
+    });
     expectStatus(res, Status.NOT_FOUND);
     expect(errorOf(res).message.length).toBeGreaterThan(0);
+  });
+});
+
+describe('MN: a body too large to push is announced (protocol.md §4 MN, §6 Delivery)', () => {
+  it('the recipient gets MN with the new head and pulls the message', async () => {
+    const bob = uniqueUser('bob');
+    const a = await online(uniqueUser('alice'));
+    const b = await online(bob);
+    const big = new Uint8Array(srv.config.message.pushMaxBodyBytes + 1024).fill(1);
+    const ack = await sendOk(a, textMessage(bob, '', { content: { data: big } }));
+    const mn = await b.next((f) => f.command === Command.MN || f.command === Command.MPS);
+    expect(mn.command).toBe(Command.MN);
+    expect(unpackFlag(mn.flag).flow).toBe(Flow.NOTIFY);
+    expect(mn.seq).toBe(1);
+    expect(codec.Notify.decode(mn.body).head).toBe(1);
+    const pulled = await pullOk(b, 0);
+    expect(pulled.messages.map((m) => [m.messageUid, m.messageContent?.data.length])).toEqual([
+      [ack.messageUid, big.length],
+    ]);
+  });
+});
+
+describe('end-to-end encrypted MS (protocol.md §2 encrypt = 3)', () => {
+  const e2eFlag = packFlag({ flow: Flow.REQUEST, encrypt: Encrypt.E2E });
+
+  it('is stored and relayed untouched, and delivered marked encrypt = 3', async () => {
+    const bob = uniqueUser('bob');
+    const a = await online(uniqueUser('alice'));
+    const b = await online(bob);
+    const cipher = Uint8Array.from([9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    const m = textMessage(bob, '', { content: { data: cipher, searchableContent: '' } });
+    const res = await sendMessage(a, m, e2eFlag);
+    const ack = codec.SendAck.decode(expectStatus(res, Status.OK).body);
+    const { frame, message } = await nextPush(b);
+    expect(unpackFlag(frame.flag).encrypt).toBe(Encrypt.E2E);
+    expect(message.messageUid).toBe(ack.messageUid);
+    expect(message.messageContent?.data).toEqual(cipher);
+    expect((await pullOk(b, 0)).messages[0]?.messageContent?.data).toEqual(cipher);
+  });
+
+  it('with plaintext in searchableContent: BAD_REQUEST', async () => {
+    const a = await online(uniqueUser('alice'));
+    const res = await sendMessage(a, textMessage(uniqueUser('bob'), 'leak'), e2eFlag);
+    expectStatus(res, Status.BAD_REQUEST);
+    expect(errorOf(res).message).toMatch(/searchableContent/);
   });
 });
 
@@ -287,11 +347,17 @@ describe('transient content (protocol.md §6)', () => {
 });
 
 describe('chatrooms (protocol.md §4 CRJ / CRQ)', () => {
-  it('CRJ to an unknown chatroom is NOT_FOUND; an empty id is BAD_REQUEST', async () => {
+  it('CRJ / CRQ of an unknown chatroom are NOT_FOUND; an empty id is BAD_REQUEST', async () => {
     const a = await online(uniqueUser('alice'));
-    const res = await a.request({ command: Command.CRJ, body: codec.ChatroomRequest.encode({ chatroomId: 'nope' }) });
-    expectStatus(res, Status.NOT_FOUND);
-    const empty = await a.request({ command: Command.CRJ, body: codec.ChatroomRequest.encode({ chatroomId: '' }) });
+    for (const command of [Command.CRJ, Command.CRQ]) {
+      const res = await a.request({ command, body: codec.ChatroomRequest.encode({ chatroomId: 'nope' }) });
+      expectStatus(res, Status.NOT_FOUND);
+      expect(errorOf(res).message).toMatch(/chatroom/);
+    }
+    const empty = await a.request({
+      command: Command.CRJ,
+      body: codec.ChatroomRequest.encode({ chatroomId: '' }),
+    });
     expectStatus(empty, Status.BAD_REQUEST);
   });
 });
@@ -313,6 +379,9 @@ describe('groups (protocol.md §6 Groups)', () => {
     expect((await pullOk(c, 0)).messages.map((m) => m.messageUid)).toEqual([ack.messageUid]);
     // A non-member may not send to the group.
     const outsider = await online(uniqueUser('dave'));
-    expectStatus(await sendMessage(outsider, textMessage(group, 'x', { type: ConversationType.GROUP })), Status.FORBIDDEN);
+    expectStatus(
+      await sendMessage(outsider, textMessage(group, 'x', { type: ConversationType.GROUP })),
+      Status.FORBIDDEN,
+    );
   });
 });

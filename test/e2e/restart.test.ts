@@ -25,7 +25,10 @@ it('messages sent before a restart are pulled after it; seq and uids continue', 
   const first = current;
   const a1 = await connectAs(first.port, await first.identity('alice'));
   clients.push(a1.c);
-  const acks = [await sendOk(a1.c, textMessage('bob', 'before-1')), await sendOk(a1.c, textMessage('bob', 'before-2'))];
+  const acks = [
+    await sendOk(a1.c, textMessage('bob', 'before-1')),
+    await sendOk(a1.c, textMessage('bob', 'before-2')),
+  ];
   await first.stop();
   expect(await a1.c.closedWithin(2000)).toBe(true);
 

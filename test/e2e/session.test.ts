@@ -76,12 +76,18 @@ describe('LOGIN (protocol.md §4, §5 LoginResponse)', () => {
   it('a bad token is UNAUTHORIZED with a reason; the connection stays open for another try', async () => {
     const c = await raw();
     const id = await srv.identity(uniqueUser('badtoken'));
-    const bad = await c.request({ command: Command.LOGIN, body: loginBody({ ...id, token: `${id.token}x` }) });
+    const bad = await c.request({
+      command: Command.LOGIN,
+      body: loginBody({ ...id, token: `${id.token}x` }),
+    });
     expectStatus(bad, Status.UNAUTHORIZED);
     expect(errorOf(bad).message).toMatch(/token/);
     // A token for another user is refused too (sub must equal userId).
     const other = await srv.identity(uniqueUser('other'));
-    const wrongUser = await c.request({ command: Command.LOGIN, body: loginBody({ ...id, token: other.token }) });
+    const wrongUser = await c.request({
+      command: Command.LOGIN,
+      body: loginBody({ ...id, token: other.token }),
+    });
     expectStatus(wrongUser, Status.UNAUTHORIZED);
     expectStatus(await c.request({ command: Command.LOGIN, body: loginBody(id) }), Status.OK);
     expectStatus(await c.request({ command: Command.PING }), Status.OK);
@@ -127,8 +133,14 @@ describe('before LOGIN (protocol.md §6 Session)', () => {
   it('failed LOGINs count toward the three', async () => {
     const c = await raw();
     const id = await srv.identity(uniqueUser('strikes'));
-    expectStatus(await c.request({ command: Command.LOGIN, body: loginBody({ ...id, token: 'nope' }) }), Status.UNAUTHORIZED);
-    expectStatus(await c.request({ command: Command.LOGIN, body: loginBody({ ...id, token: 'nope' }) }), Status.UNAUTHORIZED);
+    expectStatus(
+      await c.request({ command: Command.LOGIN, body: loginBody({ ...id, token: 'nope' }) }),
+      Status.UNAUTHORIZED,
+    );
+    expectStatus(
+      await c.request({ command: Command.LOGIN, body: loginBody({ ...id, token: 'nope' }) }),
+      Status.UNAUTHORIZED,
+    );
     expect(c.isClosed).toBe(false);
     expectStatus(await c.request({ command: Command.PING }), Status.UNAUTHORIZED);
     expect(await c.closedWithin(2000)).toBe(true);
@@ -203,8 +215,20 @@ describe('framing as a stream (protocol.md §1)', () => {
     const c = await raw();
     const { frameToBytes } = await import('../../packages/protocol/src/index.js');
     const login = frameToBytes({ seq: 1, command: Command.LOGIN, flag: 0, status: 0, body: loginBody(id) });
-    const ping2 = frameToBytes({ seq: 2, command: Command.PING, flag: 0, status: 0, body: new Uint8Array(0) });
-    const ping3 = frameToBytes({ seq: 3, command: Command.PING, flag: 0, status: 0, body: new Uint8Array(0) });
+    const ping2 = frameToBytes({
+      seq: 2,
+      command: Command.PING,
+      flag: 0,
+      status: 0,
+      body: new Uint8Array(0),
+    });
+    const ping3 = frameToBytes({
+      seq: 3,
+      command: Command.PING,
+      flag: 0,
+      status: 0,
+      body: new Uint8Array(0),
+    });
     const all = Buffer.concat([login, ping2, ping3]);
     // Split at an odd place in the middle of the LOGIN body, then everything else in one chunk.
     c.write(all.subarray(0, 17));
@@ -216,5 +240,18 @@ describe('framing as a stream (protocol.md §1)', () => {
       [2, Command.PING, Status.OK],
       [3, Command.PING, Status.OK],
     ]);
+  });
+
+  it('hundreds of pipelined requests in one write are all answered, in order', async () => {
+    const { c } = await online(uniqueUser('pipeline'));
+    const { frameToBytes } = await import('../../packages/protocol/src/index.js');
+    const n = 300;
+    const frames = Array.from({ length: n }, (_, i) =>
+      frameToBytes({ seq: 1000 + i, command: Command.PING, flag: 0, status: 0, body: new Uint8Array(0) }),
+    );
+    c.write(Buffer.concat(frames));
+    const seqs: number[] = [];
+    for (let i = 0; i < n; i++) seqs.push((await c.next((f) => f.command === Command.PING)).seq);
+    expect(seqs).toEqual(Array.from({ length: n }, (_, i) => 1000 + i));
   });
 });

@@ -164,7 +164,10 @@ describe('recall window (protocol.md §6 Recall)', () => {
     const ack = await sendOk(a, textMessage(bob, 'too late'));
     await sleep(RECALL_WINDOW_MS + 200);
     // Keep the connection alive across the wait is not needed: RECALL_WINDOW_MS < 2.5 s idle.
-    const res = await a.request({ command: Command.MR, body: codec.RecallRequest.encode({ messageUid: ack.messageUid }) });
+    const res = await a.request({
+      command: Command.MR,
+      body: codec.RecallRequest.encode({ messageUid: ack.messageUid }),
+    });
     expectStatus(res, Status.EXPIRED);
     expect(errorOf(res).message.length).toBeGreaterThan(0);
     const { c: b } = await online(bob);
@@ -176,7 +179,10 @@ describe('recall window (protocol.md §6 Recall)', () => {
   it('within the window: OK', async () => {
     const { c: a } = await online();
     const ack = await sendOk(a, textMessage(uniqueUser('bob'), 'quick'));
-    const res = await a.request({ command: Command.MR, body: codec.RecallRequest.encode({ messageUid: ack.messageUid }) });
+    const res = await a.request({
+      command: Command.MR,
+      body: codec.RecallRequest.encode({ messageUid: ack.messageUid }),
+    });
     expectStatus(res, Status.OK);
   });
 });

@@ -53,14 +53,18 @@ ensure_packages() {
 
 # initdb refuses root: the server runs as `postgres` (the Debian package's user) when we are root.
 pg_run() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From / : the server's user may not be allowed into the caller's working directory.
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # The data dir lives under test/.infra/pg unless the server's user cannot reach it (a checkout
 # under /root): then under /tmp, with test/.infra/pg a symlink to it.
 pg_dir() {
   local want=$INFRA/pg
-  if [ -L "$want" ]; then readlink "$want"; return; fi
+  if [ -L "$want" ]; then
+    if [ -d "$(readlink "$want")" ]; then readlink "$want"; return; fi
+    rm -f "$want" # its /tmp target was cleaned up
+  fi
   if [ "$(id -u)" != 0 ] || runuser -u postgres -- test -x "$INFRA"; then
     mkdir -p "$want"
     [ "$(id -u)" = 0 ] && chown postgres: "$want"
@@ -81,10 +85,13 @@ start_postgres() {
     log "postgres: using DATABASE_URL from the environment"
     return
   fi
-  local bin dir data logf=$LOGS/postgres.log
+  local bin dir data logf
   bin=$(pg_bindir) || die 'postgres: initdb not found'
   dir=$(pg_dir)
   data=$dir/data
+  # The server writes its log itself, so the log lives where its user can write (linked from logs/).
+  logf=$dir/postgres.log
+  ln -sfn "$logf" "$LOGS/postgres.log"
   export PATH="$bin:$PATH"
   if [ -f "$data/postmaster.pid" ] && [ -f "$RUN/postgres.started" ] && pg_ready; then
     log "postgres: already running on $PG_PORT (reused)"

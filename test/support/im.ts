@@ -12,6 +12,7 @@ import {
   type Frame,
   type LoginResponse,
   type Message,
+  type MessageContent,
   type PullResponse,
   type SendAck,
   Status,
@@ -25,7 +26,10 @@ export interface Identity {
   token: string;
 }
 
-export function loginBody(id: Identity, extra: { platform?: number; publicKey?: Uint8Array } = {}): Uint8Array {
+export function loginBody(
+  id: Identity,
+  extra: { platform?: number; publicKey?: Uint8Array } = {},
+): Uint8Array {
   return codec.LoginRequest.encode({
     userId: id.userId,
     token: id.token,
@@ -40,7 +44,9 @@ export function loginBody(id: Identity, extra: { platform?: number; publicKey?: 
 export function expectStatus(f: Frame, status: number): Frame {
   if (f.status !== status) {
     const reason = f.status === Status.OK ? '' : `: ${errorOf(f).message}`;
-    throw new Error(`expected ${statusName(status)}, got ${statusName(f.status)}${reason} (command ${f.command})`);
+    throw new Error(
+      `expected ${statusName(status)}, got ${statusName(f.status)}${reason} (command ${f.command})`,
+    );
   }
   return f;
 }
@@ -61,7 +67,7 @@ let messageIds = 1n;
 export function textMessage(
   to: string,
   text: string,
-  opts: { messageId?: bigint; contentType?: number; type?: number } = {},
+  opts: { messageId?: bigint; contentType?: number; type?: number; content?: Partial<MessageContent> } = {},
 ): Message {
   return {
     messageId: opts.messageId ?? messageIds++,
@@ -76,6 +82,7 @@ export function textMessage(
       msgLength: 0,
       remoteMediaUrl: '',
       localMediaPath: '',
+      ...opts.content,
     },
     conversation: { type: opts.type ?? ConversationType.SINGLE, target: to },
     from: '',
@@ -106,7 +113,10 @@ export function text(m: Message): string {
 }
 
 /** The next MPS push on c, decoded. */
-export async function nextPush(c: RawClient, timeoutMs?: number): Promise<{ frame: Frame; message: Message }> {
+export async function nextPush(
+  c: RawClient,
+  timeoutMs?: number,
+): Promise<{ frame: Frame; message: Message }> {
   const frame = await c.next((f) => f.command === Command.MPS, timeoutMs);
   return { frame, message: codec.Message.decode(frame.body) };
 }

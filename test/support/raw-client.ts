@@ -9,8 +9,8 @@ import {
   Flow,
   type Frame,
   FrameDecoder,
-  packFlag,
   PROTOCOL_VERSION,
+  packFlag,
   unpackFlag,
 } from '../../packages/protocol/src/index.js';
 

@@ -91,11 +91,21 @@ const lines = [
   HEADER,
   "import { im } from './internal.js';",
   '',
-  '/** One unary rpc: its HTTP/2 path and the generated request/response codecs (plain objects in and out). */',
+  '/** A generated message class seen as a codec of its plain properties object. */',
+  'export interface MessageCodec<T> {',
+  '  encode(m: T): { finish(): Uint8Array };',
+  '  decode(b: Uint8Array): T;',
+  '}',
+  '',
+  '/** One unary rpc: its HTTP/2 path and the generated request/response codecs. */',
   'export interface MethodSpec<Req, Res> {',
   '  readonly path: string;',
-  '  readonly request: { encode(m: Req): { finish(): Uint8Array }; decode(b: Uint8Array): Req };',
-  '  readonly response: { encode(m: Res): { finish(): Uint8Array }; decode(b: Uint8Array): Res };',
+  '  readonly request: MessageCodec<Req>;',
+  '  readonly response: MessageCodec<Res>;',
+  '}',
+  '',
+  'function unary<Req, Res>(path: string, request: MessageCodec<Req>, response: MessageCodec<Res>): MethodSpec<Req, Res> {',
+  '  return { path, request, response };',
   '}',
   '',
 ];
@@ -111,11 +121,11 @@ for (const svc of services.sort((a, b) => a.fullName.localeCompare(b.fullName)))
     const key = m.name[0].toLowerCase() + m.name.slice(1);
     const req = typeRef(m.resolvedRequestType);
     const res = typeRef(m.resolvedResponseType);
-    lines.push(`    ${key}: {`);
-    lines.push(`      path: '/${fullName}/${m.name}',`);
-    lines.push(`      request: ${req},`);
-    lines.push(`      response: ${res},`);
-    lines.push(`    } as MethodSpec<${req}.$Properties, ${res}.$Properties>,`);
+    lines.push(`    ${key}: unary<${req}.$Properties, ${res}.$Properties>(`);
+    lines.push(`      '/${fullName}/${m.name}',`);
+    lines.push(`      ${req},`);
+    lines.push(`      ${res},`);
+    lines.push('    ),');
   }
   lines.push('  },');
   lines.push('} as const;');

@@ -104,7 +104,12 @@ describe('an unreachable, stopped or hung backend is UNAVAILABLE, never a hang',
   });
 
   it('a handler that never answers: UNAVAILABLE at the deadline; close() is still bounded', async () => {
-    const server = await serveMessage(scripted(never), {
+    let started = 0;
+    const hang = () => {
+      started++;
+      return never();
+    };
+    const server = await serveMessage(scripted(hang), {
       host: '127.0.0.1',
       port: 0,
       shutdownTimeoutMs: 300,
@@ -117,7 +122,7 @@ describe('an unreachable, stopped or hung backend is UNAVAILABLE, never a hang',
 
     // Another hung call in flight while closing: tryShutdown waits, forceShutdown ends it.
     const pending = client.head('u').catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 50));
+    await expect.poll(() => started).toBe(2);
     const t0 = performance.now();
     await server.close();
     expect(performance.now() - t0).toBeLessThan(300 + 500);
@@ -130,8 +135,13 @@ describe('an unreachable, stopped or hung backend is UNAVAILABLE, never a hang',
     const gate = new Promise<void>((r) => {
       release = r;
     });
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => {
+      entered = r;
+    });
     const server = await serveMessage(
       scripted(async () => {
+        entered();
         await gate;
         return 42;
       }),
@@ -139,7 +149,7 @@ describe('an unreachable, stopped or hung backend is UNAVAILABLE, never a hang',
     );
     const client = new MessageClient(`127.0.0.1:${server.port}`, { deadlineMs: 3_000 });
     const inFlight = client.head('u');
-    await new Promise((r) => setTimeout(r, 100));
+    await inHandler;
     const closed = server.close();
     expect(server.close()).toBe(closed); // idempotent: the same shutdown
     await rejectsWith(client.head('u'), Status.UNAVAILABLE);

@@ -76,6 +76,10 @@ describe('runService: ops endpoints and graceful, bounded shutdown', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => {
+      entered = r;
+    });
     const registry = createRegistry();
     const proc: ServiceProcess = await runService({
       name: 'message',
@@ -86,6 +90,7 @@ describe('runService: ops endpoints and graceful, bounded shutdown', () => {
       async start() {
         const slow = {
           head: async () => {
+            entered();
             await gate;
             events.push('call done');
             return 5;
@@ -105,7 +110,7 @@ describe('runService: ops endpoints and graceful, bounded shutdown', () => {
     cleanup.push(() => client.close());
 
     const inFlight = client.head('u');
-    await new Promise((r) => setTimeout(r, 100));
+    await inHandler;
     const first = proc.shutdown('SIGTERM');
     expect(proc.shutdown('SIGTERM again')).toBe(first);
     expect((await get(proc.adminPort, '/readyz')).status).toBe(503);

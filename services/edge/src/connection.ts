@@ -18,14 +18,14 @@ import type { Caller } from '@im/core';
 import {
   codec,
   encodeFrame,
+  Flow,
   type Frame,
   FrameDecoder,
-  Flow,
   HEADER_LENGTH,
-  packFlag,
   ProtocolError,
-  sniffForeignProtocol,
+  packFlag,
   Status,
+  sniffForeignProtocol,
 } from '@im/protocol';
 import type { EdgeContext } from './context.js';
 import { dispatch } from './dispatch.js';
@@ -70,6 +70,8 @@ export class Connection {
   private routeRemoved = false;
 
   private readonly decoder: FrameDecoder;
+  /** A framing error was met: nothing more is decoded (the answer is queued, then the close). */
+  private framingLost = false;
   private sniffBuffer: Uint8Array | null = new Uint8Array(0);
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
@@ -133,7 +135,9 @@ export class Connection {
   // ---- reading ----
 
   private onData(chunk: Buffer): void {
-    if (this.closing) return;
+    // After a framing error the stream position is lost: later bytes are read (so the peer's FIN
+    // is seen) but ignored.
+    if (this.closing || this.framingLost) return;
     let bytes: Uint8Array = chunk;
     if (this.sniffBuffer) {
       // protocol.md §6: an HTTP request or TLS hello on this port is closed and logged with a hint.
@@ -178,12 +182,17 @@ export class Connection {
       return;
     }
     const status = err.responseStatus;
-    this.socket.pause();
+    this.framingLost = true;
     this.clearFrameDeadline();
     // Behind the requests already queued, so their answers keep their order.
     this.queue = this.queue.then(() => {
       if (this.closing) return;
-      this.respond(err.header, status, codec.ErrorInfo.encode({ message: err.message, retryAfterMs: 0 }), false);
+      this.respond(
+        err.header,
+        status,
+        codec.ErrorInfo.encode({ message: err.message, retryAfterMs: 0 }),
+        false,
+      );
       this.end();
     });
   }
@@ -213,6 +222,8 @@ export class Connection {
     if (this.queued >= MAX_QUEUED_REQUESTS && !this.pausedForQueue) {
       this.pausedForQueue = true;
       this.socket.pause();
+      // The client is not the one holding a partial frame back now: the deadline restarts on resume.
+      this.clearFrameDeadline();
     }
     this.queue = this.queue.then(async () => {
       try {
@@ -226,6 +237,7 @@ export class Connection {
         if (this.pausedForQueue && this.queued < MAX_QUEUED_REQUESTS / 2 && !this.closing) {
           this.pausedForQueue = false;
           this.socket.resume();
+          this.armFrameDeadline(true);
         }
       }
     });
@@ -268,12 +280,7 @@ export class Connection {
   // ---- writing ----
 
   /** A response (flow = 1): the request's seq and command, version 1 (protocol.md §3). */
-  respond(
-    req: { seq: number; command: number },
-    status: number,
-    body: Uint8Array,
-    gzip: boolean,
-  ): void {
+  respond(req: { seq: number; command: number }, status: number, body: Uint8Array, gzip: boolean): void {
     const flag = packFlag({ flow: Flow.RESPONSE, compression: gzip ? 1 : 0 });
     this.write([encodeFrame({ seq: req.seq, command: req.command, flag, status, body })]);
   }
@@ -374,7 +381,11 @@ export class Connection {
 
   private onIdle(): void {
     if (this.closing) return;
-    this.log('info', { heartbeatSeconds: this.ctx.config.edge.heartbeatSeconds }, 'heartbeat timeout; closing');
+    this.log(
+      'info',
+      { heartbeatSeconds: this.ctx.config.edge.heartbeatSeconds },
+      'heartbeat timeout; closing',
+    );
     this.end();
   }
 
@@ -404,7 +415,13 @@ export class Connection {
 
   log(level: 'debug' | 'info' | 'warn' | 'error', obj: object, msg: string): void {
     this.ctx.logger[level](
-      { conn: this.id, remote: this.remote, user: this.session?.userId, device: this.session?.deviceId, ...obj },
+      {
+        conn: this.id,
+        remote: this.remote,
+        user: this.session?.userId,
+        device: this.session?.deviceId,
+        ...obj,
+      },
       msg,
     );
   }

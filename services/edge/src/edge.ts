@@ -5,7 +5,15 @@
  * concrete backend.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Config, DeliveryBus, MessageApi, PresenceApi, Route, Subscription, TokenVerifier } from '@im/core';
+import type {
+  Config,
+  DeliveryBus,
+  MessageApi,
+  PresenceApi,
+  Route,
+  Subscription,
+  TokenVerifier,
+} from '@im/core';
 import { Connection } from './connection.js';
 import type { EdgeContext, EdgeLogger } from './context.js';
 import { createDeliveryHandler } from './deliveries.js';
@@ -158,7 +166,9 @@ export function createEdge(opts: EdgeOptions): Edge {
           await Promise.allSettled([...cleanups]);
         })();
         await Promise.race([settled, sleep(CLEANUP_WAIT_MS)]);
-        await subscription?.close().catch((err) => logger.warn({ err: String(err) }, 'bus unsubscribe failed'));
+        await subscription
+          ?.close()
+          .catch((err) => logger.warn({ err: String(err) }, 'bus unsubscribe failed'));
         logger.info({ nodeId }, 'edge closed');
       })();
       return closed;

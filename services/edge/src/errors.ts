@@ -60,5 +60,11 @@ export function toErrorReply(e: unknown): ErrorReply {
       unexpected: true,
     };
   }
-  return { status: Status.INTERNAL, message: 'internal server error', retryAfterMs: 0, close: false, unexpected: true };
+  return {
+    status: Status.INTERNAL,
+    message: 'internal server error',
+    retryAfterMs: 0,
+    close: false,
+    unexpected: true,
+  };
 }

@@ -7,8 +7,8 @@ import { gunzipSync } from 'node:zlib';
 import { type Config, type Delivery, loadConfig, type StoredMessage } from '@im/core';
 import {
   Command,
-  codec,
   Compression,
+  codec,
   Encrypt,
   Flow,
   ImError,
@@ -18,8 +18,8 @@ import {
 } from '@im/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEdge, type Edge } from '../src/index.js';
 import { RawClient } from '../../../test/support/raw-client.js';
+import { createEdge, type Edge } from '../src/index.js';
 import { FakeBus, FakeMessages, FakePresence, fakeVerifier } from './fakes.js';
 
 const NODE = 'edge-test';
@@ -145,7 +145,10 @@ describe('edge: LOGIN and the session', () => {
   it('on close the route is removed with its epoch and joined chatrooms are left', async () => {
     const h = await start();
     const c = await loggedIn(h.port, 'bob', 'b1');
-    const join = await c.request({ command: Command.CRJ, body: codec.ChatroomRequest.encode({ chatroomId: 'r1' }) });
+    const join = await c.request({
+      command: Command.CRJ,
+      body: codec.ChatroomRequest.encode({ chatroomId: 'r1' }),
+    });
     expect(join.status).toBe(Status.OK);
     c.close();
     await expect.poll(() => h.presence.logouts).toEqual([['bob', 'b1', 1]]);
@@ -176,7 +179,11 @@ describe('edge: requests of one connection are handled in order', () => {
     };
     const c = await loggedIn(h.port, 'alice', 'a1');
     const body = (id: bigint) =>
-      codec.Message.encode({ messageId: id, conversation: { type: 0, target: 'bob' }, messageContent: { contentType: 1 } });
+      codec.Message.encode({
+        messageId: id,
+        conversation: { type: 0, target: 'bob' },
+        messageContent: { contentType: 1 },
+      });
     const s1 = c.send({ command: Command.MS, body: body(1n) });
     const s2 = c.send({ command: Command.MS, body: body(2n) });
     const r1 = await c.next((f) => f.command === Command.MS);
@@ -187,10 +194,53 @@ describe('edge: requests of one connection are handled in order', () => {
   });
 });
 
+describe('edge: order of checks (dispatch.ts): the first failing check answers', () => {
+  const f = (parts: Parameters<typeof packFlag>[0]) => packFlag(parts);
+  it.each([
+    ['flow before compression', f({ flow: 1, compression: 2 }), 42, Status.BAD_REQUEST],
+    ['flow before command', f({ flow: 2 }), 42, Status.BAD_REQUEST],
+    ['compression before command', f({ compression: 3 }), 42, Status.UNSUPPORTED],
+    ['AES before command', f({ encrypt: Encrypt.AES }), Command.MN, Status.UNSUPPORTED],
+    ['E2E off MS before command', f({ encrypt: Encrypt.E2E }), 42, Status.BAD_REQUEST],
+    ['unknown command before login check', 0, 42, Status.UNSUPPORTED],
+    ['server-only command before login check', 0, Command.MPS, Status.BAD_REQUEST],
+    ['login check before gzip', f({ compression: Compression.GZIP }), Command.MP, Status.UNAUTHORIZED],
+    ['login check before body', 0, Command.MS, Status.UNAUTHORIZED],
+  ])('%s (before LOGIN)', async (_name, flag, command, status) => {
+    const h = await start();
+    const c = await client(h.port);
+    const res = await c.request({ command, flag, body: Uint8Array.of(0xff) });
+    expect(res.status).toBe(status);
+    expect(codec.ErrorInfo.decode(res.body).message.length).toBeGreaterThan(0);
+  });
+
+  it('gzip is inflated before the handler decodes the body (a corrupt gzip is BAD_REQUEST)', async () => {
+    const h = await start();
+    const c = await loggedIn(h.port, 'bob', 'b1');
+    const res = await c.request({
+      command: Command.MP,
+      flag: packFlag({ compression: Compression.GZIP }),
+      body: Uint8Array.of(1, 2, 3),
+    });
+    expect(res.status).toBe(Status.BAD_REQUEST);
+    expect(codec.ErrorInfo.decode(res.body).message).toMatch(/gzip/);
+  });
+});
+
 describe('edge: error mapping (protocol.md §3)', () => {
   it.each([
-    ['an ImError keeps its status and retryAfterMs', new ImError(Status.TOO_MANY_REQUESTS, 'slow down', { retryAfterMs: 500 }), Status.TOO_MANY_REQUESTS, 500],
-    ['an unreachable backend is UNAVAILABLE', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), Status.UNAVAILABLE, 0],
+    [
+      'an ImError keeps its status and retryAfterMs',
+      new ImError(Status.TOO_MANY_REQUESTS, 'slow down', { retryAfterMs: 500 }),
+      Status.TOO_MANY_REQUESTS,
+      500,
+    ],
+    [
+      'an unreachable backend is UNAVAILABLE',
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      Status.UNAVAILABLE,
+      0,
+    ],
     ['anything else is INTERNAL', new Error('boom'), Status.INTERNAL, 0],
   ])('%s', async (_name, error, status, retryAfterMs) => {
     const h = await start();
@@ -295,7 +345,11 @@ describe('edge: deliveries from the bus', () => {
     expect((await c.request({ command: Command.PING })).status).toBe(Status.OK);
     await h.bus.deliver([{ kind: 'kick', nodeId: NODE, userId: 'bob', deviceId: 'b1', epoch: 1 }]);
     const kick = await c.next();
-    expect([kick.command, kick.status, unpackFlag(kick.flag).flow]).toEqual([Command.LOGOUT, Status.KICKED, Flow.NOTIFY]);
+    expect([kick.command, kick.status, unpackFlag(kick.flag).flow]).toEqual([
+      Command.LOGOUT,
+      Status.KICKED,
+      Flow.NOTIFY,
+    ]);
     expect(codec.ErrorInfo.decode(kick.body).message).toMatch(/elsewhere/);
     expect(await c.closedWithin(2000)).toBe(true);
     await new Promise((r) => setTimeout(r, 50));
@@ -310,7 +364,10 @@ describe('edge: deliveries from the bus', () => {
       kind: 'message',
       nodeId: NODE,
       userId: 'bob',
-      message: { ...stored(uid, ''), content: { ...stored(uid, '').content, data: new Uint8Array(64 * 1024) } },
+      message: {
+        ...stored(uid, ''),
+        content: { ...stored(uid, '').content, data: new Uint8Array(64 * 1024) },
+      },
       seq: Number(uid),
     });
     for (let i = 1n; i <= 2000n && h.edge.connectionCount > 0; i++) await h.bus.deliver([big(i)]);

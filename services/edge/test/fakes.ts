@@ -14,7 +14,14 @@ import type {
   Subscription,
   TokenVerifier,
 } from '@im/core';
-import { ImError, type Message, type PullRequest, type PullResponse, type SendAck, Status } from '@im/protocol';
+import {
+  ImError,
+  type Message,
+  type PullRequest,
+  type PullResponse,
+  type SendAck,
+  Status,
+} from '@im/protocol';
 
 export class FakeBus implements DeliveryBus {
   handler: ((batch: Delivery[]) => Promise<void>) | null = null;

@@ -14,7 +14,9 @@ export function devSecretPath(dataDir: string): string {
 }
 
 /** Reads the secret file, or creates it; `created` says which. */
-export async function readOrCreateDevSecret(dataDir: string): Promise<{ secret: string; path: string; created: boolean }> {
+export async function readOrCreateDevSecret(
+  dataDir: string,
+): Promise<{ secret: string; path: string; created: boolean }> {
   const path = devSecretPath(dataDir);
   try {
     const secret = (await readFile(path, 'utf8')).trim();

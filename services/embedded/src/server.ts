@@ -10,10 +10,10 @@ import {
   Hs256Verifier,
   type Logger,
   MemoryBus,
-  type MessageApi,
   MemoryGroupDirectory,
   MemoryPublicKeyStore,
   MemoryRouteStore,
+  type MessageApi,
   MessageService,
   openPgliteStore,
   type PresenceApi,
@@ -79,7 +79,10 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
     await store.close();
     throw err;
   }
-  logger.info({ nodeId, port, dataDir: config.dataDir }, 'embedded server ready');
+  logger.info(
+    { nodeId, host: config.edge.host, port, dataDir: config.dataDir },
+    `embedded IM server listening on ${config.edge.host}:${port} (data in ${config.dataDir})`,
+  );
 
   let closing: Promise<void> | null = null;
   return {

@@ -1,1 +1,1 @@
-export { startMessageService } from './service.js';
+export { type MessageServiceOptions, startMessageService } from './service.js';

@@ -7,8 +7,16 @@ import {
   RedisRouteStore,
   SnowflakeUid,
 } from '@im/core';
-import type { Registry } from '@im/rpc';
-import { portOf, readiness, type ServiceParts, StorageClient, serveMessage } from '@im/rpc';
+import { portOf, type Registry, readiness, type ServiceParts, StorageClient, serveMessage } from '@im/rpc';
+
+export interface MessageServiceOptions {
+  /** Listen host of the gRPC server; default 0.0.0.0 (tests: 127.0.0.1). */
+  host?: string;
+  /** Redis key prefix of the routes (tests: a unique one); default the store's. */
+  keyPrefix?: string;
+  /** Kafka topic prefix (tests: a unique one); default the bus's. */
+  topicPrefix?: string;
+}
 
 /**
  * The message service: MessageService over the storage service (gRPC), routes in Redis and
@@ -23,10 +31,19 @@ export async function startMessageService(
   config: Config,
   logger: Logger,
   registry: Registry,
+  opts: MessageServiceOptions = {},
 ): Promise<ServiceParts> {
   const store = new StorageClient(config.grpc.storageAddr, { deadlineMs: config.grpc.deadlineMs });
-  const routes = new RedisRouteStore({ url: config.redisUrl, ttlMs: config.routes.ttlMs });
-  const bus = new KafkaBus({ brokers: config.kafkaBrokers, clientId: 'im-message' });
+  const routes = new RedisRouteStore({
+    url: config.redisUrl,
+    ttlMs: config.routes.ttlMs,
+    prefix: opts.keyPrefix,
+  });
+  const bus = new KafkaBus({
+    brokers: config.kafkaBrokers,
+    clientId: 'im-message',
+    topicPrefix: opts.topicPrefix,
+  });
   const service = new MessageService({
     store,
     routes,
@@ -42,7 +59,12 @@ export async function startMessageService(
     await Promise.allSettled([store.close(), routes.close(), bus.close()]);
   };
   try {
-    const server = await serveMessage(service, { port: portOf(config.grpc.messageAddr), registry, logger });
+    const server = await serveMessage(service, {
+      host: opts.host,
+      port: portOf(config.grpc.messageAddr),
+      registry,
+      logger,
+    });
     return {
       server,
       // The storage service's channel connects, and a real round trip to Redis. Kafka has no probe yet.

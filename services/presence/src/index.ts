@@ -1,1 +1,1 @@
-export { startPresenceService } from './service.js';
+export { type PresenceServiceOptions, startPresenceService } from './service.js';

@@ -6,8 +6,7 @@ import {
   PresenceService,
   RedisRouteStore,
 } from '@im/core';
-import type { Registry } from '@im/rpc';
-import { portOf, readiness, type ServiceParts, servePresence } from '@im/rpc';
+import { portOf, type Registry, readiness, type ServiceParts, servePresence } from '@im/rpc';
 
 /**
  * The presence service: routes in Redis, kicks through Kafka, served over gRPC as
@@ -16,20 +15,43 @@ import { portOf, readiness, type ServiceParts, servePresence } from '@im/rpc';
  * Follow-up: public keys live in this process's memory (MemoryPublicKeyStore), so they are lost on
  * restart and not shared between presence replicas; a Redis or SQL PublicKeyStore replaces it.
  */
+export interface PresenceServiceOptions {
+  /** Listen host of the gRPC server; default 0.0.0.0 (tests: 127.0.0.1). */
+  host?: string;
+  /** Redis key prefix of the routes (tests: a unique one); default the store's. */
+  keyPrefix?: string;
+  /** Kafka topic prefix (tests: a unique one); default the bus's. */
+  topicPrefix?: string;
+}
+
 export async function startPresenceService(
   config: Config,
   logger: Logger,
   registry: Registry,
+  opts: PresenceServiceOptions = {},
 ): Promise<ServiceParts> {
-  const routes = new RedisRouteStore({ url: config.redisUrl, ttlMs: config.routes.ttlMs });
-  const bus = new KafkaBus({ brokers: config.kafkaBrokers, clientId: 'im-presence' });
+  const routes = new RedisRouteStore({
+    url: config.redisUrl,
+    ttlMs: config.routes.ttlMs,
+    prefix: opts.keyPrefix,
+  });
+  const bus = new KafkaBus({
+    brokers: config.kafkaBrokers,
+    clientId: 'im-presence',
+    topicPrefix: opts.topicPrefix,
+  });
   const keys = new MemoryPublicKeyStore();
   const service = new PresenceService({ routes, bus, keys, logger });
   const close = async () => {
     await Promise.allSettled([routes.close(), bus.close()]);
   };
   try {
-    const server = await servePresence(service, { port: portOf(config.grpc.presenceAddr), registry, logger });
+    const server = await servePresence(service, {
+      host: opts.host,
+      port: portOf(config.grpc.presenceAddr),
+      registry,
+      logger,
+    });
     return {
       server,
       // A real round trip to Redis (a lookup of a user nobody is). Kafka has no probe yet (KafkaBus).

@@ -1,1 +1,1 @@
-export { startStorageService } from './service.js';
+export { type StorageServiceOptions, startStorageService } from './service.js';

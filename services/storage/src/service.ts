@@ -1,6 +1,12 @@
-import { type Config, type Logger, openPgStore } from '@im/core';
-import type { Registry } from '@im/rpc';
-import { portOf, readiness, type ServiceParts, serveStorage } from '@im/rpc';
+import { type Config, type Logger, openPgStore, type PgStoreOptions } from '@im/core';
+import { portOf, type Registry, readiness, type ServiceParts, serveStorage } from '@im/rpc';
+
+export interface StorageServiceOptions {
+  /** Listen host of the gRPC server; default 0.0.0.0 (tests: 127.0.0.1). */
+  host?: string;
+  /** Extra store options (tests: a schema of their own). */
+  store?: PgStoreOptions;
+}
 
 /**
  * The storage service: the MessageStore port on PostgreSQL (migrated on open), served over gRPC
@@ -10,10 +16,16 @@ export async function startStorageService(
   config: Config,
   logger: Logger,
   registry: Registry,
+  opts: StorageServiceOptions = {},
 ): Promise<ServiceParts> {
-  const store = await openPgStore(config.databaseUrl);
+  const store = await openPgStore(config.databaseUrl, opts.store);
   try {
-    const server = await serveStorage(store, { port: portOf(config.grpc.storageAddr), registry, logger });
+    const server = await serveStorage(store, {
+      host: opts.host,
+      port: portOf(config.grpc.storageAddr),
+      registry,
+      logger,
+    });
     return {
       server,
       // A real query: the pool can reach PostgreSQL.

@@ -299,7 +299,10 @@ export class KafkaBus implements DeliveryBus {
   private async send(topicMessages: { topic: string; messages: { key: string; value: string }[] }[]) {
     const sending = (async () => {
       await Promise.all(topicMessages.map((t) => this.ensureTopic(t.topic)));
-      this.producerReady ??= this.producer.connect();
+      this.producerReady ??= this.producer.connect().catch((err) => {
+        this.producerReady = null; // try again on the next publish
+        throw err;
+      });
       await this.producerReady;
       await this.producer.sendBatch({ topicMessages, acks: -1 });
     })();
@@ -307,7 +310,10 @@ export class KafkaBus implements DeliveryBus {
   }
 
   private async connectAdmin(): Promise<Admin> {
-    this.adminReady ??= this.admin.connect();
+    this.adminReady ??= this.admin.connect().catch((err) => {
+      this.adminReady = null;
+      throw err;
+    });
     await this.adminReady;
     return this.admin;
   }

@@ -3,47 +3,57 @@
 
 import { im } from './internal.js';
 
-/** One unary rpc: its HTTP/2 path and the generated request/response codecs (plain objects in and out). */
+/** A generated message class seen as a codec of its plain properties object. */
+export interface MessageCodec<T> {
+  encode(m: T): { finish(): Uint8Array };
+  decode(b: Uint8Array): T;
+}
+
+/** One unary rpc: its HTTP/2 path and the generated request/response codecs. */
 export interface MethodSpec<Req, Res> {
   readonly path: string;
-  readonly request: { encode(m: Req): { finish(): Uint8Array }; decode(b: Uint8Array): Req };
-  readonly response: { encode(m: Res): { finish(): Uint8Array }; decode(b: Uint8Array): Res };
+  readonly request: MessageCodec<Req>;
+  readonly response: MessageCodec<Res>;
+}
+
+function unary<Req, Res>(path: string, request: MessageCodec<Req>, response: MessageCodec<Res>): MethodSpec<Req, Res> {
+  return { path, request, response };
 }
 
 /** im.internal.MessageService */
 export const MessageService = {
   name: 'im.internal.MessageService',
   methods: {
-    send: {
-      path: '/im.internal.MessageService/Send',
-      request: im.internal.SendCall,
-      response: im.SendAck,
-    } as MethodSpec<im.internal.SendCall.$Properties, im.SendAck.$Properties>,
-    pull: {
-      path: '/im.internal.MessageService/Pull',
-      request: im.internal.PullCall,
-      response: im.PullResponse,
-    } as MethodSpec<im.internal.PullCall.$Properties, im.PullResponse.$Properties>,
-    recall: {
-      path: '/im.internal.MessageService/Recall',
-      request: im.internal.RecallCall,
-      response: im.internal.Empty,
-    } as MethodSpec<im.internal.RecallCall.$Properties, im.internal.Empty.$Properties>,
-    head: {
-      path: '/im.internal.MessageService/Head',
-      request: im.internal.UserRequest,
-      response: im.internal.HeadReply,
-    } as MethodSpec<im.internal.UserRequest.$Properties, im.internal.HeadReply.$Properties>,
-    joinChatroom: {
-      path: '/im.internal.MessageService/JoinChatroom',
-      request: im.internal.ChatroomCall,
-      response: im.internal.Empty,
-    } as MethodSpec<im.internal.ChatroomCall.$Properties, im.internal.Empty.$Properties>,
-    quitChatroom: {
-      path: '/im.internal.MessageService/QuitChatroom',
-      request: im.internal.ChatroomCall,
-      response: im.internal.Empty,
-    } as MethodSpec<im.internal.ChatroomCall.$Properties, im.internal.Empty.$Properties>,
+    send: unary<im.internal.SendCall.$Properties, im.SendAck.$Properties>(
+      '/im.internal.MessageService/Send',
+      im.internal.SendCall,
+      im.SendAck,
+    ),
+    pull: unary<im.internal.PullCall.$Properties, im.PullResponse.$Properties>(
+      '/im.internal.MessageService/Pull',
+      im.internal.PullCall,
+      im.PullResponse,
+    ),
+    recall: unary<im.internal.RecallCall.$Properties, im.internal.Empty.$Properties>(
+      '/im.internal.MessageService/Recall',
+      im.internal.RecallCall,
+      im.internal.Empty,
+    ),
+    head: unary<im.internal.UserRequest.$Properties, im.internal.HeadReply.$Properties>(
+      '/im.internal.MessageService/Head',
+      im.internal.UserRequest,
+      im.internal.HeadReply,
+    ),
+    joinChatroom: unary<im.internal.ChatroomCall.$Properties, im.internal.Empty.$Properties>(
+      '/im.internal.MessageService/JoinChatroom',
+      im.internal.ChatroomCall,
+      im.internal.Empty,
+    ),
+    quitChatroom: unary<im.internal.ChatroomCall.$Properties, im.internal.Empty.$Properties>(
+      '/im.internal.MessageService/QuitChatroom',
+      im.internal.ChatroomCall,
+      im.internal.Empty,
+    ),
   },
 } as const;
 
@@ -51,31 +61,31 @@ export const MessageService = {
 export const PresenceService = {
   name: 'im.internal.PresenceService',
   methods: {
-    login: {
-      path: '/im.internal.PresenceService/Login',
-      request: im.internal.LoginCall,
-      response: im.internal.LoginReply,
-    } as MethodSpec<im.internal.LoginCall.$Properties, im.internal.LoginReply.$Properties>,
-    logout: {
-      path: '/im.internal.PresenceService/Logout',
-      request: im.internal.LogoutCall,
-      response: im.internal.Empty,
-    } as MethodSpec<im.internal.LogoutCall.$Properties, im.internal.Empty.$Properties>,
-    heartbeat: {
-      path: '/im.internal.PresenceService/Heartbeat',
-      request: im.internal.HeartbeatCall,
-      response: im.internal.Empty,
-    } as MethodSpec<im.internal.HeartbeatCall.$Properties, im.internal.Empty.$Properties>,
-    devices: {
-      path: '/im.internal.PresenceService/Devices',
-      request: im.internal.UserRequest,
-      response: im.internal.RouteList,
-    } as MethodSpec<im.internal.UserRequest.$Properties, im.internal.RouteList.$Properties>,
-    publicKey: {
-      path: '/im.internal.PresenceService/PublicKey',
-      request: im.internal.UserRequest,
-      response: im.internal.PublicKeyReply,
-    } as MethodSpec<im.internal.UserRequest.$Properties, im.internal.PublicKeyReply.$Properties>,
+    login: unary<im.internal.LoginCall.$Properties, im.internal.LoginReply.$Properties>(
+      '/im.internal.PresenceService/Login',
+      im.internal.LoginCall,
+      im.internal.LoginReply,
+    ),
+    logout: unary<im.internal.LogoutCall.$Properties, im.internal.Empty.$Properties>(
+      '/im.internal.PresenceService/Logout',
+      im.internal.LogoutCall,
+      im.internal.Empty,
+    ),
+    heartbeat: unary<im.internal.HeartbeatCall.$Properties, im.internal.Empty.$Properties>(
+      '/im.internal.PresenceService/Heartbeat',
+      im.internal.HeartbeatCall,
+      im.internal.Empty,
+    ),
+    devices: unary<im.internal.UserRequest.$Properties, im.internal.RouteList.$Properties>(
+      '/im.internal.PresenceService/Devices',
+      im.internal.UserRequest,
+      im.internal.RouteList,
+    ),
+    publicKey: unary<im.internal.UserRequest.$Properties, im.internal.PublicKeyReply.$Properties>(
+      '/im.internal.PresenceService/PublicKey',
+      im.internal.UserRequest,
+      im.internal.PublicKeyReply,
+    ),
   },
 } as const;
 
@@ -83,35 +93,35 @@ export const PresenceService = {
 export const StorageService = {
   name: 'im.internal.StorageService',
   methods: {
-    append: {
-      path: '/im.internal.StorageService/Append',
-      request: im.internal.AppendCall,
-      response: im.internal.AppendReply,
-    } as MethodSpec<im.internal.AppendCall.$Properties, im.internal.AppendReply.$Properties>,
-    pull: {
-      path: '/im.internal.StorageService/Pull',
-      request: im.internal.StorePullCall,
-      response: im.internal.PullPage,
-    } as MethodSpec<im.internal.StorePullCall.$Properties, im.internal.PullPage.$Properties>,
-    history: {
-      path: '/im.internal.StorageService/History',
-      request: im.internal.HistoryCall,
-      response: im.internal.EntryList,
-    } as MethodSpec<im.internal.HistoryCall.$Properties, im.internal.EntryList.$Properties>,
-    head: {
-      path: '/im.internal.StorageService/Head',
-      request: im.internal.UserRequest,
-      response: im.internal.HeadReply,
-    } as MethodSpec<im.internal.UserRequest.$Properties, im.internal.HeadReply.$Properties>,
-    get: {
-      path: '/im.internal.StorageService/Get',
-      request: im.internal.UidRequest,
-      response: im.internal.GetReply,
-    } as MethodSpec<im.internal.UidRequest.$Properties, im.internal.GetReply.$Properties>,
-    wipe: {
-      path: '/im.internal.StorageService/Wipe',
-      request: im.internal.UidRequest,
-      response: im.internal.WipeReply,
-    } as MethodSpec<im.internal.UidRequest.$Properties, im.internal.WipeReply.$Properties>,
+    append: unary<im.internal.AppendCall.$Properties, im.internal.AppendReply.$Properties>(
+      '/im.internal.StorageService/Append',
+      im.internal.AppendCall,
+      im.internal.AppendReply,
+    ),
+    pull: unary<im.internal.StorePullCall.$Properties, im.internal.PullPage.$Properties>(
+      '/im.internal.StorageService/Pull',
+      im.internal.StorePullCall,
+      im.internal.PullPage,
+    ),
+    history: unary<im.internal.HistoryCall.$Properties, im.internal.EntryList.$Properties>(
+      '/im.internal.StorageService/History',
+      im.internal.HistoryCall,
+      im.internal.EntryList,
+    ),
+    head: unary<im.internal.UserRequest.$Properties, im.internal.HeadReply.$Properties>(
+      '/im.internal.StorageService/Head',
+      im.internal.UserRequest,
+      im.internal.HeadReply,
+    ),
+    get: unary<im.internal.UidRequest.$Properties, im.internal.GetReply.$Properties>(
+      '/im.internal.StorageService/Get',
+      im.internal.UidRequest,
+      im.internal.GetReply,
+    ),
+    wipe: unary<im.internal.UidRequest.$Properties, im.internal.WipeReply.$Properties>(
+      '/im.internal.StorageService/Wipe',
+      im.internal.UidRequest,
+      im.internal.WipeReply,
+    ),
   },
 } as const;

@@ -1,0 +1,91 @@
+/**
+ * Embedded mode entry point: `tsx services/embedded/src/main.ts` (or `pnpm start`).
+ * Reads the environment once (packages/core config.ts), starts the one-process server, and on
+ * SIGINT/SIGTERM drains the connections gradually, then closes (protocol.md §6 Shutdown).
+ */
+import { resolve } from 'node:path';
+import { ConfigError, createLogger, loadConfig } from '@im/core';
+import { readOrCreateDevSecret } from './dev-secret.js';
+import { startEmbedded } from './server.js';
+
+const DEFAULT_NODE_ID = 'embedded-1';
+/** Beyond the drain grace period, closing the store and bus may take this long before we give up. */
+const CLOSE_BUDGET_MS = 5_000;
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  config.nodeId ||= DEFAULT_NODE_ID;
+  config.dataDir = resolve(config.dataDir);
+  const logger = createLogger(config.nodeId, config.logLevel);
+
+  if (!config.auth.jwtSecret) {
+    const dev = await readOrCreateDevSecret(config.dataDir);
+    config.auth.jwtSecret = dev.secret;
+    printDevHelp(dev.path, dev.created, dev.secret);
+  }
+
+  // startEmbedded logs the node id, host, port and data dir once it listens.
+  const server = await startEmbedded(config, { logger });
+
+  let shuttingDown = false;
+  const shutdown = (signal: string) => {
+    if (shuttingDown) {
+      logger.info({ signal }, 'shutdown already in progress');
+      return;
+    }
+    shuttingDown = true;
+    const graceMs = config.edge.drainGraceMs;
+    logger.info({ signal, graceMs }, 'shutting down: draining connections');
+    // Bounded in time: if draining or closing hangs, exit anyway (acked messages are already durable).
+    const deadline = setTimeout(() => {
+      logger.error({ graceMs }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, graceMs + CLOSE_BUDGET_MS);
+    deadline.unref();
+    void (async () => {
+      try {
+        await server.drain(graceMs);
+        await server.close();
+        logger.info('shutdown complete');
+        process.exit(0);
+      } catch (err) {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      }
+    })();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function printDevHelp(path: string, created: boolean, secret: string): void {
+  const lines = [
+    '',
+    `Development JWT secret ${created ? 'created' : 'read'}: ${path}`,
+    `  IM_JWT_SECRET=${secret}`,
+    '  (set IM_JWT_SECRET yourself for anything but development)',
+    '',
+    'Try it (the CLI reads the same secret file):',
+    '  pnpm im token alice',
+    '  pnpm im listen --user bob',
+    '  pnpm im send --user alice --to bob "hello"',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(
+    `embedded server failed to start: ${err instanceof Error ? err.stack : String(err)}\n`,
+  );
+  process.exit(1);
+});
