@@ -14,21 +14,10 @@ IM_LOG_PREFIX=test
 # shellcheck source=lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 
-PNPM_VERSION=12.4.2
 REPORT=$ROOT/test/.infra/vitest-report.json
 started_at=$(date +%s)
 
-command -v node >/dev/null || die 'node not found (Node 20.19+ is required)'
-if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
-  log "installing pnpm $PNPM_VERSION"
-  npm i -g "pnpm@$PNPM_VERSION" >&2 || die 'could not install pnpm'
-fi
-
-if [ -f pnpm-lock.yaml ]; then
-  pnpm install --frozen-lockfile >&2 || die 'pnpm install --frozen-lockfile failed (is pnpm-lock.yaml up to date?)'
-else
-  pnpm install >&2 || die 'pnpm install failed'
-fi
+ensure_node_deps
 
 mkdir -p "$ROOT/test/.infra"
 if [ "${SKIP_INFRA:-}" = 1 ]; then

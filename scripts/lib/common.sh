@@ -58,3 +58,14 @@ log_tail() {
   tail -n "${2:-40}" "$1" >&2
   log '---- end ----'
 }
+
+# pnpm at the pinned version, then the workspace's packages (the lockfile is the truth).
+PNPM_VERSION=12.4.2
+ensure_node_deps() {
+  command -v node >/dev/null || die 'node not found (Node 20.19+ is required)'
+  if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
+    log "installing pnpm $PNPM_VERSION"
+    npm i -g "pnpm@$PNPM_VERSION" >&2 || die 'could not install pnpm'
+  fi
+  pnpm install --frozen-lockfile >&2 || die 'pnpm install --frozen-lockfile failed (is pnpm-lock.yaml up to date?)'
+}

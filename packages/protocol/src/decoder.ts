@@ -23,7 +23,8 @@ const EMPTY = new Uint8Array(0);
  * The header is judged as soon as its 12 bytes are present, before any body byte is kept:
  * reserved bits (§2), version (§1), then length against the limit (§1). A violation throws a
  * ProtocolError carrying the header; the decoder is then dead and every later push throws it again.
- * Frames completed earlier in that same push are not returned: the connection is closing (§3).
+ * Frames completed earlier in that same push ride on the error (`err.frames`), so the caller can
+ * still answer them before it closes (§3).
  */
 export class FrameDecoder {
   readonly maxBodyLength: number;
@@ -72,7 +73,12 @@ export class FrameDecoder {
           header = decodeHeader(this.#headerBytes);
           this.#headerFill = 0;
         }
-        this.#check(header);
+        try {
+          this.#check(header);
+        } catch (err) {
+          (err as ProtocolError).frames = frames;
+          throw err;
+        }
         this.#header = header;
       }
 

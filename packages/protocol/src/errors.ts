@@ -1,4 +1,4 @@
-import type { FrameHeader } from './frame.js';
+import type { Frame, FrameHeader } from './frame.js';
 import { Status, type StatusCode, statusName } from './status.js';
 
 /** Stable machine codes of the framing errors the decoder raises (protocol.md §1, §2, §3). */
@@ -25,6 +25,11 @@ export class ProtocolError extends Error {
   readonly header: FrameHeader;
   /** Status for the response sent before closing; null: close without a response. */
   readonly responseStatus: StatusCode | null;
+  /**
+   * Frames completed earlier in the same push, before the bad header: they are valid requests
+   * and are answered before the error (protocol.md §3: nothing is silently dropped).
+   */
+  frames: Frame[] = [];
 
   constructor(code: ProtocolErrorCode, message: string, header: FrameHeader) {
     super(message);

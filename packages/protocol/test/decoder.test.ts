@@ -138,6 +138,13 @@ describe('FrameDecoder: header checks (protocol.md §1, §2)', () => {
     expect(d.bufferedBytes).toBe(0);
   });
 
+  it('hands back the frames completed before a bad header in the same chunk', () => {
+    const bad = frameToBytes(frame(9, [], { version: 2 }));
+    const err = protocolError(() => new FrameDecoder().push(concat([STREAM, bad])));
+    expect(err.code).toBe('UNSUPPORTED_VERSION');
+    expect(plain(err.frames)).toEqual(plain(STREAM_FRAMES));
+  });
+
   it('checks the length against a configured limit', () => {
     const bytes = frameToBytes(frame(1, new Uint8Array(65)));
     expect(protocolError(() => decodeAll([bytes], { maxBodyLength: 64 })).code).toBe('FRAME_TOO_LARGE');

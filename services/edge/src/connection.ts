@@ -162,8 +162,10 @@ export class Connection {
     try {
       frames = this.decoder.push(bytes);
     } catch (err) {
-      if (err instanceof ProtocolError) this.onProtocolError(err);
-      else throw err;
+      if (!(err instanceof ProtocolError)) throw err;
+      // Valid requests that came before the bad header are answered first (protocol.md §3).
+      for (const frame of err.frames) this.enqueue(frame);
+      this.onProtocolError(err);
       return;
     }
     if (frames.length > 0) this.idleTimer.refresh();

@@ -74,10 +74,10 @@ function printDevHelp(path: string, created: boolean, secret: string): void {
     `  IM_JWT_SECRET=${secret}`,
     '  (set IM_JWT_SECRET yourself for anything but development)',
     '',
-    'Try it (the CLI reads the same secret file):',
-    '  pnpm im token alice',
-    '  pnpm im listen --user bob',
-    '  pnpm im send --user alice --to bob "hello"',
+    'Try it in two more terminals (the CLI reads the same secret file):',
+    '  pnpm im listen --as bob',
+    '  pnpm im send --as alice bob "hello"',
+    '  pnpm im token alice        # a token for your own client',
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

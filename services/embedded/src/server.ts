@@ -1,9 +1,10 @@
 /**
  * Embedded mode: the whole server in ONE process — the same edge and services as the cluster,
- * with in-process backends: PGlite (embedded PostgreSQL, files in config.dataDir) for messages,
+ * with in-process backends: PGlite (embedded PostgreSQL, files in <dataDir>/pg) for messages,
  * in-memory routes, bus and groups. Routes and chatroom membership live only as long as the
  * process; messages survive a restart.
  */
+import { join } from 'node:path';
 import {
   type Config,
   createLogger,
@@ -50,7 +51,8 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
   const logger = opts.logger ?? createLogger(nodeId, config.logLevel);
   const verifier = opts.verifier ?? new Hs256Verifier(config.auth.jwtSecret);
 
-  const store = await openPgliteStore({ dataDir: config.dataDir });
+  // The database gets a folder of its own; the data dir also holds the development secret.
+  const store = await openPgliteStore({ dataDir: join(config.dataDir, 'pg') });
   const routes = new MemoryRouteStore({ ttlMs: config.routes.ttlMs });
   const bus = new MemoryBus({
     onHandlerError: (err, node) => logger.error({ err, nodeId: node }, 'delivery handler failed'),
