@@ -35,6 +35,11 @@ export interface MessageApi {
   /** protocol.md §6 Chatrooms (CRJ / CRQ); the edge also calls leave on disconnect. */
   joinChatroom(caller: Caller, chatroomId: string): Promise<void>;
   quitChatroom(caller: Caller, chatroomId: string): Promise<void>;
+  /**
+   * The chatrooms an edge node still has members in, sent with its route refresh: their membership
+   * TTL restarts, so the membership of a node that died expires (protocol.md §6 Heartbeat).
+   */
+  chatroomHeartbeat(nodeId: string, chatroomIds: string[]): Promise<void>;
 }
 
 export interface LoginInput {
@@ -59,4 +64,10 @@ export interface PresenceApi {
   devices(userId: string): Promise<Route[]>;
   /** The public key a user published at LOGIN (SPKI DER), or null. */
   publicKey(userId: string): Promise<Uint8Array | null>;
+  /**
+   * Admin kick (protocol.md §7): the device's connection, on whichever node holds it, gets LOGOUT
+   * with KICKED and is closed; its route is removed. Epoch-guarded: a connection that logged in
+   * after the lookup is not touched. False when the device is not online.
+   */
+  kick(userId: string, deviceId: string): Promise<boolean>;
 }

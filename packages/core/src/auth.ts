@@ -1,5 +1,5 @@
 import { ImError, Status } from '@im/protocol';
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { errors, type JWTVerifyOptions, jwtVerify, SignJWT } from 'jose';
 
 /**
  * Checks LoginRequest.token (protocol.md §5 LoginRequest: a JWT whose `sub` equals userId).
@@ -12,11 +12,36 @@ export interface TokenVerifier {
 /** Tolerated difference between our clock and the issuer's, for exp and nbf. */
 export const TOKEN_CLOCK_SKEW_SECONDS = 30;
 
+/** Claim checks shared by every verifier (config auth.*). */
+export interface ClaimOptions {
+  /** Default TOKEN_CLOCK_SKEW_SECONDS. */
+  clockSkewSeconds?: number;
+  /** Required `iss` when set. */
+  issuer?: string;
+  /** Required `aud` when set. */
+  audience?: string;
+}
+
+/** jose's options for a token of `userId`: exp and sub required, nbf and exp checked with the skew. */
+export function claimChecks(userId: string, opts: ClaimOptions, algorithms: string[]): JWTVerifyOptions {
+  return {
+    algorithms,
+    clockTolerance: opts.clockSkewSeconds ?? TOKEN_CLOCK_SKEW_SECONDS,
+    requiredClaims: ['exp', 'sub'],
+    subject: userId,
+    issuer: opts.issuer || undefined,
+    audience: opts.audience || undefined,
+  };
+}
+
 /** HS256 tokens signed with a shared secret (config auth.jwtSecret). `exp` is required. */
 export class Hs256Verifier implements TokenVerifier {
   private readonly key: Uint8Array;
 
-  constructor(secret: string) {
+  constructor(
+    secret: string,
+    private readonly opts: ClaimOptions = {},
+  ) {
     if (!secret) throw new Error('Hs256Verifier needs a non-empty secret (IM_JWT_SECRET)');
     this.key = new TextEncoder().encode(secret);
   }
@@ -24,19 +49,15 @@ export class Hs256Verifier implements TokenVerifier {
   async verify(token: string, userId: string): Promise<void> {
     if (!token) throw new ImError(Status.UNAUTHORIZED, 'missing token');
     try {
-      await jwtVerify(token, this.key, {
-        algorithms: ['HS256'],
-        clockTolerance: TOKEN_CLOCK_SKEW_SECONDS,
-        requiredClaims: ['exp', 'sub'],
-        subject: userId,
-      });
+      await jwtVerify(token, this.key, claimChecks(userId, this.opts, ['HS256']));
     } catch (e) {
-      throw new ImError(Status.UNAUTHORIZED, reason(e));
+      throw new ImError(Status.UNAUTHORIZED, tokenFailureReason(e));
     }
   }
 }
 
-function reason(e: unknown): string {
+/** A reason for the client and the log; never the token itself. */
+export function tokenFailureReason(e: unknown): string {
   if (e instanceof errors.JWTExpired) return 'token expired';
   if (e instanceof errors.JWTClaimValidationFailed) {
     if (e.claim === 'sub') return 'token subject does not match userId';
@@ -45,6 +66,7 @@ function reason(e: unknown): string {
   }
   if (e instanceof errors.JWSSignatureVerificationFailed) return 'token signature invalid';
   if (e instanceof errors.JOSEAlgNotAllowed) return 'token algorithm not allowed';
+  if (e instanceof errors.JWKSNoMatchingKey) return 'token key id not in the key set';
   return 'token malformed';
 }
 

@@ -26,10 +26,54 @@ export interface Config {
     routeRefreshMs: number;
     /** SIGTERM: connections are closed in batches over this period. */
     drainGraceMs: number;
+    // ---- transport security (protocol.md §2 Transport security; docs/security.md) ----
+    /** Listen on the plain TCP port; false = TLS only. */
+    plain: boolean;
+    /** TLS port of the same protocol; used when tlsCertFile and tlsKeyFile are set. */
+    tlsPort: number;
+    /** PEM certificate chain and private key of the TLS listener. */
+    tlsCertFile: string;
+    tlsKeyFile: string;
+    // ---- limits and abuse (protocol.md §6 Limits and abuse; docs/security.md has the table) ----
+    /** Per-connection token bucket: frames per second (0 = no limit) and the burst it may save up. */
+    rateFramesPerSecond: number;
+    rateFramesBurst: number;
+    /** Per-connection token bucket: bytes per second (header + body; 0 = no limit) and the burst. */
+    rateBytesPerSecond: number;
+    rateBytesBurst: number;
+    /** Still refused this long after the first TOO_MANY_REQUESTS (no quiet second between): closed. */
+    abuseCloseMs: number;
+    /** Open connections from one IP address (0 = no limit). */
+    maxConnectionsPerIp: number;
+    /** New connections per second from one IP address (0 = no limit), and the burst. */
+    acceptPerIpPerSecond: number;
+    acceptPerIpBurst: number;
+    /** Caps after decoding a body: string length (UTF-16 units), bytes length, repeated entries. */
+    maxStringLength: number;
+    maxBytesLength: number;
+    maxRepeated: number;
+    /** Deepest protobuf nesting (messages and skipped groups) accepted in a body. */
+    maxProtobufDepth: number;
   };
   auth: {
     /** HS256 secret for LoginRequest.token (JWT). */
     jwtSecret: string;
+    /** RS256/ES256 tokens: a JWKS URL (the issuer's, fetched and cached) or a JWKS file. */
+    jwksUrl: string;
+    jwksFile: string;
+    /** Required `iss` / `aud` claims when set. */
+    jwtIssuer: string;
+    jwtAudience: string;
+    /** Tolerated clock difference for exp and nbf. */
+    clockSkewSeconds: number;
+  };
+  /**
+   * The server's RSA key pair for RSA (2) logins (protocol.md §2): a PEM private key from a file or
+   * the environment. Embedded mode generates one for development when neither is set.
+   */
+  serverKey: {
+    privateKeyFile: string;
+    privateKeyPem: string;
   };
   message: {
     /** protocol.md §6 Recall: window in which the sender may recall. */
@@ -51,6 +95,15 @@ export interface Config {
     port: number;
     /** Bearer secret of the admin API. */
     secret: string;
+    /** POST /v1/tokens issues development tokens; switch off where tokens come from elsewhere. */
+    devTokens: boolean;
+  };
+  chatroom: {
+    /**
+     * protocol.md §6 Chatrooms: a room with no join, no send and no member present for this long
+     * is evicted (deleted from the directory; CRJ to it is then NOT_FOUND).
+     */
+    idleEvictMs: number;
   };
   /** Embedded mode: where the embedded PostgreSQL (PGlite) keeps its files. */
   dataDir: string;
@@ -81,7 +134,30 @@ export const ENV_VARS = {
   IM_MAX_OUTBOUND_BYTES: 'edge.maxOutboundBytes',
   IM_ROUTE_REFRESH_MS: 'edge.routeRefreshMs',
   IM_DRAIN_GRACE_MS: 'edge.drainGraceMs',
+  IM_EDGE_PLAIN: 'edge.plain',
+  IM_EDGE_TLS_PORT: 'edge.tlsPort',
+  IM_TLS_CERT_FILE: 'edge.tlsCertFile',
+  IM_TLS_KEY_FILE: 'edge.tlsKeyFile',
+  IM_RATE_FRAMES_PER_SECOND: 'edge.rateFramesPerSecond',
+  IM_RATE_FRAMES_BURST: 'edge.rateFramesBurst',
+  IM_RATE_BYTES_PER_SECOND: 'edge.rateBytesPerSecond',
+  IM_RATE_BYTES_BURST: 'edge.rateBytesBurst',
+  IM_ABUSE_CLOSE_MS: 'edge.abuseCloseMs',
+  IM_MAX_CONNECTIONS_PER_IP: 'edge.maxConnectionsPerIp',
+  IM_ACCEPT_PER_IP_PER_SECOND: 'edge.acceptPerIpPerSecond',
+  IM_ACCEPT_PER_IP_BURST: 'edge.acceptPerIpBurst',
+  IM_MAX_STRING_LENGTH: 'edge.maxStringLength',
+  IM_MAX_BYTES_LENGTH: 'edge.maxBytesLength',
+  IM_MAX_REPEATED: 'edge.maxRepeated',
+  IM_MAX_PROTOBUF_DEPTH: 'edge.maxProtobufDepth',
   IM_JWT_SECRET: 'auth.jwtSecret',
+  IM_JWKS_URL: 'auth.jwksUrl',
+  IM_JWKS_FILE: 'auth.jwksFile',
+  IM_JWT_ISSUER: 'auth.jwtIssuer',
+  IM_JWT_AUDIENCE: 'auth.jwtAudience',
+  IM_JWT_CLOCK_SKEW_SECONDS: 'auth.clockSkewSeconds',
+  IM_RSA_PRIVATE_KEY_FILE: 'serverKey.privateKeyFile',
+  IM_RSA_PRIVATE_KEY: 'serverKey.privateKeyPem',
   IM_RECALL_WINDOW_MS: 'message.recallWindowMs',
   IM_PUSH_MAX_BODY_BYTES: 'message.pushMaxBodyBytes',
   IM_PUSH_MAX_GROUP_MEMBERS: 'message.pushMaxGroupMembers',
@@ -90,6 +166,8 @@ export const ENV_VARS = {
   IM_ADMIN_HOST: 'admin.host',
   IM_ADMIN_PORT: 'admin.port',
   IM_ADMIN_SECRET: 'admin.secret',
+  IM_ADMIN_DEV_TOKENS: 'admin.devTokens',
+  IM_CHATROOM_IDLE_EVICT_MS: 'chatroom.idleEvictMs',
   IM_DATA_DIR: 'dataDir',
   REDIS_URL: 'redisUrl',
   KAFKA_BROKERS: 'kafkaBrokers',
@@ -102,6 +180,7 @@ export const ENV_VARS = {
 
 export const DEFAULT_PORTS = {
   edge: 7100,
+  edgeTls: 7143,
   admin: 7180,
   message: 7201,
   presence: 7202,
@@ -122,8 +201,32 @@ export function defaultConfig(): Config {
       maxOutboundBytes: 4 * 1024 * 1024,
       routeRefreshMs: 20_000,
       drainGraceMs: 10_000,
+      plain: true,
+      tlsPort: DEFAULT_PORTS.edgeTls,
+      tlsCertFile: '',
+      tlsKeyFile: '',
+      rateFramesPerSecond: 100,
+      rateFramesBurst: 200,
+      rateBytesPerSecond: 1024 * 1024,
+      rateBytesBurst: 4 * 1024 * 1024,
+      abuseCloseMs: 10_000,
+      maxConnectionsPerIp: 1000,
+      acceptPerIpPerSecond: 100,
+      acceptPerIpBurst: 200,
+      maxStringLength: 64 * 1024,
+      maxBytesLength: 1024 * 1024,
+      maxRepeated: 1000,
+      maxProtobufDepth: 16,
     },
-    auth: { jwtSecret: '' },
+    auth: {
+      jwtSecret: '',
+      jwksUrl: '',
+      jwksFile: '',
+      jwtIssuer: '',
+      jwtAudience: '',
+      clockSkewSeconds: 30,
+    },
+    serverKey: { privateKeyFile: '', privateKeyPem: '' },
     message: {
       recallWindowMs: 2 * 60_000,
       pushMaxBodyBytes: 16 * 1024,
@@ -131,7 +234,8 @@ export function defaultConfig(): Config {
       workerId: 0,
     },
     routes: { ttlMs: 90_000 },
-    admin: { host: '0.0.0.0', port: DEFAULT_PORTS.admin, secret: '' },
+    admin: { host: '0.0.0.0', port: DEFAULT_PORTS.admin, secret: '', devTokens: true },
+    chatroom: { idleEvictMs: 24 * 3600_000 },
     dataDir: '.data',
     redisUrl: 'redis://127.0.0.1:6379',
     kafkaBrokers: ['127.0.0.1:9092'],
@@ -164,6 +268,11 @@ export type DeepPartial<T> = {
 };
 
 function parseValue(name: string, raw: string, current: unknown): unknown {
+  if (typeof current === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+  }
   if (typeof current === 'number') {
     const n = Number(raw);
     if (!Number.isFinite(n) || n < 0)

@@ -6,7 +6,18 @@ export type { Logger };
  * Credentials that must never reach a log line (protocol.md §5 LoginRequest.token, the admin
  * bearer secret, connection strings' passwords): top-level and up to two levels deep.
  */
-const SENSITIVE = ['token', 'secret', 'password', 'authorization', 'jwtSecret', 'databaseUrl'];
+const SENSITIVE = [
+  'token',
+  'secret',
+  'password',
+  'authorization',
+  'jwtSecret',
+  'databaseUrl',
+  // docs/security.md: the RSA private key and session secrets (protocol.md §2) never reach a log line.
+  'privateKey',
+  'privateKeyPem',
+  'sessionSecret',
+];
 export const REDACT_PATHS: string[] = [
   ...SENSITIVE,
   ...SENSITIVE.map((k) => `*.${k}`),

@@ -127,6 +127,12 @@ export type Delivery =
       excludeDeviceId?: string;
     }
   | { kind: 'notify'; nodeId: string; userId: string; head: number; excludeDeviceId?: string }
+  /**
+   * protocol.md §6 Chatrooms: ONE per edge node holding members of the room (not one per member);
+   * the edge pushes it (MPS, seq 0) to each of its local member connections except the sending one
+   * (message.from on message.fromDevice).
+   */
+  | { kind: 'room'; nodeId: string; roomId: string; message: StoredMessage }
   | { kind: 'kick'; nodeId: string; userId: string; deviceId: string; epoch: number };
 
 /** The offline-push record (protocol.md §6 Offline push hook), one per offline recipient. */

@@ -17,7 +17,7 @@ async function status(p: Promise<unknown>): Promise<number> {
   return e.status;
 }
 
-const kinds = (ds: Delivery[]) => ds.map((d) => `${d.kind}:${d.userId}@${d.nodeId}`).sort();
+const kinds = (ds: Delivery[]) => ds.map((d) => `${d.kind}:${d.kind === 'room' ? d.roomId : d.userId}@${d.nodeId}`).sort();
 
 describe('MessageService.send: validation (protocol.md §6 Send)', () => {
   it('refuses a from that is not the caller', async () => {
@@ -172,8 +172,8 @@ describe('MessageService: fan-out (protocol.md §6 Delivery)', () => {
     const ack = await h.service.send(alice, msg(), noE2e);
     const ds = await h.deliveries();
     expect(ds).toHaveLength(2);
-    const toBob = ds.find((d) => d.userId === 'bob');
-    const toAlice = ds.find((d) => d.userId === 'alice');
+    const toBob = ds.find((d) => d.kind !== 'room' && d.userId === 'bob');
+    const toAlice = ds.find((d) => d.kind !== 'room' && d.userId === 'alice');
     expect(toBob).toMatchObject({ kind: 'message', nodeId: 'n2', seq: 2, message: { uid: ack.messageUid } });
     expect(toBob).not.toHaveProperty('excludeDeviceId');
     expect(toAlice).toMatchObject({ kind: 'message', nodeId: 'n2', seq: ack.seq, excludeDeviceId: 'd1' });
@@ -292,7 +292,7 @@ describe('MessageService: TYPING (protocol.md §6 Transient content)', () => {
     expect(await h.store.head('bob')).toBe(0);
     await h.service.send(caller('carol'), typing(), noE2e);
     const ds = await h.deliveries();
-    expect(ds.every((d) => d.userId === 'bob' && d.kind === 'message' && d.seq === 0)).toBe(true);
+    expect(ds.every((d) => d.kind === 'message' && d.userId === 'bob' && d.seq === 0)).toBe(true);
     expect(ds).toHaveLength(3);
   });
 

@@ -1,3 +1,4 @@
+import protobuf from 'protobufjs/minimal.js';
 import { ImError } from './errors.js';
 import {
   bigintToU64,
@@ -26,6 +27,11 @@ export interface DecodeLimits {
   maxBytesLength?: number;
   /** Most entries of a repeated field. */
   maxRepeated?: number;
+  /**
+   * Deepest nesting of messages and (unknown, skipped) groups protobufjs will follow; deeper input
+   * is BAD_REQUEST instead of a deep recursion. Unset: protobufjs's own limit (100).
+   */
+  maxDepth?: number;
 }
 
 /** What encode accepts: any field may be left out, nested messages too (defaults apply). */
@@ -179,12 +185,17 @@ function makeCodec<T>(schema: MessageSchema<T>): BodyCodec<T> {
     },
     decode(bytes, limits = {}) {
       let decoded: unknown;
+      // Decoding is synchronous, so the process-wide recursion limit can be set for this call alone.
+      const savedDepth = protobuf.Reader.recursionLimit;
+      if (limits.maxDepth !== undefined) protobuf.Reader.recursionLimit = limits.maxDepth;
       try {
         decoded = s.gen.decode(bytes);
       } catch (err) {
         throw new ImError(Status.BAD_REQUEST, `invalid ${schema.name} body: ${(err as Error).message}`, {
           cause: err,
         });
+      } finally {
+        protobuf.Reader.recursionLimit = savedDepth;
       }
       return fromGenerated(s, decoded as Plain, limits) as T;
     },

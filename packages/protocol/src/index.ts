@@ -3,6 +3,7 @@ export * from './codec.js';
 export * from './commands.js';
 export * from './compression.js';
 export * from './constants.js';
+export * from './crypto/index.js';
 export * from './decoder.js';
 export * from './errors.js';
 export * from './flags.js';

@@ -1,5 +1,7 @@
 export type { Registry } from 'prom-client';
 export { type ClientOptions, RpcClient } from './client.js';
+export { ChatroomDirectoryClient, GroupDirectoryClient } from './directory.client.js';
+export type { StorageDirectories } from './directory.server.js';
 export { fromServiceError, TRAILER_RETRY_AFTER, TRAILER_STATUS, toGrpcStatus } from './errors.js';
 export { MessageService, PresenceService, StorageService } from './gen/services.js';
 export { MessageClient } from './message.client.js';

@@ -56,6 +56,10 @@ export class MessageClient implements MessageApi {
     await this.rpc.call('quitChatroom', { caller: callerToWire(caller), chatroomId });
   }
 
+  async chatroomHeartbeat(nodeId: string, chatroomIds: string[]): Promise<void> {
+    await this.rpc.call('chatroomHeartbeat', { nodeId, chatroomIds });
+  }
+
   /** Whether the message service can be reached within timeoutMs (readiness). */
   ready(timeoutMs?: number): Promise<boolean> {
     return this.rpc.ready(timeoutMs);

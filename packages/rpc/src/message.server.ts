@@ -34,6 +34,10 @@ export function serveMessage(impl: MessageApi, opts: ServeOptions): Promise<RpcS
         await impl.quitChatroom(callerFromWire(r.caller), r.chatroomId ?? '');
         return {};
       },
+      chatroomHeartbeat: async (r) => {
+        await impl.chatroomHeartbeat(r.nodeId ?? '', r.chatroomIds ?? []);
+        return {};
+      },
     },
     opts,
   );

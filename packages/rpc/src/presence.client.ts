@@ -41,6 +41,11 @@ export class PresenceClient implements PresenceApi {
     return res.found ? copyBytes(res.publicKey) : null;
   }
 
+  async kick(userId: string, deviceId: string): Promise<boolean> {
+    const res = await this.rpc.call('kick', { userId, deviceId });
+    return res.kicked ?? false;
+  }
+
   /** Whether the presence service can be reached within timeoutMs (readiness). */
   ready(timeoutMs?: number): Promise<boolean> {
     return this.rpc.ready(timeoutMs);

@@ -32,6 +32,7 @@ export function servePresence(impl: PresenceApi, opts: ServeOptions): Promise<Rp
         const key = await impl.publicKey(r.userId ?? '');
         return key === null ? { found: false } : { found: true, publicKey: key };
       },
+      kick: async (r) => ({ kicked: await impl.kick(r.userId ?? '', r.deviceId ?? '') }),
     },
     opts,
   );

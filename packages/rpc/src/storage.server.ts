@@ -1,14 +1,20 @@
 import type { MessageStore } from '@im/core';
 import { conversationFromWire, entryToWire, pageToWire, storedFromWire, storedToWire } from './convert.js';
+import { directoryHandlers, type StorageDirectories } from './directory.server.js';
 import { StorageService } from './gen/services.js';
 import { fromU64, numFromU64, numToU64 } from './long.js';
 import { type RpcServer, type ServeOptions, startRpcServer } from './server.js';
 
 /**
- * Serves a MessageStore (PostgreSQL in the cluster) as im.internal.StorageService. close() of
- * the returned server stops serving only; the store is closed by its owner.
+ * Serves a MessageStore (PostgreSQL in the cluster) as im.internal.StorageService, with the group
+ * and chatroom directories of the same database when given. close() of the returned server stops
+ * serving only; the store is closed by its owner.
  */
-export function serveStorage(impl: MessageStore, opts: ServeOptions): Promise<RpcServer> {
+export function serveStorage(
+  impl: MessageStore,
+  opts: ServeOptions,
+  directories?: StorageDirectories,
+): Promise<RpcServer> {
   return startRpcServer(
     StorageService,
     {
@@ -37,6 +43,7 @@ export function serveStorage(impl: MessageStore, opts: ServeOptions): Promise<Rp
         return m === null ? { found: false } : { found: true, message: storedToWire(m) };
       },
       wipe: async (r) => ({ wiped: await impl.wipe(fromU64(r.uid)) }),
+      ...directoryHandlers(directories),
     },
     opts,
   );

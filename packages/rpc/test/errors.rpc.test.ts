@@ -23,6 +23,7 @@ function scripted(answer: () => Promise<unknown>): MessageApi {
     head: () => answer() as never,
     joinChatroom: () => answer() as never,
     quitChatroom: () => answer() as never,
+    chatroomHeartbeat: () => answer() as never,
   };
 }
 

@@ -153,6 +153,9 @@ class RecordingMessageApi implements MessageApi {
   async quitChatroom(c: Caller, id: string) {
     this.calls.push(['quitChatroom', c, id]);
   }
+  async chatroomHeartbeat(nodeId: string, ids: string[]) {
+    this.calls.push(['chatroomHeartbeat', nodeId, ids]);
+  }
 }
 
 describe('MessageClient ↔ serveMessage: every field exact at its extremes', () => {
@@ -215,6 +218,8 @@ describe('MessageClient ↔ serveMessage: every field exact at its extremes', ()
     expect(await client.head('')).toBe(Number.MAX_SAFE_INTEGER);
     expect(await client.joinChatroom(edgeCaller, 'room')).toBeUndefined();
     expect(await client.quitChatroom(edgeCaller, 'room')).toBeUndefined();
+    expect(await client.chatroomHeartbeat('edge-9', ['r1', '', 'r3'])).toBeUndefined();
+    expect(await client.chatroomHeartbeat('edge-9', [])).toBeUndefined();
 
     expect(impl.calls).toStrictEqual([
       ['send', edgeCaller, full, { e2e: true }],
@@ -226,6 +231,8 @@ describe('MessageClient ↔ serveMessage: every field exact at its extremes', ()
       ['head', ''],
       ['joinChatroom', edgeCaller, 'room'],
       ['quitChatroom', edgeCaller, 'room'],
+      ['chatroomHeartbeat', 'edge-9', ['r1', '', 'r3']],
+      ['chatroomHeartbeat', 'edge-9', []],
     ]);
   });
 

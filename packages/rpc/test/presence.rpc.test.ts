@@ -86,6 +86,22 @@ describe('PresenceClient ↔ servePresence(PresenceService over memory backends)
     await client.heartbeat(await client.devices('alice'));
     await client.heartbeat([]);
     expect(await client.devices('nobody')).toStrictEqual([]);
+
+    // Admin kick (protocol.md §7): the route goes and the owning node is told, with the epoch.
+    await client.login(login('carol', 'phone', 'edge-1'));
+    const carol = (await client.devices('carol'))[0];
+    expect(await client.kick('carol', 'phone')).toBe(true);
+    expect(await client.devices('carol')).toStrictEqual([]);
+    expect(await client.kick('carol', 'phone')).toBe(false);
+    await expect
+      .poll(() => kicks)
+      .toContainEqual({
+        kind: 'kick',
+        nodeId: 'edge-1',
+        userId: 'carol',
+        deviceId: 'phone',
+        epoch: carol?.epoch,
+      });
   });
 });
 
@@ -120,6 +136,10 @@ describe('PresenceClient ↔ servePresence: every field exact', () => {
     async publicKey(userId) {
       return keys.get(userId) ?? null;
     },
+    async kick(userId, deviceId) {
+      calls.push(['kick', userId, deviceId]);
+      return deviceId === 'online';
+    },
   };
   let server: RpcServer;
   let client: PresenceClient;
@@ -140,11 +160,15 @@ describe('PresenceClient ↔ servePresence: every field exact', () => {
     await client.logout('alice', 'phone', Number.MAX_SAFE_INTEGER);
     await client.heartbeat(routes);
     expect(await client.devices('alice')).toStrictEqual(routes);
+    expect(await client.kick('alice', 'online')).toBe(true);
+    expect(await client.kick('alice', 'gone')).toBe(false);
     expect(calls).toStrictEqual([
       ['login', input],
       ['logout', 'alice', 'phone', Number.MAX_SAFE_INTEGER],
       ['heartbeat', routes],
       ['devices', 'alice'],
+      ['kick', 'alice', 'online'],
+      ['kick', 'alice', 'gone'],
     ]);
     expect(await client.publicKey('full')).toStrictEqual(ALL_BYTES);
     expect(await client.publicKey('empty')).toStrictEqual(new Uint8Array(0));

@@ -28,7 +28,9 @@ import {
   sniffForeignProtocol,
 } from '@im/protocol';
 import type { EdgeContext } from './context.js';
+import { type SecureSession, sealOutgoing } from './crypto/session-crypto.js';
 import { dispatch } from './dispatch.js';
+import { RateGuard } from './limits/rate-guard.js';
 
 /** Pause reading when this many requests wait in the serial queue (a pipelining client cannot grow memory). */
 const MAX_QUEUED_REQUESTS = 64;
@@ -68,6 +70,10 @@ export class Connection {
   private kicked = false;
   /** Route already removed (LOGOUT). */
   private routeRemoved = false;
+  /** protocol.md §2: set by a successful RSA LOGIN; from then on every frame is AES both ways. */
+  secure: SecureSession | null = null;
+  /** Per-connection frames/s and bytes/s buckets (protocol.md §6 Limits and abuse). */
+  readonly rate: RateGuard;
 
   private readonly decoder: FrameDecoder;
   /** A framing error was met: nothing more is decoded (the answer is queued, then the close). */
@@ -93,6 +99,7 @@ export class Connection {
     const { edge } = ctx.config;
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.decoder = new FrameDecoder({ maxBodyLength: edge.maxBodyBytes });
+    this.rate = new RateGuard(edge);
     socket.setNoDelay(true);
     this.loginTimer = setTimeout(() => this.onLoginTimeout(), edge.loginTimeoutMs);
     this.idleTimer = setTimeout(() => this.onIdle(), idleMs(edge.heartbeatSeconds));
@@ -220,6 +227,8 @@ export class Connection {
   }
 
   private enqueue(frame: Frame): void {
+    // Judged on arrival, answered in order by dispatch (limits/rate-guard.ts).
+    this.rate.admit(frame);
     this.queued++;
     if (this.queued >= MAX_QUEUED_REQUESTS && !this.pausedForQueue) {
       this.pausedForQueue = true;
@@ -281,10 +290,21 @@ export class Connection {
 
   // ---- writing ----
 
-  /** A response (flow = 1): the request's seq and command, version 1 (protocol.md §3). */
-  respond(req: { seq: number; command: number }, status: number, body: Uint8Array, gzip: boolean): void {
-    const flag = packFlag({ flow: Flow.RESPONSE, compression: gzip ? 1 : 0 });
-    this.write([encodeFrame({ seq: req.seq, command: req.command, flag, status, body })]);
+  /**
+   * A response (flow = 1): the request's seq and command, version 1 (protocol.md §3). Sealed with
+   * `secure` (default: the connection's session) — a failed RSA LOGIN is answered with its own key.
+   */
+  respond(
+    req: { seq: number; command: number },
+    status: number,
+    body: Uint8Array,
+    gzip: boolean,
+    secure: SecureSession | null = this.secure,
+  ): void {
+    const head = { seq: req.seq, command: req.command, status };
+    const plainFlag = packFlag({ flow: Flow.RESPONSE, compression: gzip ? 1 : 0 });
+    const out = sealOutgoing(secure, { ...head, flag: plainFlag }, body);
+    this.write([encodeFrame({ ...head, flag: out.flag, body: out.body })]);
   }
 
   /** Server-originated frames (flow = 2), written in one cork; each takes the next notify seq. */
@@ -295,15 +315,13 @@ export class Connection {
       return;
     }
     this.write(
-      frames.map((f) =>
-        encodeFrame({
-          seq: this.nextNotifySeq(),
-          command: f.command,
-          flag: packFlag({ flow: Flow.NOTIFY, encrypt: f.encrypt }),
-          status: f.status,
-          body: f.body,
-        }),
-      ),
+      frames.map((f) => {
+        const head = { seq: this.nextNotifySeq(), command: f.command, status: f.status };
+        const plainFlag = packFlag({ flow: Flow.NOTIFY, encrypt: f.encrypt });
+        // protocol.md §2: AES on an encrypted connection, except end-to-end messages (encrypt = 3).
+        const out = sealOutgoing(this.secure, { ...head, flag: plainFlag }, f.body);
+        return encodeFrame({ ...head, flag: out.flag, body: out.body });
+      }),
     );
   }
 
@@ -408,7 +426,10 @@ export class Connection {
     const caller = this.caller();
     const jobs: Promise<unknown>[] = [];
     if (!this.kicked && !this.routeRemoved) jobs.push(presence.logout(s.userId, s.deviceId, s.epoch));
-    for (const room of this.chatrooms) jobs.push(message.quitChatroom(caller, room));
+    for (const room of this.chatrooms) {
+      this.ctx.rooms.remove(room, this);
+      jobs.push(message.quitChatroom(caller, room));
+    }
     const results = await Promise.allSettled(jobs);
     for (const r of results) {
       if (r.status === 'rejected') this.log('warn', { err: String(r.reason) }, 'cleanup after close failed');

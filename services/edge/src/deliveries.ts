@@ -4,6 +4,8 @@
  *   message → MPS with the full Message and that user's seq (encrypt = 3 when end-to-end),
  *             to every local device of the user except excludeDeviceId;
  *   notify  → MN { head };
+ *   room    → MPS (seq 0) to every local member connection of the chatroom but the sending one
+ *             (protocol.md §6 Chatrooms: one delivery per node, fanned out here);
  *   kick    → if the local connection of (user, device) still has that epoch: LOGOUT notify
  *             with KICKED + ErrorInfo, then close — the route is NOT removed (it belongs to
  *             the newer connection; the epoch guard makes a late logout harmless anyway).
@@ -64,6 +66,21 @@ export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => 
             status: Status.OK,
             encrypt: Encrypt.NONE,
             body: codec.Notify.encode({ head: d.head }),
+          };
+          for (const c of conns) add(c, frame);
+          break;
+        }
+        case 'room': {
+          const m = d.message;
+          const conns = ctx.rooms
+            .members(d.roomId)
+            .filter((c) => !c.closing && !(c.userId === m.from && c.deviceId === m.fromDevice));
+          if (conns.length === 0) break;
+          const frame: NotifyFrame = {
+            command: Command.MPS,
+            status: Status.OK,
+            encrypt: m.e2e ? Encrypt.E2E : Encrypt.NONE,
+            body: codec.Message.encode(toWireMessage(m, 0)),
           };
           for (const c of conns) add(c, frame);
           break;

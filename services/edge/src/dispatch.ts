@@ -5,15 +5,22 @@
  *   1. Decoder errors (connection.ts, before a frame exists): reserved bits → closed at once, no
  *      response; version ≠ 1 → UNSUPPORTED, close; announced body over the limit →
  *      FRAME_TOO_LARGE, close.
+ *   1a. Rate limits, judged on arrival (limits/rate-guard.ts): over frames/s or bytes/s →
+ *      TOO_MANY_REQUESTS with retryAfterMs; still over abuseCloseMs after the first → also close.
+ *   1b. Encrypted connection (a session secret exists; crypto/session-crypto.ts): not AES (nor E2E
+ *      on MS) → BAD_REQUEST (no downgrade), stays open; seq not above the last → BAD_REQUEST,
+ *      close; AES body does not authenticate (tampered header or body) → BAD_REQUEST, close.
  *   2. flow ≠ 0 (request) → BAD_REQUEST, stays open.
- *   3. compression 2/3 → UNSUPPORTED; encrypt AES/RSA (no session key on this connection) →
- *      UNSUPPORTED; encrypt = 3 (end-to-end) on anything but MS → BAD_REQUEST. Stays open.
+ *   3. compression 2/3 → UNSUPPORTED; encrypt AES without a session key, RSA on anything but LOGIN
+ *      or on a server without an RSA key → UNSUPPORTED; encrypt = 3 (end-to-end) on anything but
+ *      MS → BAD_REQUEST. Stays open.
  *   4. command RESERVED or unknown → UNSUPPORTED; MN / MPS (server-only) → BAD_REQUEST. Stays open.
  *   5. Not logged in and the command is not LOGIN / LOGOUT → UNAUTHORIZED. Each of the first three
  *      failures before login (UNAUTHORIZED answers and failed LOGINs alike) is answered; the
  *      connection closes after the third.
- *   6. compression = 1: gunzip with the body limit; inflating past it → FRAME_TOO_LARGE, close;
- *      not gzip → BAD_REQUEST.
+ *   6. encrypt = 2 (RSA LOGIN): open with the server key; failure → BAD_REQUEST, close.
+ *      compression = 1: gunzip with the body limit; inflating past it → FRAME_TOO_LARGE, close;
+ *      not gzip → BAD_REQUEST. Bodies are then decoded with the caps of limits/decode-limits.ts.
  *   7. The command's handler. ImError → its status; a backend that cannot be reached →
  *      UNAVAILABLE; anything else → INTERNAL (logged). Every non-zero status carries ErrorInfo.
  * A response to a gzip request is gzip when its body exceeds GZIP_RESPONSE_THRESHOLD bytes.
@@ -28,6 +35,7 @@ import {
   GZIP_RESPONSE_THRESHOLD,
   gunzipBody,
   gzipBody,
+  type DecodeLimits,
   ImError,
   isKnownCommand,
   Status,
@@ -42,7 +50,9 @@ import { recall } from './commands/recall.js';
 import { send } from './commands/send.js';
 import type { Connection } from './connection.js';
 import type { EdgeContext } from './context.js';
+import { encryptionRefusal, openRsaLogin, type SecureSession } from './crypto/session-crypto.js';
 import { toErrorReply } from './errors.js';
+import { decodeLimits } from './limits/decode-limits.js';
 
 /** What a handler gets: the frame and its body after decompression. */
 export interface Request {
@@ -51,6 +61,10 @@ export interface Request {
   body: Uint8Array;
   /** encrypt = 3 on an MS frame (protocol.md §2 End-to-end RSA). */
   e2e: boolean;
+  /** Caps for decoding the body (protocol.md §6 Limits and abuse). */
+  limits: DecodeLimits;
+  /** An RSA (2) LOGIN's session: LOGIN adopts it on success (protocol.md §2 RSA). */
+  secure?: SecureSession;
 }
 
 /** What a handler answers: a body (status OK), or no response at all (LOGOUT). */
@@ -90,7 +104,7 @@ class Refusal {
 }
 
 /** Checks 2–5: the first refusal, or null when the frame may reach its handler. */
-function refuse(conn: Connection, frame: Frame): Refusal | null {
+function refuse(ctx: EdgeContext, conn: Connection, frame: Frame): Refusal | null {
   const flag = unpackFlag(frame.flag);
   if (flag.flow !== Flow.REQUEST) {
     return new Refusal(Status.BAD_REQUEST, `client frames must have flow 0 (request), got flow ${flag.flow}`);
@@ -98,12 +112,8 @@ function refuse(conn: Connection, frame: Frame): Refusal | null {
   if (flag.compression > Compression.GZIP) {
     return new Refusal(Status.UNSUPPORTED, `compression ${flag.compression} is reserved (0 none, 1 gzip)`);
   }
-  if (flag.encrypt === Encrypt.AES || flag.encrypt === Encrypt.RSA) {
-    return new Refusal(
-      Status.UNSUPPORTED,
-      `encrypt ${flag.encrypt} (${flag.encrypt === Encrypt.AES ? 'AES' : 'RSA'}) is not available on this connection; use TLS`,
-    );
-  }
+  const unusable = encryptionRefusal(ctx.serverKeys, frame);
+  if (unusable) return new Refusal(Status.UNSUPPORTED, unusable);
   if (flag.encrypt === Encrypt.E2E && frame.command !== Command.MS) {
     return new Refusal(Status.BAD_REQUEST, 'encrypt 3 (end-to-end) is only valid on MS');
   }
@@ -119,11 +129,14 @@ function refuse(conn: Connection, frame: Frame): Refusal | null {
   return null;
 }
 
-export async function dispatch(ctx: EdgeContext, conn: Connection, frame: Frame): Promise<void> {
+export async function dispatch(ctx: EdgeContext, conn: Connection, received: Frame): Promise<void> {
+  let frame = received;
   const gzip = unpackFlag(frame.flag).compression === Compression.GZIP;
+  /** An RSA LOGIN's own session: its answer is AES even when the LOGIN fails (protocol.md §2 RSA). */
+  let candidate: SecureSession | undefined;
   const answer = (status: number, body: Uint8Array) => {
     const zip = gzip && body.length > GZIP_RESPONSE_THRESHOLD;
-    conn.respond(frame, status, zip ? gzipBody(body) : body, zip);
+    conn.respond(frame, status, zip ? gzipBody(body) : body, zip, candidate ?? conn.secure);
   };
   const fail = (status: number, message: string, retryAfterMs: number, close: boolean) => {
     const preLogin = !conn.loggedIn;
@@ -139,7 +152,27 @@ export async function dispatch(ctx: EdgeContext, conn: Connection, frame: Frame)
     if (close) conn.end();
   };
 
-  const refusal = refuse(conn, frame);
+  const early = (err: unknown) => {
+    const r = toErrorReply(err);
+    fail(r.status, r.message, r.retryAfterMs, r.close);
+  };
+  // 1a: the rate verdict taken on arrival (limits/rate-guard.ts).
+  const limited = conn.rate.verdict(received);
+  if (limited) {
+    early(limited);
+    return;
+  }
+  // 1b: an encrypted connection opens (and authenticates) every frame before anything else.
+  if (conn.secure) {
+    try {
+      frame = conn.secure.open(frame);
+    } catch (err) {
+      early(err);
+      return;
+    }
+  }
+
+  const refusal = refuse(ctx, conn, frame);
   if (refusal) {
     fail(refusal.status, refusal.message, 0, false);
     return;
@@ -154,9 +187,17 @@ export async function dispatch(ctx: EdgeContext, conn: Connection, frame: Frame)
 
   let reply: Reply;
   try {
-    const body = gzip ? gunzipBody(frame.body, ctx.config.edge.maxBodyBytes) : frame.body;
+    // protocol.md §2 receive order: decrypt → decompress → parse.
+    let sealed = frame.body;
+    if (unpackFlag(frame.flag).encrypt === Encrypt.RSA && ctx.serverKeys) {
+      const opened = openRsaLogin(ctx.serverKeys, frame);
+      candidate = opened.session;
+      sealed = opened.body;
+    }
+    const body = gzip ? gunzipBody(sealed, ctx.config.edge.maxBodyBytes) : sealed;
     const e2e = unpackFlag(frame.flag).encrypt === Encrypt.E2E;
-    reply = await handler(ctx, conn, { seq: frame.seq, command: frame.command, body, e2e });
+    const limits = decodeLimits(ctx.config.edge);
+    reply = await handler(ctx, conn, { seq: frame.seq, command: frame.command, body, e2e, limits, secure: candidate });
   } catch (err) {
     const r = toErrorReply(err);
     if (r.unexpected) conn.log('error', { err, command: frame.command }, 'request failed');

@@ -4,13 +4,14 @@
  * gradually (protocol.md §6 Shutdown, Heartbeat). It only knows the api/ports interfaces, never a
  * concrete backend.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type {
   Config,
   DeliveryBus,
   MessageApi,
   PresenceApi,
   Route,
+  ServerKeys,
   Subscription,
   TokenVerifier,
 } from '@im/core';
@@ -18,7 +19,10 @@ import { Connection } from './connection.js';
 import type { EdgeContext, EdgeLogger } from './context.js';
 import { createDeliveryHandler } from './deliveries.js';
 import { KickMemo } from './kick-memo.js';
+import { IpGuard } from './limits/ip-guard.js';
+import { type Listening, openListeners } from './listeners.js';
 import { Registry } from './registry.js';
+import { LocalRooms } from './rooms.js';
 
 export interface EdgeOptions {
   config: Config;
@@ -28,11 +32,16 @@ export interface EdgeOptions {
   bus: DeliveryBus;
   verifier: TokenVerifier;
   logger: EdgeLogger;
+  /** RSA key pair for RSA (2) logins (protocol.md §2); absent: RSA is UNSUPPORTED. */
+  serverKeys?: ServerKeys | null;
 }
 
 export interface Edge {
-  /** Subscribes to the bus, then listens on config.edge.host:port (0 = any free port). */
-  listen(): Promise<{ port: number }>;
+  /**
+   * Subscribes to the bus, then listens on config.edge.host:port (0 = any free port) and, when TLS
+   * is configured, on edge.tlsPort. `port` is the plain port, or the TLS port when plain is off.
+   */
+  listen(): Promise<{ port: number; tlsPort?: number }>;
   /**
    * protocol.md §6 Shutdown: stop accepting, then close the connections in batches spread over
    * graceMs (default config.edge.drainGraceMs), so clients reconnect elsewhere without a herd.
@@ -60,8 +69,10 @@ export function createEdge(opts: EdgeOptions): Edge {
     message: opts.message,
     presence,
     verifier: opts.verifier,
+    serverKeys: opts.serverKeys ?? null,
     logger,
     registry: new Registry<Connection>(),
+    rooms: new LocalRooms<Connection>(),
     kicks: new KickMemo(),
     track(cleanup) {
       cleanups.add(cleanup);
@@ -69,7 +80,9 @@ export function createEdge(opts: EdgeOptions): Edge {
     },
   };
 
-  let server: Server | null = null;
+  let server: Listening | null = null;
+  /** Per-IP connection count and accept rate (protocol.md §6 Limits and abuse). */
+  const ipGuard = new IpGuard(config.edge);
   let subscription: Subscription | null = null;
   let refreshTimer: NodeJS.Timeout | null = null;
   let refreshing = false;
@@ -102,12 +115,21 @@ export function createEdge(opts: EdgeOptions): Edge {
         routes.push({ userId: c.userId, deviceId: c.deviceId, nodeId, epoch: c.epoch, platform: c.platform });
       }
     }
-    if (routes.length === 0) return;
+    // protocol.md §6 Chatrooms: this node's rooms share the routes' TTL and refresh.
+    const rooms = ctx.rooms.ids();
+    if (routes.length === 0 && rooms.length === 0) return;
     refreshing = true;
     try {
-      await presence.heartbeat(routes);
-    } catch (err) {
-      logger.warn({ err: String(err), routes: routes.length }, 'route refresh failed');
+      const [r, c] = await Promise.allSettled([
+        routes.length > 0 ? presence.heartbeat(routes) : undefined,
+        rooms.length > 0 ? opts.message.chatroomHeartbeat(nodeId, rooms) : undefined,
+      ]);
+      if (r.status === 'rejected') {
+        logger.warn({ err: String(r.reason), routes: routes.length }, 'route refresh failed');
+      }
+      if (c.status === 'rejected') {
+        logger.warn({ err: String(c.reason), chatrooms: rooms.length }, 'chatroom refresh failed');
+      }
     } finally {
       refreshing = false;
     }
@@ -124,23 +146,16 @@ export function createEdge(opts: EdgeOptions): Edge {
     async listen() {
       if (server) throw new Error('edge is already listening');
       subscription = await bus.subscribe(nodeId, createDeliveryHandler(ctx));
-      const srv = createServer({ noDelay: true }, onSocket);
-      server = srv;
-      srv.on('error', (err) => logger.error({ err }, 'edge listener error'));
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(config.edge.port, config.edge.host, () => {
-          srv.off('error', reject);
-          resolve();
-        });
-      });
+      // Plain and/or TLS (protocol.md §2 Transport security), behind the per-IP guard.
+      const listening = await openListeners(config, onSocket, logger, ipGuard);
+      server = listening;
       accepting = true;
       refreshTimer = setInterval(() => void refreshRoutes(), config.edge.routeRefreshMs);
       refreshTimer.unref();
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : config.edge.port;
-      logger.info({ nodeId, host: config.edge.host, port }, 'edge listening');
-      return { port };
+      const { tlsPort } = listening;
+      const port = listening.port ?? (tlsPort as number);
+      logger.info({ nodeId, host: config.edge.host, port: listening.port, tlsPort }, 'edge listening');
+      return tlsPort === undefined ? { port } : { port, tlsPort };
     },
 
     async drain(graceMs = config.edge.drainGraceMs) {

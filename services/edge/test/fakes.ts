@@ -82,6 +82,10 @@ export class FakePresence implements PresenceApi {
   async publicKey(): Promise<Uint8Array | null> {
     return null;
   }
+
+  async kick(): Promise<boolean> {
+    return false;
+  }
 }
 
 type SendImpl = (caller: Caller, m: Message, opts: SendOptions) => Promise<SendAck>;
@@ -123,6 +127,12 @@ export class FakeMessages implements MessageApi {
 
   async quitChatroom(_caller: Caller, id: string): Promise<void> {
     this.quits.push(id);
+  }
+
+  readonly chatroomHeartbeats: { nodeId: string; chatroomIds: string[] }[] = [];
+
+  async chatroomHeartbeat(nodeId: string, chatroomIds: string[]): Promise<void> {
+    this.chatroomHeartbeats.push({ nodeId, chatroomIds });
   }
 }
 

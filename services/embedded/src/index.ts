@@ -1,2 +1,3 @@
 export { DEV_SECRET_FILE, devSecretPath, readOrCreateDevSecret } from './dev-secret.js';
+export { DEV_SERVER_KEY_FILE, devServerKeyPath, readOrCreateDevServerKeys } from './dev-server-key.js';
 export { type EmbeddedOptions, type EmbeddedServer, startEmbedded } from './server.js';

@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   config.dataDir = resolve(config.dataDir);
   const logger = createLogger(config.nodeId, config.logLevel);
 
-  if (!config.auth.jwtSecret) {
+  // Tokens from a company's auth service (JWKS) need no development secret.
+  if (!config.auth.jwtSecret && !config.auth.jwksUrl && !config.auth.jwksFile) {
     const dev = await readOrCreateDevSecret(config.dataDir);
     config.auth.jwtSecret = dev.secret;
     printDevHelp(dev.path, dev.created, dev.secret);

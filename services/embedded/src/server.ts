@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import {
   type Config,
   createLogger,
-  Hs256Verifier,
+  createTokenVerifier,
+  loadServerKeys,
   type Logger,
   MemoryBus,
   MemoryGroupDirectory,
@@ -19,21 +20,32 @@ import {
   openPgliteStore,
   type PresenceApi,
   PresenceService,
+  type ServerKeys,
   SnowflakeUid,
   type TokenVerifier,
 } from '@im/core';
 import { createEdge, type Edge } from '@im/edge';
+import { readOrCreateDevServerKeys } from './dev-server-key.js';
 
 export interface EmbeddedOptions {
   /** Default: a pino logger named after the node at config.logLevel. */
   logger?: Logger;
-  /** Default: HS256 with config.auth.jwtSecret. */
+  /** Default: from config.auth (HS256 secret and/or a JWKS URL or file). */
   verifier?: TokenVerifier;
+  /**
+   * RSA key pair for RSA (2) logins. Default: config.serverKey, else the development key in
+   * <dataDir>/dev-rsa-key.pem (created on first start); null: RSA logins are UNSUPPORTED.
+   */
+  serverKeys?: ServerKeys | null;
 }
 
 export interface EmbeddedServer {
-  /** The edge's TCP port (the real one when config.edge.port is 0). */
+  /** The edge's TCP port (the real one when config.edge.port is 0); the TLS port when plain is off. */
   port: number;
+  /** The edge's TLS port, when TLS is configured (config.edge.tlsCertFile / tlsKeyFile). */
+  tlsPort?: number;
+  /** The RSA key pair of RSA (2) logins; its public half is what the admin API and `im server-key` publish. */
+  serverKeys: ServerKeys | null;
   edge: Edge;
   /** Group membership (protocol.md §6 Groups; the admin API manages it). */
   groups: MemoryGroupDirectory;
@@ -49,7 +61,11 @@ export interface EmbeddedServer {
 export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const nodeId = config.nodeId || 'embedded-1';
   const logger = opts.logger ?? createLogger(nodeId, config.logLevel);
-  const verifier = opts.verifier ?? new Hs256Verifier(config.auth.jwtSecret);
+  const verifier = opts.verifier ?? createTokenVerifier(config.auth);
+  const serverKeys =
+    opts.serverKeys !== undefined
+      ? opts.serverKeys
+      : ((await loadServerKeys(config.serverKey)) ?? (await readOrCreateDevServerKeys(config.dataDir)).keys);
 
   // The database gets a folder of its own; the data dir also holds the development secret.
   const store = await openPgliteStore({ dataDir: join(config.dataDir, 'pg') });
@@ -68,11 +84,12 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
     logger,
   });
   const presence = new PresenceService({ routes, bus, keys: new MemoryPublicKeyStore(), logger });
-  const edge = createEdge({ config, nodeId, message, presence, bus, verifier, logger });
+  const edge = createEdge({ config, nodeId, message, presence, bus, verifier, logger, serverKeys });
 
   let port: number;
+  let tlsPort: number | undefined;
   try {
-    ({ port } = await edge.listen());
+    ({ port, tlsPort } = await edge.listen());
   } catch (err) {
     await edge.close();
     await message.close();
@@ -82,13 +99,15 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
     throw err;
   }
   logger.info(
-    { nodeId, host: config.edge.host, port, dataDir: config.dataDir },
-    `embedded IM server listening on ${config.edge.host}:${port} (data in ${config.dataDir})`,
+    { nodeId, host: config.edge.host, port, tlsPort, dataDir: config.dataDir, serverKey: serverKeys?.fingerprint },
+    `embedded IM server listening on ${config.edge.host}:${port}${tlsPort ? ` (TLS on ${tlsPort})` : ''} (data in ${config.dataDir})`,
   );
 
   let closing: Promise<void> | null = null;
   return {
     port,
+    tlsPort,
+    serverKeys,
     edge,
     groups,
     message,

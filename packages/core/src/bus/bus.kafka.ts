@@ -23,8 +23,8 @@ import type { Delivery, DeliveryBus, OfflinePush, StoredMessage, Subscription } 
  *                        "conversation": {"type": number, "target": string}, "from": string,
  *                        "pushContent": string, "mentioned": boolean}, keyed by userId.
  *
- * Records are keyed by userId, so all deliveries of one user stay in one partition, in publish
- * order. The producer is idempotent (acks = all): a retried send is never written twice.
+ * Records are keyed by userId (a chatroom delivery by `room:<roomId>`), so all deliveries of one
+ * user, or of one room, stay in one partition, in publish order. The producer is idempotent (acks = all): a retried send is never written twice.
  * Each edge consumes its topic in a consumer group of its own (`P deliver.<nodeId>`); offsets are
  * committed only after the handler resolved, i.e. after the push was attempted, so a crash
  * re-delivers (pushes may duplicate; clients drop duplicates by messageUid, protocol.md §6
@@ -102,7 +102,8 @@ function decodeMessage(w: WireMessage): StoredMessage {
 
 /** A delivery as written to a node topic (JSON, version 1). */
 export function encodeDelivery(d: Delivery): string {
-  if (d.kind === 'message') return JSON.stringify({ v: 1, ...d, message: encodeMessage(d.message) });
+  if (d.kind === 'message' || d.kind === 'room')
+    return JSON.stringify({ v: 1, ...d, message: encodeMessage(d.message) });
   return JSON.stringify({ v: 1, ...d });
 }
 
@@ -114,6 +115,11 @@ export function decodeDelivery(text: string): Delivery {
     case 'message':
       return {
         ...(d as unknown as Delivery & { kind: 'message' }),
+        message: decodeMessage(d.message as WireMessage),
+      };
+    case 'room':
+      return {
+        ...(d as unknown as Delivery & { kind: 'room' }),
         message: decodeMessage(d.message as WireMessage),
       };
     case 'notify':
@@ -200,7 +206,8 @@ export class KafkaBus implements DeliveryBus {
         list = [];
         byTopic.set(topic, list);
       }
-      list.push({ key: d.userId, value: encodeDelivery(d) });
+      // A room's messages keep their order in one partition, as a user's do.
+      list.push({ key: d.kind === 'room' ? `room:${d.roomId}` : d.userId, value: encodeDelivery(d) });
     }
     await this.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
   }

@@ -16,6 +16,20 @@ export interface FanoutJob {
   offlinePush: boolean;
 }
 
+/**
+ * A chatroom message (protocol.md §6 Chatrooms): one delivery per edge node holding members of the
+ * room; the edge pushes it to its local members. No routes lookup, no offline push.
+ */
+export interface RoomFanoutJob {
+  message: StoredMessage;
+  roomId: string;
+  nodes: readonly string[];
+}
+
+type Job = FanoutJob | RoomFanoutJob;
+
+const isRoomJob = (j: Job): j is RoomFanoutJob => 'roomId' in j;
+
 export interface FanoutOptions {
   routes: RouteStore;
   bus: DeliveryBus;
@@ -37,7 +51,7 @@ export interface FanoutOptions {
  * (§6 Guarantee).
  */
 export class Fanout {
-  private readonly queue: FanoutJob[] = [];
+  private readonly queue: Job[] = [];
   private readonly maxBatch: number;
   private readonly maxQueued: number;
   private running = false;
@@ -50,7 +64,7 @@ export class Fanout {
     this.maxQueued = opts.maxQueued ?? 100_000;
   }
 
-  enqueue(job: FanoutJob): void {
+  enqueue(job: FanoutJob | RoomFanoutJob): void {
     if (this.closed) return;
     this.queue.push(job);
     if (this.queue.length > this.maxQueued) {
@@ -98,13 +112,21 @@ export class Fanout {
     }
   }
 
-  private async process(jobs: FanoutJob[]): Promise<void> {
+  private async process(jobs: Job[]): Promise<void> {
     const users = new Set<string>();
-    for (const j of jobs) for (const u of j.targets.keys()) users.add(u);
-    const routes = await this.opts.routes.lookup([...users]);
+    for (const j of jobs) if (!isRoomJob(j)) for (const u of j.targets.keys()) users.add(u);
+    const routes = users.size > 0 ? await this.opts.routes.lookup([...users]) : new Map<string, Route[]>();
     const deliveries: Delivery[] = [];
     const pushes: OfflinePush[] = [];
-    for (const job of jobs) this.plan(job, routes, deliveries, pushes);
+    for (const job of jobs) {
+      if (isRoomJob(job)) {
+        for (const nodeId of job.nodes) {
+          deliveries.push({ kind: 'room', nodeId, roomId: job.roomId, message: job.message });
+        }
+      } else {
+        this.plan(job, routes, deliveries, pushes);
+      }
+    }
     const results = await Promise.allSettled([
       deliveries.length > 0 ? this.opts.bus.publish(deliveries) : undefined,
       pushes.length > 0 ? this.opts.bus.publishOfflinePush(pushes) : undefined,

@@ -16,6 +16,7 @@ import type { GroupDirectory } from '../groups.js';
 import type { Logger } from '../log.js';
 import type { DeliveryBus, MessageStore, RouteStore, StoredMessage, UidGenerator } from '../ports.js';
 import { uidToBytes } from '../uid.js';
+import type { ChatroomService } from './chatrooms.js';
 import { chatroomPolicy } from './conversations/chatroom.js';
 import { groupPolicy } from './conversations/group.js';
 import type { Audience, ConversationPolicy } from './conversations/policy.js';
@@ -34,7 +35,12 @@ export interface MessageServiceDeps {
   config: MessageConfig;
   logger: Logger;
   clock?: Clock;
-  /** Replaces the policy of a conversation type (e.g. chatrooms once the admin API creates them). */
+  /**
+   * protocol.md §6 Chatrooms (directory, who is present, idle eviction). Without it no chatroom
+   * exists: CRJ and chatroom sends are NOT_FOUND. Its eviction sweep is started by the owner.
+   */
+  chatrooms?: ChatroomService;
+  /** Replaces the policy of a conversation type (tests). */
   policies?: Partial<Record<number, ConversationPolicy>>;
 }
 
@@ -64,16 +70,18 @@ export class MessageService implements MessageApi {
   private readonly config: MessageConfig;
   private readonly policies: Map<number, ConversationPolicy>;
   private readonly fanout: Fanout;
+  private readonly chatrooms: ChatroomService | undefined;
 
   constructor(deps: MessageServiceDeps) {
     this.store = deps.store;
     this.uid = deps.uid;
     this.clock = deps.clock ?? systemClock;
     this.config = deps.config;
+    this.chatrooms = deps.chatrooms;
     const policies: Record<number, ConversationPolicy> = {
       [ConversationType.SINGLE]: singlePolicy(),
       [ConversationType.GROUP]: groupPolicy(deps.groups, deps.config.pushMaxGroupMembers),
-      [ConversationType.CHATROOM]: chatroomPolicy(),
+      [ConversationType.CHATROOM]: chatroomPolicy(deps.chatrooms),
     };
     for (const [type, p] of Object.entries(deps.policies ?? {})) if (p) policies[Number(type)] = p;
     this.policies = new Map(Object.entries(policies).map(([t, p]) => [Number(t), p]));
@@ -98,8 +106,8 @@ export class MessageService implements MessageApi {
     if (!content) throw new ImError(Status.BAD_REQUEST, 'messageContent is required');
     checkContent(content, opts.e2e);
 
-    const audience = await policy.resolve({ sender: caller.userId, conversation, to: message.to });
-    checkMentions(content, audience.members);
+    const audience = await policy.resolve({ sender: caller.userId, caller, conversation, to: message.to });
+    if (audience.members) checkMentions(content, audience.members);
 
     const stored: StoredMessage = {
       uid: this.uid.next(),
@@ -113,6 +121,12 @@ export class MessageService implements MessageApi {
       e2e: opts.e2e,
     };
 
+    // protocol.md §6 Chatrooms: not stored, seq 0, once per edge node with members, never offline-pushed.
+    if (audience.room) {
+      const { id, nodes } = audience.room;
+      if (nodes.length > 0) this.fanout.enqueue({ message: stored, roomId: id, nodes });
+      return { messageUid: stored.uid, serverTime: stored.serverTime, seq: 0 };
+    }
     // protocol.md §6 Transient content: TYPING is never stored, takes seq 0, and reaches only the
     // recipients' devices online now — not the sender's own.
     if (content.contentType === ContentType.TYPING) {
@@ -197,17 +211,21 @@ export class MessageService implements MessageApi {
     return this.store.head(userId);
   }
 
-  /**
-   * protocol.md §6 Chatrooms / §7: CRJ to an unknown chatroom is NOT_FOUND, and rooms are created
-   * by the admin API, which is a later issue — so for now no room exists.
-   */
-  async joinChatroom(_caller: Caller, _chatroomId: string): Promise<void> {
-    throw new ImError(Status.NOT_FOUND, 'unknown chatroom');
+  /** protocol.md §6 Chatrooms (CRJ); §7: an unknown chatroom is NOT_FOUND. */
+  async joinChatroom(caller: Caller, chatroomId: string): Promise<void> {
+    if (!this.chatrooms) throw new ImError(Status.NOT_FOUND, 'unknown chatroom');
+    await this.chatrooms.join(caller, chatroomId);
   }
 
-  /** See joinChatroom: nobody can be in a room yet. */
-  async quitChatroom(_caller: Caller, _chatroomId: string): Promise<void> {
-    throw new ImError(Status.NOT_FOUND, 'unknown chatroom');
+  /** protocol.md §6 Chatrooms (CRQ, and disconnect). */
+  async quitChatroom(caller: Caller, chatroomId: string): Promise<void> {
+    if (!this.chatrooms) throw new ImError(Status.NOT_FOUND, 'unknown chatroom');
+    await this.chatrooms.quit(caller, chatroomId);
+  }
+
+  /** The rooms an edge node still has members in (their membership TTL restarts). */
+  async chatroomHeartbeat(nodeId: string, chatroomIds: string[]): Promise<void> {
+    await this.chatrooms?.heartbeat(nodeId, chatroomIds);
   }
 
   /** Resolves once every fan-out queued so far was handed to the bus (tests, shutdown). */
@@ -215,8 +233,9 @@ export class MessageService implements MessageApi {
     return this.fanout.drain();
   }
 
-  /** Finishes queued fan-out; the injected backends are closed by their owner. Safe to repeat. */
+  /** Stops the chatroom sweep and finishes queued fan-out; the injected backends are closed by their owner. Safe to repeat. */
   close(): Promise<void> {
+    this.chatrooms?.close();
     return this.fanout.close();
   }
 

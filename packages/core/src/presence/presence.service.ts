@@ -59,4 +59,19 @@ export class PresenceService implements PresenceApi {
   async publicKey(userId: string): Promise<Uint8Array | null> {
     return this.deps.keys.get(userId);
   }
+
+  /**
+   * Admin kick (protocol.md §7). The route is removed first, guarded by the epoch just read (a newer
+   * login of the device keeps its route), so nothing more is delivered to the old connection; then
+   * the owning node is told to close exactly that connection (kick delivery with the same epoch).
+   */
+  async kick(userId: string, deviceId: string): Promise<boolean> {
+    const route = (await this.devices(userId)).find((r) => r.deviceId === deviceId);
+    if (!route) return false;
+    if (!(await this.deps.routes.unregister(userId, deviceId, route.epoch))) return false;
+    await this.deps.bus.publish([
+      { kind: 'kick', nodeId: route.nodeId, userId, deviceId, epoch: route.epoch },
+    ]);
+    return true;
+  }
 }

@@ -572,6 +572,77 @@ export namespace im {
         }
 
         /**
+         * Properties of a ChatroomHeartbeatCall.
+         * @deprecated Use im.internal.ChatroomHeartbeatCall.$Properties instead.
+         */
+        interface IChatroomHeartbeatCall extends im.internal.ChatroomHeartbeatCall.$Properties {
+        }
+
+        /** Represents a ChatroomHeartbeatCall. */
+        class ChatroomHeartbeatCall {
+
+            /**
+             * Constructs a new ChatroomHeartbeatCall.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.ChatroomHeartbeatCall.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ChatroomHeartbeatCall nodeId. */
+            nodeId: string;
+
+            /** ChatroomHeartbeatCall chatroomIds. */
+            chatroomIds: string[];
+
+            /**
+             * Creates a new ChatroomHeartbeatCall instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ChatroomHeartbeatCall instance
+             */
+            static create(properties: im.internal.ChatroomHeartbeatCall.$Shape): im.internal.ChatroomHeartbeatCall & im.internal.ChatroomHeartbeatCall.$Shape;
+            static create(properties?: im.internal.ChatroomHeartbeatCall.$Properties): im.internal.ChatroomHeartbeatCall;
+
+            /**
+             * Encodes the specified ChatroomHeartbeatCall message. Does not implicitly {@link im.internal.ChatroomHeartbeatCall.verify|verify} messages.
+             * @param message ChatroomHeartbeatCall message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.ChatroomHeartbeatCall.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ChatroomHeartbeatCall message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.ChatroomHeartbeatCall & im.internal.ChatroomHeartbeatCall.$Shape} ChatroomHeartbeatCall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.ChatroomHeartbeatCall & im.internal.ChatroomHeartbeatCall.$Shape;
+        }
+
+        namespace ChatroomHeartbeatCall {
+
+            /** Properties of a ChatroomHeartbeatCall. */
+            interface $Properties {
+
+                /** ChatroomHeartbeatCall nodeId */
+                nodeId?: (string|null);
+
+                /** ChatroomHeartbeatCall chatroomIds */
+                chatroomIds?: (string[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ChatroomHeartbeatCall. */
+            type $Shape = im.internal.ChatroomHeartbeatCall.$Properties;
+        }
+
+        /**
          * Properties of a Route.
          * @deprecated Use im.internal.Route.$Properties instead.
          */
@@ -1090,6 +1161,142 @@ export namespace im {
 
             /** Shape of a PublicKeyReply. */
             type $Shape = im.internal.PublicKeyReply.$Properties;
+        }
+
+        /**
+         * Properties of a KickCall.
+         * @deprecated Use im.internal.KickCall.$Properties instead.
+         */
+        interface IKickCall extends im.internal.KickCall.$Properties {
+        }
+
+        /** Represents a KickCall. */
+        class KickCall {
+
+            /**
+             * Constructs a new KickCall.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.KickCall.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** KickCall userId. */
+            userId: string;
+
+            /** KickCall deviceId. */
+            deviceId: string;
+
+            /**
+             * Creates a new KickCall instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns KickCall instance
+             */
+            static create(properties: im.internal.KickCall.$Shape): im.internal.KickCall & im.internal.KickCall.$Shape;
+            static create(properties?: im.internal.KickCall.$Properties): im.internal.KickCall;
+
+            /**
+             * Encodes the specified KickCall message. Does not implicitly {@link im.internal.KickCall.verify|verify} messages.
+             * @param message KickCall message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.KickCall.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a KickCall message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.KickCall & im.internal.KickCall.$Shape} KickCall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.KickCall & im.internal.KickCall.$Shape;
+        }
+
+        namespace KickCall {
+
+            /** Properties of a KickCall. */
+            interface $Properties {
+
+                /** KickCall userId */
+                userId?: (string|null);
+
+                /** KickCall deviceId */
+                deviceId?: (string|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a KickCall. */
+            type $Shape = im.internal.KickCall.$Properties;
+        }
+
+        /**
+         * Properties of a KickReply.
+         * @deprecated Use im.internal.KickReply.$Properties instead.
+         */
+        interface IKickReply extends im.internal.KickReply.$Properties {
+        }
+
+        /** Represents a KickReply. */
+        class KickReply {
+
+            /**
+             * Constructs a new KickReply.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.KickReply.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** KickReply kicked. */
+            kicked: boolean;
+
+            /**
+             * Creates a new KickReply instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns KickReply instance
+             */
+            static create(properties: im.internal.KickReply.$Shape): im.internal.KickReply & im.internal.KickReply.$Shape;
+            static create(properties?: im.internal.KickReply.$Properties): im.internal.KickReply;
+
+            /**
+             * Encodes the specified KickReply message. Does not implicitly {@link im.internal.KickReply.verify|verify} messages.
+             * @param message KickReply message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.KickReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a KickReply message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.KickReply & im.internal.KickReply.$Shape} KickReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.KickReply & im.internal.KickReply.$Shape;
+        }
+
+        namespace KickReply {
+
+            /** Properties of a KickReply. */
+            interface $Properties {
+
+                /** KickReply kicked */
+                kicked?: (boolean|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a KickReply. */
+            type $Shape = im.internal.KickReply.$Properties;
         }
 
         /**
@@ -1996,6 +2203,911 @@ export namespace im {
 
             /** Shape of a WipeReply. */
             type $Shape = im.internal.WipeReply.$Properties;
+        }
+
+        /**
+         * Properties of a GroupIdRequest.
+         * @deprecated Use im.internal.GroupIdRequest.$Properties instead.
+         */
+        interface IGroupIdRequest extends im.internal.GroupIdRequest.$Properties {
+        }
+
+        /** Represents a GroupIdRequest. */
+        class GroupIdRequest {
+
+            /**
+             * Constructs a new GroupIdRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.GroupIdRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GroupIdRequest groupId. */
+            groupId: string;
+
+            /**
+             * Creates a new GroupIdRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GroupIdRequest instance
+             */
+            static create(properties: im.internal.GroupIdRequest.$Shape): im.internal.GroupIdRequest & im.internal.GroupIdRequest.$Shape;
+            static create(properties?: im.internal.GroupIdRequest.$Properties): im.internal.GroupIdRequest;
+
+            /**
+             * Encodes the specified GroupIdRequest message. Does not implicitly {@link im.internal.GroupIdRequest.verify|verify} messages.
+             * @param message GroupIdRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.GroupIdRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GroupIdRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.GroupIdRequest & im.internal.GroupIdRequest.$Shape} GroupIdRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.GroupIdRequest & im.internal.GroupIdRequest.$Shape;
+        }
+
+        namespace GroupIdRequest {
+
+            /** Properties of a GroupIdRequest. */
+            interface $Properties {
+
+                /** GroupIdRequest groupId */
+                groupId?: (string|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GroupIdRequest. */
+            type $Shape = im.internal.GroupIdRequest.$Properties;
+        }
+
+        /**
+         * Properties of a GroupMembersCall.
+         * @deprecated Use im.internal.GroupMembersCall.$Properties instead.
+         */
+        interface IGroupMembersCall extends im.internal.GroupMembersCall.$Properties {
+        }
+
+        /** Represents a GroupMembersCall. */
+        class GroupMembersCall {
+
+            /**
+             * Constructs a new GroupMembersCall.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.GroupMembersCall.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GroupMembersCall groupId. */
+            groupId: string;
+
+            /** GroupMembersCall userIds. */
+            userIds: string[];
+
+            /**
+             * Creates a new GroupMembersCall instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GroupMembersCall instance
+             */
+            static create(properties: im.internal.GroupMembersCall.$Shape): im.internal.GroupMembersCall & im.internal.GroupMembersCall.$Shape;
+            static create(properties?: im.internal.GroupMembersCall.$Properties): im.internal.GroupMembersCall;
+
+            /**
+             * Encodes the specified GroupMembersCall message. Does not implicitly {@link im.internal.GroupMembersCall.verify|verify} messages.
+             * @param message GroupMembersCall message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.GroupMembersCall.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GroupMembersCall message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.GroupMembersCall & im.internal.GroupMembersCall.$Shape} GroupMembersCall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.GroupMembersCall & im.internal.GroupMembersCall.$Shape;
+        }
+
+        namespace GroupMembersCall {
+
+            /** Properties of a GroupMembersCall. */
+            interface $Properties {
+
+                /** GroupMembersCall groupId */
+                groupId?: (string|null);
+
+                /** GroupMembersCall userIds */
+                userIds?: (string[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GroupMembersCall. */
+            type $Shape = im.internal.GroupMembersCall.$Properties;
+        }
+
+        /**
+         * Properties of a GroupMembersReply.
+         * @deprecated Use im.internal.GroupMembersReply.$Properties instead.
+         */
+        interface IGroupMembersReply extends im.internal.GroupMembersReply.$Properties {
+        }
+
+        /** Represents a GroupMembersReply. */
+        class GroupMembersReply {
+
+            /**
+             * Constructs a new GroupMembersReply.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.GroupMembersReply.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GroupMembersReply found. */
+            found: boolean;
+
+            /** GroupMembersReply members. */
+            members: string[];
+
+            /**
+             * Creates a new GroupMembersReply instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GroupMembersReply instance
+             */
+            static create(properties: im.internal.GroupMembersReply.$Shape): im.internal.GroupMembersReply & im.internal.GroupMembersReply.$Shape;
+            static create(properties?: im.internal.GroupMembersReply.$Properties): im.internal.GroupMembersReply;
+
+            /**
+             * Encodes the specified GroupMembersReply message. Does not implicitly {@link im.internal.GroupMembersReply.verify|verify} messages.
+             * @param message GroupMembersReply message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.GroupMembersReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GroupMembersReply message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.GroupMembersReply & im.internal.GroupMembersReply.$Shape} GroupMembersReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.GroupMembersReply & im.internal.GroupMembersReply.$Shape;
+        }
+
+        namespace GroupMembersReply {
+
+            /** Properties of a GroupMembersReply. */
+            interface $Properties {
+
+                /** GroupMembersReply found */
+                found?: (boolean|null);
+
+                /** GroupMembersReply members */
+                members?: (string[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GroupMembersReply. */
+            type $Shape = im.internal.GroupMembersReply.$Properties;
+        }
+
+        /**
+         * Properties of a Group.
+         * @deprecated Use im.internal.Group.$Properties instead.
+         */
+        interface IGroup extends im.internal.Group.$Properties {
+        }
+
+        /** Represents a Group. */
+        class Group {
+
+            /**
+             * Constructs a new Group.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.Group.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** Group id. */
+            id: string;
+
+            /** Group members. */
+            members: string[];
+
+            /** Group createdAt. */
+            createdAt: Long;
+
+            /**
+             * Creates a new Group instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Group instance
+             */
+            static create(properties: im.internal.Group.$Shape): im.internal.Group & im.internal.Group.$Shape;
+            static create(properties?: im.internal.Group.$Properties): im.internal.Group;
+
+            /**
+             * Encodes the specified Group message. Does not implicitly {@link im.internal.Group.verify|verify} messages.
+             * @param message Group message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.Group.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Group message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.Group & im.internal.Group.$Shape} Group
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.Group & im.internal.Group.$Shape;
+        }
+
+        namespace Group {
+
+            /** Properties of a Group. */
+            interface $Properties {
+
+                /** Group id */
+                id?: (string|null);
+
+                /** Group members */
+                members?: (string[]|null);
+
+                /** Group createdAt */
+                createdAt?: (Long|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a Group. */
+            type $Shape = im.internal.Group.$Properties;
+        }
+
+        /**
+         * Properties of a GroupReply.
+         * @deprecated Use im.internal.GroupReply.$Properties instead.
+         */
+        interface IGroupReply extends im.internal.GroupReply.$Properties {
+        }
+
+        /** Represents a GroupReply. */
+        class GroupReply {
+
+            /**
+             * Constructs a new GroupReply.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.GroupReply.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GroupReply found. */
+            found: boolean;
+
+            /** GroupReply group. */
+            group?: (im.internal.Group.$Properties|null);
+
+            /**
+             * Creates a new GroupReply instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GroupReply instance
+             */
+            static create(properties: im.internal.GroupReply.$Shape): im.internal.GroupReply & im.internal.GroupReply.$Shape;
+            static create(properties?: im.internal.GroupReply.$Properties): im.internal.GroupReply;
+
+            /**
+             * Encodes the specified GroupReply message. Does not implicitly {@link im.internal.GroupReply.verify|verify} messages.
+             * @param message GroupReply message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.GroupReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GroupReply message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.GroupReply & im.internal.GroupReply.$Shape} GroupReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.GroupReply & im.internal.GroupReply.$Shape;
+        }
+
+        namespace GroupReply {
+
+            /** Properties of a GroupReply. */
+            interface $Properties {
+
+                /** GroupReply found */
+                found?: (boolean|null);
+
+                /** GroupReply group */
+                group?: (im.internal.Group.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GroupReply. */
+            type $Shape = im.internal.GroupReply.$Properties;
+        }
+
+        /**
+         * Properties of a DeleteReply.
+         * @deprecated Use im.internal.DeleteReply.$Properties instead.
+         */
+        interface IDeleteReply extends im.internal.DeleteReply.$Properties {
+        }
+
+        /** Represents a DeleteReply. */
+        class DeleteReply {
+
+            /**
+             * Constructs a new DeleteReply.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.DeleteReply.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** DeleteReply deleted. */
+            deleted: boolean;
+
+            /**
+             * Creates a new DeleteReply instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns DeleteReply instance
+             */
+            static create(properties: im.internal.DeleteReply.$Shape): im.internal.DeleteReply & im.internal.DeleteReply.$Shape;
+            static create(properties?: im.internal.DeleteReply.$Properties): im.internal.DeleteReply;
+
+            /**
+             * Encodes the specified DeleteReply message. Does not implicitly {@link im.internal.DeleteReply.verify|verify} messages.
+             * @param message DeleteReply message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.DeleteReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a DeleteReply message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.DeleteReply & im.internal.DeleteReply.$Shape} DeleteReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.DeleteReply & im.internal.DeleteReply.$Shape;
+        }
+
+        namespace DeleteReply {
+
+            /** Properties of a DeleteReply. */
+            interface $Properties {
+
+                /** DeleteReply deleted */
+                deleted?: (boolean|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a DeleteReply. */
+            type $Shape = im.internal.DeleteReply.$Properties;
+        }
+
+        /**
+         * Properties of a Chatroom.
+         * @deprecated Use im.internal.Chatroom.$Properties instead.
+         */
+        interface IChatroom extends im.internal.Chatroom.$Properties {
+        }
+
+        /** Represents a Chatroom. */
+        class Chatroom {
+
+            /**
+             * Constructs a new Chatroom.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.Chatroom.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** Chatroom id. */
+            id: string;
+
+            /** Chatroom createdAt. */
+            createdAt: Long;
+
+            /** Chatroom lastActiveAt. */
+            lastActiveAt: Long;
+
+            /**
+             * Creates a new Chatroom instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Chatroom instance
+             */
+            static create(properties: im.internal.Chatroom.$Shape): im.internal.Chatroom & im.internal.Chatroom.$Shape;
+            static create(properties?: im.internal.Chatroom.$Properties): im.internal.Chatroom;
+
+            /**
+             * Encodes the specified Chatroom message. Does not implicitly {@link im.internal.Chatroom.verify|verify} messages.
+             * @param message Chatroom message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.Chatroom.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Chatroom message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.Chatroom & im.internal.Chatroom.$Shape} Chatroom
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.Chatroom & im.internal.Chatroom.$Shape;
+        }
+
+        namespace Chatroom {
+
+            /** Properties of a Chatroom. */
+            interface $Properties {
+
+                /** Chatroom id */
+                id?: (string|null);
+
+                /** Chatroom createdAt */
+                createdAt?: (Long|null);
+
+                /** Chatroom lastActiveAt */
+                lastActiveAt?: (Long|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a Chatroom. */
+            type $Shape = im.internal.Chatroom.$Properties;
+        }
+
+        /**
+         * Properties of a ChatroomIdRequest.
+         * @deprecated Use im.internal.ChatroomIdRequest.$Properties instead.
+         */
+        interface IChatroomIdRequest extends im.internal.ChatroomIdRequest.$Properties {
+        }
+
+        /** Represents a ChatroomIdRequest. */
+        class ChatroomIdRequest {
+
+            /**
+             * Constructs a new ChatroomIdRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.ChatroomIdRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ChatroomIdRequest chatroomId. */
+            chatroomId: string;
+
+            /**
+             * Creates a new ChatroomIdRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ChatroomIdRequest instance
+             */
+            static create(properties: im.internal.ChatroomIdRequest.$Shape): im.internal.ChatroomIdRequest & im.internal.ChatroomIdRequest.$Shape;
+            static create(properties?: im.internal.ChatroomIdRequest.$Properties): im.internal.ChatroomIdRequest;
+
+            /**
+             * Encodes the specified ChatroomIdRequest message. Does not implicitly {@link im.internal.ChatroomIdRequest.verify|verify} messages.
+             * @param message ChatroomIdRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.ChatroomIdRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ChatroomIdRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.ChatroomIdRequest & im.internal.ChatroomIdRequest.$Shape} ChatroomIdRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.ChatroomIdRequest & im.internal.ChatroomIdRequest.$Shape;
+        }
+
+        namespace ChatroomIdRequest {
+
+            /** Properties of a ChatroomIdRequest. */
+            interface $Properties {
+
+                /** ChatroomIdRequest chatroomId */
+                chatroomId?: (string|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ChatroomIdRequest. */
+            type $Shape = im.internal.ChatroomIdRequest.$Properties;
+        }
+
+        /**
+         * Properties of a ChatroomAtCall.
+         * @deprecated Use im.internal.ChatroomAtCall.$Properties instead.
+         */
+        interface IChatroomAtCall extends im.internal.ChatroomAtCall.$Properties {
+        }
+
+        /** Represents a ChatroomAtCall. */
+        class ChatroomAtCall {
+
+            /**
+             * Constructs a new ChatroomAtCall.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.ChatroomAtCall.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ChatroomAtCall chatroomId. */
+            chatroomId: string;
+
+            /** ChatroomAtCall at. */
+            at: Long;
+
+            /**
+             * Creates a new ChatroomAtCall instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ChatroomAtCall instance
+             */
+            static create(properties: im.internal.ChatroomAtCall.$Shape): im.internal.ChatroomAtCall & im.internal.ChatroomAtCall.$Shape;
+            static create(properties?: im.internal.ChatroomAtCall.$Properties): im.internal.ChatroomAtCall;
+
+            /**
+             * Encodes the specified ChatroomAtCall message. Does not implicitly {@link im.internal.ChatroomAtCall.verify|verify} messages.
+             * @param message ChatroomAtCall message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.ChatroomAtCall.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ChatroomAtCall message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.ChatroomAtCall & im.internal.ChatroomAtCall.$Shape} ChatroomAtCall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.ChatroomAtCall & im.internal.ChatroomAtCall.$Shape;
+        }
+
+        namespace ChatroomAtCall {
+
+            /** Properties of a ChatroomAtCall. */
+            interface $Properties {
+
+                /** ChatroomAtCall chatroomId */
+                chatroomId?: (string|null);
+
+                /** ChatroomAtCall at */
+                at?: (Long|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ChatroomAtCall. */
+            type $Shape = im.internal.ChatroomAtCall.$Properties;
+        }
+
+        /**
+         * Properties of a ChatroomReply.
+         * @deprecated Use im.internal.ChatroomReply.$Properties instead.
+         */
+        interface IChatroomReply extends im.internal.ChatroomReply.$Properties {
+        }
+
+        /** Represents a ChatroomReply. */
+        class ChatroomReply {
+
+            /**
+             * Constructs a new ChatroomReply.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.ChatroomReply.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ChatroomReply found. */
+            found: boolean;
+
+            /** ChatroomReply chatroom. */
+            chatroom?: (im.internal.Chatroom.$Properties|null);
+
+            /**
+             * Creates a new ChatroomReply instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ChatroomReply instance
+             */
+            static create(properties: im.internal.ChatroomReply.$Shape): im.internal.ChatroomReply & im.internal.ChatroomReply.$Shape;
+            static create(properties?: im.internal.ChatroomReply.$Properties): im.internal.ChatroomReply;
+
+            /**
+             * Encodes the specified ChatroomReply message. Does not implicitly {@link im.internal.ChatroomReply.verify|verify} messages.
+             * @param message ChatroomReply message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.ChatroomReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ChatroomReply message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.ChatroomReply & im.internal.ChatroomReply.$Shape} ChatroomReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.ChatroomReply & im.internal.ChatroomReply.$Shape;
+        }
+
+        namespace ChatroomReply {
+
+            /** Properties of a ChatroomReply. */
+            interface $Properties {
+
+                /** ChatroomReply found */
+                found?: (boolean|null);
+
+                /** ChatroomReply chatroom */
+                chatroom?: (im.internal.Chatroom.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ChatroomReply. */
+            type $Shape = im.internal.ChatroomReply.$Properties;
+        }
+
+        /**
+         * Properties of a TouchChatroomsCall.
+         * @deprecated Use im.internal.TouchChatroomsCall.$Properties instead.
+         */
+        interface ITouchChatroomsCall extends im.internal.TouchChatroomsCall.$Properties {
+        }
+
+        /** Represents a TouchChatroomsCall. */
+        class TouchChatroomsCall {
+
+            /**
+             * Constructs a new TouchChatroomsCall.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.TouchChatroomsCall.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** TouchChatroomsCall chatroomIds. */
+            chatroomIds: string[];
+
+            /** TouchChatroomsCall at. */
+            at: Long;
+
+            /**
+             * Creates a new TouchChatroomsCall instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns TouchChatroomsCall instance
+             */
+            static create(properties: im.internal.TouchChatroomsCall.$Shape): im.internal.TouchChatroomsCall & im.internal.TouchChatroomsCall.$Shape;
+            static create(properties?: im.internal.TouchChatroomsCall.$Properties): im.internal.TouchChatroomsCall;
+
+            /**
+             * Encodes the specified TouchChatroomsCall message. Does not implicitly {@link im.internal.TouchChatroomsCall.verify|verify} messages.
+             * @param message TouchChatroomsCall message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.TouchChatroomsCall.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a TouchChatroomsCall message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.TouchChatroomsCall & im.internal.TouchChatroomsCall.$Shape} TouchChatroomsCall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.TouchChatroomsCall & im.internal.TouchChatroomsCall.$Shape;
+        }
+
+        namespace TouchChatroomsCall {
+
+            /** Properties of a TouchChatroomsCall. */
+            interface $Properties {
+
+                /** TouchChatroomsCall chatroomIds */
+                chatroomIds?: (string[]|null);
+
+                /** TouchChatroomsCall at */
+                at?: (Long|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a TouchChatroomsCall. */
+            type $Shape = im.internal.TouchChatroomsCall.$Properties;
+        }
+
+        /**
+         * Properties of an EvictIdleCall.
+         * @deprecated Use im.internal.EvictIdleCall.$Properties instead.
+         */
+        interface IEvictIdleCall extends im.internal.EvictIdleCall.$Properties {
+        }
+
+        /** Represents an EvictIdleCall. */
+        class EvictIdleCall {
+
+            /**
+             * Constructs a new EvictIdleCall.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.EvictIdleCall.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** EvictIdleCall before. */
+            before: Long;
+
+            /**
+             * Creates a new EvictIdleCall instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns EvictIdleCall instance
+             */
+            static create(properties: im.internal.EvictIdleCall.$Shape): im.internal.EvictIdleCall & im.internal.EvictIdleCall.$Shape;
+            static create(properties?: im.internal.EvictIdleCall.$Properties): im.internal.EvictIdleCall;
+
+            /**
+             * Encodes the specified EvictIdleCall message. Does not implicitly {@link im.internal.EvictIdleCall.verify|verify} messages.
+             * @param message EvictIdleCall message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.EvictIdleCall.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an EvictIdleCall message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.EvictIdleCall & im.internal.EvictIdleCall.$Shape} EvictIdleCall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.EvictIdleCall & im.internal.EvictIdleCall.$Shape;
+        }
+
+        namespace EvictIdleCall {
+
+            /** Properties of an EvictIdleCall. */
+            interface $Properties {
+
+                /** EvictIdleCall before */
+                before?: (Long|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an EvictIdleCall. */
+            type $Shape = im.internal.EvictIdleCall.$Properties;
+        }
+
+        /**
+         * Properties of a ChatroomIds.
+         * @deprecated Use im.internal.ChatroomIds.$Properties instead.
+         */
+        interface IChatroomIds extends im.internal.ChatroomIds.$Properties {
+        }
+
+        /** Represents a ChatroomIds. */
+        class ChatroomIds {
+
+            /**
+             * Constructs a new ChatroomIds.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: im.internal.ChatroomIds.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ChatroomIds chatroomIds. */
+            chatroomIds: string[];
+
+            /**
+             * Creates a new ChatroomIds instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ChatroomIds instance
+             */
+            static create(properties: im.internal.ChatroomIds.$Shape): im.internal.ChatroomIds & im.internal.ChatroomIds.$Shape;
+            static create(properties?: im.internal.ChatroomIds.$Properties): im.internal.ChatroomIds;
+
+            /**
+             * Encodes the specified ChatroomIds message. Does not implicitly {@link im.internal.ChatroomIds.verify|verify} messages.
+             * @param message ChatroomIds message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: im.internal.ChatroomIds.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ChatroomIds message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {im.internal.ChatroomIds & im.internal.ChatroomIds.$Shape} ChatroomIds
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): im.internal.ChatroomIds & im.internal.ChatroomIds.$Shape;
+        }
+
+        namespace ChatroomIds {
+
+            /** Properties of a ChatroomIds. */
+            interface $Properties {
+
+                /** ChatroomIds chatroomIds */
+                chatroomIds?: (string[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ChatroomIds. */
+            type $Shape = im.internal.ChatroomIds.$Properties;
         }
     }
 

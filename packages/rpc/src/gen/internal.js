@@ -1363,6 +1363,179 @@ export const im = $root.im = (() => {
             return ChatroomCall;
         })();
 
+        internal.ChatroomHeartbeatCall = (function() {
+
+            /**
+             * Properties of a ChatroomHeartbeatCall.
+             * @typedef {Object} im.internal.ChatroomHeartbeatCall.$Properties
+             * @property {string|null} [nodeId] ChatroomHeartbeatCall nodeId
+             * @property {Array.<string>|null} [chatroomIds] ChatroomHeartbeatCall chatroomIds
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ChatroomHeartbeatCall.
+             * @memberof im.internal
+             * @interface IChatroomHeartbeatCall
+             * @augments im.internal.ChatroomHeartbeatCall.$Properties
+             * @deprecated Use im.internal.ChatroomHeartbeatCall.$Properties instead.
+             */
+
+            /**
+             * Shape of a ChatroomHeartbeatCall.
+             * @typedef {im.internal.ChatroomHeartbeatCall.$Properties} im.internal.ChatroomHeartbeatCall.$Shape
+             */
+
+            /**
+             * Constructs a new ChatroomHeartbeatCall.
+             * @memberof im.internal
+             * @classdesc Represents a ChatroomHeartbeatCall.
+             * @constructor
+             * @param {im.internal.ChatroomHeartbeatCall.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ChatroomHeartbeatCall = function (properties) {
+                this.chatroomIds = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ChatroomHeartbeatCall nodeId.
+             * @member {string} nodeId
+             * @memberof im.internal.ChatroomHeartbeatCall
+             * @instance
+             */
+            ChatroomHeartbeatCall.prototype.nodeId = "";
+
+            /**
+             * ChatroomHeartbeatCall chatroomIds.
+             * @member {Array.<string>} chatroomIds
+             * @memberof im.internal.ChatroomHeartbeatCall
+             * @instance
+             */
+            ChatroomHeartbeatCall.prototype.chatroomIds = $util.emptyArray;
+
+            /**
+             * Creates a new ChatroomHeartbeatCall instance using the specified properties.
+             * @function create
+             * @memberof im.internal.ChatroomHeartbeatCall
+             * @static
+             * @param {im.internal.ChatroomHeartbeatCall.$Properties=} [properties] Properties to set
+             * @returns {im.internal.ChatroomHeartbeatCall} ChatroomHeartbeatCall instance
+             * @type {{
+             *   (properties: im.internal.ChatroomHeartbeatCall.$Shape): im.internal.ChatroomHeartbeatCall & im.internal.ChatroomHeartbeatCall.$Shape;
+             *   (properties?: im.internal.ChatroomHeartbeatCall.$Properties): im.internal.ChatroomHeartbeatCall;
+             * }}
+             */
+            ChatroomHeartbeatCall.create = function(properties) {
+                return new ChatroomHeartbeatCall(properties);
+            };
+
+            /**
+             * Encodes the specified ChatroomHeartbeatCall message. Does not implicitly {@link im.internal.ChatroomHeartbeatCall.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.ChatroomHeartbeatCall
+             * @static
+             * @param {im.internal.ChatroomHeartbeatCall.$Properties} message ChatroomHeartbeatCall message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ChatroomHeartbeatCall.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.nodeId != null && $Object.hasOwnProperty.call(message, "nodeId") && message.nodeId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.nodeId);
+                if (message.chatroomIds != null && message.chatroomIds.length)
+                    for (let i = 0; i < message.chatroomIds.length; ++i)
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.chatroomIds[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ChatroomHeartbeatCall message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.ChatroomHeartbeatCall
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.ChatroomHeartbeatCall & im.internal.ChatroomHeartbeatCall.$Shape} ChatroomHeartbeatCall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ChatroomHeartbeatCall.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.ChatroomHeartbeatCall();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.nodeId = value;
+                            else
+                                delete message.nodeId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.chatroomIds && message.chatroomIds.length))
+                                message.chatroomIds = [];
+                            message.chatroomIds.push(reader.stringVerify());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ChatroomHeartbeatCall;
+        })();
+
         internal.Route = (function() {
 
             /**
@@ -2647,6 +2820,330 @@ export const im = $root.im = (() => {
             };
 
             return PublicKeyReply;
+        })();
+
+        internal.KickCall = (function() {
+
+            /**
+             * Properties of a KickCall.
+             * @typedef {Object} im.internal.KickCall.$Properties
+             * @property {string|null} [userId] KickCall userId
+             * @property {string|null} [deviceId] KickCall deviceId
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a KickCall.
+             * @memberof im.internal
+             * @interface IKickCall
+             * @augments im.internal.KickCall.$Properties
+             * @deprecated Use im.internal.KickCall.$Properties instead.
+             */
+
+            /**
+             * Shape of a KickCall.
+             * @typedef {im.internal.KickCall.$Properties} im.internal.KickCall.$Shape
+             */
+
+            /**
+             * Constructs a new KickCall.
+             * @memberof im.internal
+             * @classdesc Represents a KickCall.
+             * @constructor
+             * @param {im.internal.KickCall.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const KickCall = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * KickCall userId.
+             * @member {string} userId
+             * @memberof im.internal.KickCall
+             * @instance
+             */
+            KickCall.prototype.userId = "";
+
+            /**
+             * KickCall deviceId.
+             * @member {string} deviceId
+             * @memberof im.internal.KickCall
+             * @instance
+             */
+            KickCall.prototype.deviceId = "";
+
+            /**
+             * Creates a new KickCall instance using the specified properties.
+             * @function create
+             * @memberof im.internal.KickCall
+             * @static
+             * @param {im.internal.KickCall.$Properties=} [properties] Properties to set
+             * @returns {im.internal.KickCall} KickCall instance
+             * @type {{
+             *   (properties: im.internal.KickCall.$Shape): im.internal.KickCall & im.internal.KickCall.$Shape;
+             *   (properties?: im.internal.KickCall.$Properties): im.internal.KickCall;
+             * }}
+             */
+            KickCall.create = function(properties) {
+                return new KickCall(properties);
+            };
+
+            /**
+             * Encodes the specified KickCall message. Does not implicitly {@link im.internal.KickCall.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.KickCall
+             * @static
+             * @param {im.internal.KickCall.$Properties} message KickCall message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            KickCall.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.userId != null && $Object.hasOwnProperty.call(message, "userId") && message.userId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.userId);
+                if (message.deviceId != null && $Object.hasOwnProperty.call(message, "deviceId") && message.deviceId !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.deviceId);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a KickCall message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.KickCall
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.KickCall & im.internal.KickCall.$Shape} KickCall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            KickCall.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.KickCall();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.userId = value;
+                            else
+                                delete message.userId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.deviceId = value;
+                            else
+                                delete message.deviceId;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return KickCall;
+        })();
+
+        internal.KickReply = (function() {
+
+            /**
+             * Properties of a KickReply.
+             * @typedef {Object} im.internal.KickReply.$Properties
+             * @property {boolean|null} [kicked] KickReply kicked
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a KickReply.
+             * @memberof im.internal
+             * @interface IKickReply
+             * @augments im.internal.KickReply.$Properties
+             * @deprecated Use im.internal.KickReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a KickReply.
+             * @typedef {im.internal.KickReply.$Properties} im.internal.KickReply.$Shape
+             */
+
+            /**
+             * Constructs a new KickReply.
+             * @memberof im.internal
+             * @classdesc Represents a KickReply.
+             * @constructor
+             * @param {im.internal.KickReply.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const KickReply = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * KickReply kicked.
+             * @member {boolean} kicked
+             * @memberof im.internal.KickReply
+             * @instance
+             */
+            KickReply.prototype.kicked = false;
+
+            /**
+             * Creates a new KickReply instance using the specified properties.
+             * @function create
+             * @memberof im.internal.KickReply
+             * @static
+             * @param {im.internal.KickReply.$Properties=} [properties] Properties to set
+             * @returns {im.internal.KickReply} KickReply instance
+             * @type {{
+             *   (properties: im.internal.KickReply.$Shape): im.internal.KickReply & im.internal.KickReply.$Shape;
+             *   (properties?: im.internal.KickReply.$Properties): im.internal.KickReply;
+             * }}
+             */
+            KickReply.create = function(properties) {
+                return new KickReply(properties);
+            };
+
+            /**
+             * Encodes the specified KickReply message. Does not implicitly {@link im.internal.KickReply.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.KickReply
+             * @static
+             * @param {im.internal.KickReply.$Properties} message KickReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            KickReply.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.kicked != null && $Object.hasOwnProperty.call(message, "kicked") && message.kicked !== false)
+                    writer.uint32(/* id 1, wireType 0 =*/8).bool(message.kicked);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a KickReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.KickReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.KickReply & im.internal.KickReply.$Shape} KickReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            KickReply.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.KickReply();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.kicked = value;
+                            else
+                                delete message.kicked;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return KickReply;
         })();
 
         internal.StoredMessage = (function() {
@@ -4874,6 +5371,2181 @@ export const im = $root.im = (() => {
             };
 
             return WipeReply;
+        })();
+
+        internal.GroupIdRequest = (function() {
+
+            /**
+             * Properties of a GroupIdRequest.
+             * @typedef {Object} im.internal.GroupIdRequest.$Properties
+             * @property {string|null} [groupId] GroupIdRequest groupId
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GroupIdRequest.
+             * @memberof im.internal
+             * @interface IGroupIdRequest
+             * @augments im.internal.GroupIdRequest.$Properties
+             * @deprecated Use im.internal.GroupIdRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a GroupIdRequest.
+             * @typedef {im.internal.GroupIdRequest.$Properties} im.internal.GroupIdRequest.$Shape
+             */
+
+            /**
+             * Constructs a new GroupIdRequest.
+             * @memberof im.internal
+             * @classdesc Represents a GroupIdRequest.
+             * @constructor
+             * @param {im.internal.GroupIdRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GroupIdRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GroupIdRequest groupId.
+             * @member {string} groupId
+             * @memberof im.internal.GroupIdRequest
+             * @instance
+             */
+            GroupIdRequest.prototype.groupId = "";
+
+            /**
+             * Creates a new GroupIdRequest instance using the specified properties.
+             * @function create
+             * @memberof im.internal.GroupIdRequest
+             * @static
+             * @param {im.internal.GroupIdRequest.$Properties=} [properties] Properties to set
+             * @returns {im.internal.GroupIdRequest} GroupIdRequest instance
+             * @type {{
+             *   (properties: im.internal.GroupIdRequest.$Shape): im.internal.GroupIdRequest & im.internal.GroupIdRequest.$Shape;
+             *   (properties?: im.internal.GroupIdRequest.$Properties): im.internal.GroupIdRequest;
+             * }}
+             */
+            GroupIdRequest.create = function(properties) {
+                return new GroupIdRequest(properties);
+            };
+
+            /**
+             * Encodes the specified GroupIdRequest message. Does not implicitly {@link im.internal.GroupIdRequest.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.GroupIdRequest
+             * @static
+             * @param {im.internal.GroupIdRequest.$Properties} message GroupIdRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GroupIdRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.groupId != null && $Object.hasOwnProperty.call(message, "groupId") && message.groupId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.groupId);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GroupIdRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.GroupIdRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.GroupIdRequest & im.internal.GroupIdRequest.$Shape} GroupIdRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GroupIdRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.GroupIdRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.groupId = value;
+                            else
+                                delete message.groupId;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GroupIdRequest;
+        })();
+
+        internal.GroupMembersCall = (function() {
+
+            /**
+             * Properties of a GroupMembersCall.
+             * @typedef {Object} im.internal.GroupMembersCall.$Properties
+             * @property {string|null} [groupId] GroupMembersCall groupId
+             * @property {Array.<string>|null} [userIds] GroupMembersCall userIds
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GroupMembersCall.
+             * @memberof im.internal
+             * @interface IGroupMembersCall
+             * @augments im.internal.GroupMembersCall.$Properties
+             * @deprecated Use im.internal.GroupMembersCall.$Properties instead.
+             */
+
+            /**
+             * Shape of a GroupMembersCall.
+             * @typedef {im.internal.GroupMembersCall.$Properties} im.internal.GroupMembersCall.$Shape
+             */
+
+            /**
+             * Constructs a new GroupMembersCall.
+             * @memberof im.internal
+             * @classdesc Represents a GroupMembersCall.
+             * @constructor
+             * @param {im.internal.GroupMembersCall.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GroupMembersCall = function (properties) {
+                this.userIds = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GroupMembersCall groupId.
+             * @member {string} groupId
+             * @memberof im.internal.GroupMembersCall
+             * @instance
+             */
+            GroupMembersCall.prototype.groupId = "";
+
+            /**
+             * GroupMembersCall userIds.
+             * @member {Array.<string>} userIds
+             * @memberof im.internal.GroupMembersCall
+             * @instance
+             */
+            GroupMembersCall.prototype.userIds = $util.emptyArray;
+
+            /**
+             * Creates a new GroupMembersCall instance using the specified properties.
+             * @function create
+             * @memberof im.internal.GroupMembersCall
+             * @static
+             * @param {im.internal.GroupMembersCall.$Properties=} [properties] Properties to set
+             * @returns {im.internal.GroupMembersCall} GroupMembersCall instance
+             * @type {{
+             *   (properties: im.internal.GroupMembersCall.$Shape): im.internal.GroupMembersCall & im.internal.GroupMembersCall.$Shape;
+             *   (properties?: im.internal.GroupMembersCall.$Properties): im.internal.GroupMembersCall;
+             * }}
+             */
+            GroupMembersCall.create = function(properties) {
+                return new GroupMembersCall(properties);
+            };
+
+            /**
+             * Encodes the specified GroupMembersCall message. Does not implicitly {@link im.internal.GroupMembersCall.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.GroupMembersCall
+             * @static
+             * @param {im.internal.GroupMembersCall.$Properties} message GroupMembersCall message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GroupMembersCall.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.groupId != null && $Object.hasOwnProperty.call(message, "groupId") && message.groupId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.groupId);
+                if (message.userIds != null && message.userIds.length)
+                    for (let i = 0; i < message.userIds.length; ++i)
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.userIds[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GroupMembersCall message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.GroupMembersCall
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.GroupMembersCall & im.internal.GroupMembersCall.$Shape} GroupMembersCall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GroupMembersCall.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.GroupMembersCall();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.groupId = value;
+                            else
+                                delete message.groupId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.userIds && message.userIds.length))
+                                message.userIds = [];
+                            message.userIds.push(reader.stringVerify());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GroupMembersCall;
+        })();
+
+        internal.GroupMembersReply = (function() {
+
+            /**
+             * Properties of a GroupMembersReply.
+             * @typedef {Object} im.internal.GroupMembersReply.$Properties
+             * @property {boolean|null} [found] GroupMembersReply found
+             * @property {Array.<string>|null} [members] GroupMembersReply members
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GroupMembersReply.
+             * @memberof im.internal
+             * @interface IGroupMembersReply
+             * @augments im.internal.GroupMembersReply.$Properties
+             * @deprecated Use im.internal.GroupMembersReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a GroupMembersReply.
+             * @typedef {im.internal.GroupMembersReply.$Properties} im.internal.GroupMembersReply.$Shape
+             */
+
+            /**
+             * Constructs a new GroupMembersReply.
+             * @memberof im.internal
+             * @classdesc Represents a GroupMembersReply.
+             * @constructor
+             * @param {im.internal.GroupMembersReply.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GroupMembersReply = function (properties) {
+                this.members = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GroupMembersReply found.
+             * @member {boolean} found
+             * @memberof im.internal.GroupMembersReply
+             * @instance
+             */
+            GroupMembersReply.prototype.found = false;
+
+            /**
+             * GroupMembersReply members.
+             * @member {Array.<string>} members
+             * @memberof im.internal.GroupMembersReply
+             * @instance
+             */
+            GroupMembersReply.prototype.members = $util.emptyArray;
+
+            /**
+             * Creates a new GroupMembersReply instance using the specified properties.
+             * @function create
+             * @memberof im.internal.GroupMembersReply
+             * @static
+             * @param {im.internal.GroupMembersReply.$Properties=} [properties] Properties to set
+             * @returns {im.internal.GroupMembersReply} GroupMembersReply instance
+             * @type {{
+             *   (properties: im.internal.GroupMembersReply.$Shape): im.internal.GroupMembersReply & im.internal.GroupMembersReply.$Shape;
+             *   (properties?: im.internal.GroupMembersReply.$Properties): im.internal.GroupMembersReply;
+             * }}
+             */
+            GroupMembersReply.create = function(properties) {
+                return new GroupMembersReply(properties);
+            };
+
+            /**
+             * Encodes the specified GroupMembersReply message. Does not implicitly {@link im.internal.GroupMembersReply.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.GroupMembersReply
+             * @static
+             * @param {im.internal.GroupMembersReply.$Properties} message GroupMembersReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GroupMembersReply.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.found != null && $Object.hasOwnProperty.call(message, "found") && message.found !== false)
+                    writer.uint32(/* id 1, wireType 0 =*/8).bool(message.found);
+                if (message.members != null && message.members.length)
+                    for (let i = 0; i < message.members.length; ++i)
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.members[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GroupMembersReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.GroupMembersReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.GroupMembersReply & im.internal.GroupMembersReply.$Shape} GroupMembersReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GroupMembersReply.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.GroupMembersReply();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.found = value;
+                            else
+                                delete message.found;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.members && message.members.length))
+                                message.members = [];
+                            message.members.push(reader.stringVerify());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GroupMembersReply;
+        })();
+
+        internal.Group = (function() {
+
+            /**
+             * Properties of a Group.
+             * @typedef {Object} im.internal.Group.$Properties
+             * @property {string|null} [id] Group id
+             * @property {Array.<string>|null} [members] Group members
+             * @property {Long|null} [createdAt] Group createdAt
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a Group.
+             * @memberof im.internal
+             * @interface IGroup
+             * @augments im.internal.Group.$Properties
+             * @deprecated Use im.internal.Group.$Properties instead.
+             */
+
+            /**
+             * Shape of a Group.
+             * @typedef {im.internal.Group.$Properties} im.internal.Group.$Shape
+             */
+
+            /**
+             * Constructs a new Group.
+             * @memberof im.internal
+             * @classdesc Represents a Group.
+             * @constructor
+             * @param {im.internal.Group.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const Group = function (properties) {
+                this.members = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Group id.
+             * @member {string} id
+             * @memberof im.internal.Group
+             * @instance
+             */
+            Group.prototype.id = "";
+
+            /**
+             * Group members.
+             * @member {Array.<string>} members
+             * @memberof im.internal.Group
+             * @instance
+             */
+            Group.prototype.members = $util.emptyArray;
+
+            /**
+             * Group createdAt.
+             * @member {Long} createdAt
+             * @memberof im.internal.Group
+             * @instance
+             */
+            Group.prototype.createdAt = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * Creates a new Group instance using the specified properties.
+             * @function create
+             * @memberof im.internal.Group
+             * @static
+             * @param {im.internal.Group.$Properties=} [properties] Properties to set
+             * @returns {im.internal.Group} Group instance
+             * @type {{
+             *   (properties: im.internal.Group.$Shape): im.internal.Group & im.internal.Group.$Shape;
+             *   (properties?: im.internal.Group.$Properties): im.internal.Group;
+             * }}
+             */
+            Group.create = function(properties) {
+                return new Group(properties);
+            };
+
+            /**
+             * Encodes the specified Group message. Does not implicitly {@link im.internal.Group.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.Group
+             * @static
+             * @param {im.internal.Group.$Properties} message Group message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Group.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.id != null && $Object.hasOwnProperty.call(message, "id") && message.id !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.id);
+                if (message.members != null && message.members.length)
+                    for (let i = 0; i < message.members.length; ++i)
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.members[i]);
+                if (message.createdAt != null && $Object.hasOwnProperty.call(message, "createdAt") && (typeof message.createdAt === "object" ? message.createdAt.low || message.createdAt.high : message.createdAt !== 0))
+                    writer.uint32(/* id 3, wireType 0 =*/24).int64(message.createdAt);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a Group message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.Group
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.Group & im.internal.Group.$Shape} Group
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Group.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.Group();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.id = value;
+                            else
+                                delete message.id;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.members && message.members.length))
+                                message.members = [];
+                            message.members.push(reader.stringVerify());
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.createdAt = value;
+                            else
+                                delete message.createdAt;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return Group;
+        })();
+
+        internal.GroupReply = (function() {
+
+            /**
+             * Properties of a GroupReply.
+             * @typedef {Object} im.internal.GroupReply.$Properties
+             * @property {boolean|null} [found] GroupReply found
+             * @property {im.internal.Group.$Properties|null} [group] GroupReply group
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GroupReply.
+             * @memberof im.internal
+             * @interface IGroupReply
+             * @augments im.internal.GroupReply.$Properties
+             * @deprecated Use im.internal.GroupReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a GroupReply.
+             * @typedef {im.internal.GroupReply.$Properties} im.internal.GroupReply.$Shape
+             */
+
+            /**
+             * Constructs a new GroupReply.
+             * @memberof im.internal
+             * @classdesc Represents a GroupReply.
+             * @constructor
+             * @param {im.internal.GroupReply.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GroupReply = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GroupReply found.
+             * @member {boolean} found
+             * @memberof im.internal.GroupReply
+             * @instance
+             */
+            GroupReply.prototype.found = false;
+
+            /**
+             * GroupReply group.
+             * @member {im.internal.Group.$Properties|null|undefined} group
+             * @memberof im.internal.GroupReply
+             * @instance
+             */
+            GroupReply.prototype.group = null;
+
+            /**
+             * Creates a new GroupReply instance using the specified properties.
+             * @function create
+             * @memberof im.internal.GroupReply
+             * @static
+             * @param {im.internal.GroupReply.$Properties=} [properties] Properties to set
+             * @returns {im.internal.GroupReply} GroupReply instance
+             * @type {{
+             *   (properties: im.internal.GroupReply.$Shape): im.internal.GroupReply & im.internal.GroupReply.$Shape;
+             *   (properties?: im.internal.GroupReply.$Properties): im.internal.GroupReply;
+             * }}
+             */
+            GroupReply.create = function(properties) {
+                return new GroupReply(properties);
+            };
+
+            /**
+             * Encodes the specified GroupReply message. Does not implicitly {@link im.internal.GroupReply.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.GroupReply
+             * @static
+             * @param {im.internal.GroupReply.$Properties} message GroupReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GroupReply.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.found != null && $Object.hasOwnProperty.call(message, "found") && message.found !== false)
+                    writer.uint32(/* id 1, wireType 0 =*/8).bool(message.found);
+                if (message.group != null && $Object.hasOwnProperty.call(message, "group"))
+                    $root.im.internal.Group.encode(message.group, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GroupReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.GroupReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.GroupReply & im.internal.GroupReply.$Shape} GroupReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GroupReply.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.GroupReply();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.found = value;
+                            else
+                                delete message.found;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.group = $root.im.internal.Group.decode(reader, reader.size(), $undefined, _depth + 1, message.group);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GroupReply;
+        })();
+
+        internal.DeleteReply = (function() {
+
+            /**
+             * Properties of a DeleteReply.
+             * @typedef {Object} im.internal.DeleteReply.$Properties
+             * @property {boolean|null} [deleted] DeleteReply deleted
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a DeleteReply.
+             * @memberof im.internal
+             * @interface IDeleteReply
+             * @augments im.internal.DeleteReply.$Properties
+             * @deprecated Use im.internal.DeleteReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a DeleteReply.
+             * @typedef {im.internal.DeleteReply.$Properties} im.internal.DeleteReply.$Shape
+             */
+
+            /**
+             * Constructs a new DeleteReply.
+             * @memberof im.internal
+             * @classdesc Represents a DeleteReply.
+             * @constructor
+             * @param {im.internal.DeleteReply.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const DeleteReply = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * DeleteReply deleted.
+             * @member {boolean} deleted
+             * @memberof im.internal.DeleteReply
+             * @instance
+             */
+            DeleteReply.prototype.deleted = false;
+
+            /**
+             * Creates a new DeleteReply instance using the specified properties.
+             * @function create
+             * @memberof im.internal.DeleteReply
+             * @static
+             * @param {im.internal.DeleteReply.$Properties=} [properties] Properties to set
+             * @returns {im.internal.DeleteReply} DeleteReply instance
+             * @type {{
+             *   (properties: im.internal.DeleteReply.$Shape): im.internal.DeleteReply & im.internal.DeleteReply.$Shape;
+             *   (properties?: im.internal.DeleteReply.$Properties): im.internal.DeleteReply;
+             * }}
+             */
+            DeleteReply.create = function(properties) {
+                return new DeleteReply(properties);
+            };
+
+            /**
+             * Encodes the specified DeleteReply message. Does not implicitly {@link im.internal.DeleteReply.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.DeleteReply
+             * @static
+             * @param {im.internal.DeleteReply.$Properties} message DeleteReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            DeleteReply.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.deleted != null && $Object.hasOwnProperty.call(message, "deleted") && message.deleted !== false)
+                    writer.uint32(/* id 1, wireType 0 =*/8).bool(message.deleted);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a DeleteReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.DeleteReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.DeleteReply & im.internal.DeleteReply.$Shape} DeleteReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            DeleteReply.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.DeleteReply();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.deleted = value;
+                            else
+                                delete message.deleted;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return DeleteReply;
+        })();
+
+        internal.Chatroom = (function() {
+
+            /**
+             * Properties of a Chatroom.
+             * @typedef {Object} im.internal.Chatroom.$Properties
+             * @property {string|null} [id] Chatroom id
+             * @property {Long|null} [createdAt] Chatroom createdAt
+             * @property {Long|null} [lastActiveAt] Chatroom lastActiveAt
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a Chatroom.
+             * @memberof im.internal
+             * @interface IChatroom
+             * @augments im.internal.Chatroom.$Properties
+             * @deprecated Use im.internal.Chatroom.$Properties instead.
+             */
+
+            /**
+             * Shape of a Chatroom.
+             * @typedef {im.internal.Chatroom.$Properties} im.internal.Chatroom.$Shape
+             */
+
+            /**
+             * Constructs a new Chatroom.
+             * @memberof im.internal
+             * @classdesc Represents a Chatroom.
+             * @constructor
+             * @param {im.internal.Chatroom.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const Chatroom = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Chatroom id.
+             * @member {string} id
+             * @memberof im.internal.Chatroom
+             * @instance
+             */
+            Chatroom.prototype.id = "";
+
+            /**
+             * Chatroom createdAt.
+             * @member {Long} createdAt
+             * @memberof im.internal.Chatroom
+             * @instance
+             */
+            Chatroom.prototype.createdAt = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * Chatroom lastActiveAt.
+             * @member {Long} lastActiveAt
+             * @memberof im.internal.Chatroom
+             * @instance
+             */
+            Chatroom.prototype.lastActiveAt = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * Creates a new Chatroom instance using the specified properties.
+             * @function create
+             * @memberof im.internal.Chatroom
+             * @static
+             * @param {im.internal.Chatroom.$Properties=} [properties] Properties to set
+             * @returns {im.internal.Chatroom} Chatroom instance
+             * @type {{
+             *   (properties: im.internal.Chatroom.$Shape): im.internal.Chatroom & im.internal.Chatroom.$Shape;
+             *   (properties?: im.internal.Chatroom.$Properties): im.internal.Chatroom;
+             * }}
+             */
+            Chatroom.create = function(properties) {
+                return new Chatroom(properties);
+            };
+
+            /**
+             * Encodes the specified Chatroom message. Does not implicitly {@link im.internal.Chatroom.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.Chatroom
+             * @static
+             * @param {im.internal.Chatroom.$Properties} message Chatroom message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Chatroom.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.id != null && $Object.hasOwnProperty.call(message, "id") && message.id !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.id);
+                if (message.createdAt != null && $Object.hasOwnProperty.call(message, "createdAt") && (typeof message.createdAt === "object" ? message.createdAt.low || message.createdAt.high : message.createdAt !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).int64(message.createdAt);
+                if (message.lastActiveAt != null && $Object.hasOwnProperty.call(message, "lastActiveAt") && (typeof message.lastActiveAt === "object" ? message.lastActiveAt.low || message.lastActiveAt.high : message.lastActiveAt !== 0))
+                    writer.uint32(/* id 3, wireType 0 =*/24).int64(message.lastActiveAt);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a Chatroom message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.Chatroom
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.Chatroom & im.internal.Chatroom.$Shape} Chatroom
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Chatroom.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.Chatroom();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.id = value;
+                            else
+                                delete message.id;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.createdAt = value;
+                            else
+                                delete message.createdAt;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.lastActiveAt = value;
+                            else
+                                delete message.lastActiveAt;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return Chatroom;
+        })();
+
+        internal.ChatroomIdRequest = (function() {
+
+            /**
+             * Properties of a ChatroomIdRequest.
+             * @typedef {Object} im.internal.ChatroomIdRequest.$Properties
+             * @property {string|null} [chatroomId] ChatroomIdRequest chatroomId
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ChatroomIdRequest.
+             * @memberof im.internal
+             * @interface IChatroomIdRequest
+             * @augments im.internal.ChatroomIdRequest.$Properties
+             * @deprecated Use im.internal.ChatroomIdRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a ChatroomIdRequest.
+             * @typedef {im.internal.ChatroomIdRequest.$Properties} im.internal.ChatroomIdRequest.$Shape
+             */
+
+            /**
+             * Constructs a new ChatroomIdRequest.
+             * @memberof im.internal
+             * @classdesc Represents a ChatroomIdRequest.
+             * @constructor
+             * @param {im.internal.ChatroomIdRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ChatroomIdRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ChatroomIdRequest chatroomId.
+             * @member {string} chatroomId
+             * @memberof im.internal.ChatroomIdRequest
+             * @instance
+             */
+            ChatroomIdRequest.prototype.chatroomId = "";
+
+            /**
+             * Creates a new ChatroomIdRequest instance using the specified properties.
+             * @function create
+             * @memberof im.internal.ChatroomIdRequest
+             * @static
+             * @param {im.internal.ChatroomIdRequest.$Properties=} [properties] Properties to set
+             * @returns {im.internal.ChatroomIdRequest} ChatroomIdRequest instance
+             * @type {{
+             *   (properties: im.internal.ChatroomIdRequest.$Shape): im.internal.ChatroomIdRequest & im.internal.ChatroomIdRequest.$Shape;
+             *   (properties?: im.internal.ChatroomIdRequest.$Properties): im.internal.ChatroomIdRequest;
+             * }}
+             */
+            ChatroomIdRequest.create = function(properties) {
+                return new ChatroomIdRequest(properties);
+            };
+
+            /**
+             * Encodes the specified ChatroomIdRequest message. Does not implicitly {@link im.internal.ChatroomIdRequest.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.ChatroomIdRequest
+             * @static
+             * @param {im.internal.ChatroomIdRequest.$Properties} message ChatroomIdRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ChatroomIdRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.chatroomId != null && $Object.hasOwnProperty.call(message, "chatroomId") && message.chatroomId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.chatroomId);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ChatroomIdRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.ChatroomIdRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.ChatroomIdRequest & im.internal.ChatroomIdRequest.$Shape} ChatroomIdRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ChatroomIdRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.ChatroomIdRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.chatroomId = value;
+                            else
+                                delete message.chatroomId;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ChatroomIdRequest;
+        })();
+
+        internal.ChatroomAtCall = (function() {
+
+            /**
+             * Properties of a ChatroomAtCall.
+             * @typedef {Object} im.internal.ChatroomAtCall.$Properties
+             * @property {string|null} [chatroomId] ChatroomAtCall chatroomId
+             * @property {Long|null} [at] ChatroomAtCall at
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ChatroomAtCall.
+             * @memberof im.internal
+             * @interface IChatroomAtCall
+             * @augments im.internal.ChatroomAtCall.$Properties
+             * @deprecated Use im.internal.ChatroomAtCall.$Properties instead.
+             */
+
+            /**
+             * Shape of a ChatroomAtCall.
+             * @typedef {im.internal.ChatroomAtCall.$Properties} im.internal.ChatroomAtCall.$Shape
+             */
+
+            /**
+             * Constructs a new ChatroomAtCall.
+             * @memberof im.internal
+             * @classdesc Represents a ChatroomAtCall.
+             * @constructor
+             * @param {im.internal.ChatroomAtCall.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ChatroomAtCall = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ChatroomAtCall chatroomId.
+             * @member {string} chatroomId
+             * @memberof im.internal.ChatroomAtCall
+             * @instance
+             */
+            ChatroomAtCall.prototype.chatroomId = "";
+
+            /**
+             * ChatroomAtCall at.
+             * @member {Long} at
+             * @memberof im.internal.ChatroomAtCall
+             * @instance
+             */
+            ChatroomAtCall.prototype.at = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * Creates a new ChatroomAtCall instance using the specified properties.
+             * @function create
+             * @memberof im.internal.ChatroomAtCall
+             * @static
+             * @param {im.internal.ChatroomAtCall.$Properties=} [properties] Properties to set
+             * @returns {im.internal.ChatroomAtCall} ChatroomAtCall instance
+             * @type {{
+             *   (properties: im.internal.ChatroomAtCall.$Shape): im.internal.ChatroomAtCall & im.internal.ChatroomAtCall.$Shape;
+             *   (properties?: im.internal.ChatroomAtCall.$Properties): im.internal.ChatroomAtCall;
+             * }}
+             */
+            ChatroomAtCall.create = function(properties) {
+                return new ChatroomAtCall(properties);
+            };
+
+            /**
+             * Encodes the specified ChatroomAtCall message. Does not implicitly {@link im.internal.ChatroomAtCall.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.ChatroomAtCall
+             * @static
+             * @param {im.internal.ChatroomAtCall.$Properties} message ChatroomAtCall message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ChatroomAtCall.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.chatroomId != null && $Object.hasOwnProperty.call(message, "chatroomId") && message.chatroomId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.chatroomId);
+                if (message.at != null && $Object.hasOwnProperty.call(message, "at") && (typeof message.at === "object" ? message.at.low || message.at.high : message.at !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).int64(message.at);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ChatroomAtCall message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.ChatroomAtCall
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.ChatroomAtCall & im.internal.ChatroomAtCall.$Shape} ChatroomAtCall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ChatroomAtCall.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.ChatroomAtCall();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.chatroomId = value;
+                            else
+                                delete message.chatroomId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.at = value;
+                            else
+                                delete message.at;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ChatroomAtCall;
+        })();
+
+        internal.ChatroomReply = (function() {
+
+            /**
+             * Properties of a ChatroomReply.
+             * @typedef {Object} im.internal.ChatroomReply.$Properties
+             * @property {boolean|null} [found] ChatroomReply found
+             * @property {im.internal.Chatroom.$Properties|null} [chatroom] ChatroomReply chatroom
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ChatroomReply.
+             * @memberof im.internal
+             * @interface IChatroomReply
+             * @augments im.internal.ChatroomReply.$Properties
+             * @deprecated Use im.internal.ChatroomReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a ChatroomReply.
+             * @typedef {im.internal.ChatroomReply.$Properties} im.internal.ChatroomReply.$Shape
+             */
+
+            /**
+             * Constructs a new ChatroomReply.
+             * @memberof im.internal
+             * @classdesc Represents a ChatroomReply.
+             * @constructor
+             * @param {im.internal.ChatroomReply.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ChatroomReply = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ChatroomReply found.
+             * @member {boolean} found
+             * @memberof im.internal.ChatroomReply
+             * @instance
+             */
+            ChatroomReply.prototype.found = false;
+
+            /**
+             * ChatroomReply chatroom.
+             * @member {im.internal.Chatroom.$Properties|null|undefined} chatroom
+             * @memberof im.internal.ChatroomReply
+             * @instance
+             */
+            ChatroomReply.prototype.chatroom = null;
+
+            /**
+             * Creates a new ChatroomReply instance using the specified properties.
+             * @function create
+             * @memberof im.internal.ChatroomReply
+             * @static
+             * @param {im.internal.ChatroomReply.$Properties=} [properties] Properties to set
+             * @returns {im.internal.ChatroomReply} ChatroomReply instance
+             * @type {{
+             *   (properties: im.internal.ChatroomReply.$Shape): im.internal.ChatroomReply & im.internal.ChatroomReply.$Shape;
+             *   (properties?: im.internal.ChatroomReply.$Properties): im.internal.ChatroomReply;
+             * }}
+             */
+            ChatroomReply.create = function(properties) {
+                return new ChatroomReply(properties);
+            };
+
+            /**
+             * Encodes the specified ChatroomReply message. Does not implicitly {@link im.internal.ChatroomReply.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.ChatroomReply
+             * @static
+             * @param {im.internal.ChatroomReply.$Properties} message ChatroomReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ChatroomReply.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.found != null && $Object.hasOwnProperty.call(message, "found") && message.found !== false)
+                    writer.uint32(/* id 1, wireType 0 =*/8).bool(message.found);
+                if (message.chatroom != null && $Object.hasOwnProperty.call(message, "chatroom"))
+                    $root.im.internal.Chatroom.encode(message.chatroom, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ChatroomReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.ChatroomReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.ChatroomReply & im.internal.ChatroomReply.$Shape} ChatroomReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ChatroomReply.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.ChatroomReply();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.found = value;
+                            else
+                                delete message.found;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.chatroom = $root.im.internal.Chatroom.decode(reader, reader.size(), $undefined, _depth + 1, message.chatroom);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ChatroomReply;
+        })();
+
+        internal.TouchChatroomsCall = (function() {
+
+            /**
+             * Properties of a TouchChatroomsCall.
+             * @typedef {Object} im.internal.TouchChatroomsCall.$Properties
+             * @property {Array.<string>|null} [chatroomIds] TouchChatroomsCall chatroomIds
+             * @property {Long|null} [at] TouchChatroomsCall at
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a TouchChatroomsCall.
+             * @memberof im.internal
+             * @interface ITouchChatroomsCall
+             * @augments im.internal.TouchChatroomsCall.$Properties
+             * @deprecated Use im.internal.TouchChatroomsCall.$Properties instead.
+             */
+
+            /**
+             * Shape of a TouchChatroomsCall.
+             * @typedef {im.internal.TouchChatroomsCall.$Properties} im.internal.TouchChatroomsCall.$Shape
+             */
+
+            /**
+             * Constructs a new TouchChatroomsCall.
+             * @memberof im.internal
+             * @classdesc Represents a TouchChatroomsCall.
+             * @constructor
+             * @param {im.internal.TouchChatroomsCall.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const TouchChatroomsCall = function (properties) {
+                this.chatroomIds = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * TouchChatroomsCall chatroomIds.
+             * @member {Array.<string>} chatroomIds
+             * @memberof im.internal.TouchChatroomsCall
+             * @instance
+             */
+            TouchChatroomsCall.prototype.chatroomIds = $util.emptyArray;
+
+            /**
+             * TouchChatroomsCall at.
+             * @member {Long} at
+             * @memberof im.internal.TouchChatroomsCall
+             * @instance
+             */
+            TouchChatroomsCall.prototype.at = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * Creates a new TouchChatroomsCall instance using the specified properties.
+             * @function create
+             * @memberof im.internal.TouchChatroomsCall
+             * @static
+             * @param {im.internal.TouchChatroomsCall.$Properties=} [properties] Properties to set
+             * @returns {im.internal.TouchChatroomsCall} TouchChatroomsCall instance
+             * @type {{
+             *   (properties: im.internal.TouchChatroomsCall.$Shape): im.internal.TouchChatroomsCall & im.internal.TouchChatroomsCall.$Shape;
+             *   (properties?: im.internal.TouchChatroomsCall.$Properties): im.internal.TouchChatroomsCall;
+             * }}
+             */
+            TouchChatroomsCall.create = function(properties) {
+                return new TouchChatroomsCall(properties);
+            };
+
+            /**
+             * Encodes the specified TouchChatroomsCall message. Does not implicitly {@link im.internal.TouchChatroomsCall.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.TouchChatroomsCall
+             * @static
+             * @param {im.internal.TouchChatroomsCall.$Properties} message TouchChatroomsCall message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            TouchChatroomsCall.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.chatroomIds != null && message.chatroomIds.length)
+                    for (let i = 0; i < message.chatroomIds.length; ++i)
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.chatroomIds[i]);
+                if (message.at != null && $Object.hasOwnProperty.call(message, "at") && (typeof message.at === "object" ? message.at.low || message.at.high : message.at !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).int64(message.at);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a TouchChatroomsCall message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.TouchChatroomsCall
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.TouchChatroomsCall & im.internal.TouchChatroomsCall.$Shape} TouchChatroomsCall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            TouchChatroomsCall.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.TouchChatroomsCall();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.chatroomIds && message.chatroomIds.length))
+                                message.chatroomIds = [];
+                            message.chatroomIds.push(reader.stringVerify());
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.at = value;
+                            else
+                                delete message.at;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return TouchChatroomsCall;
+        })();
+
+        internal.EvictIdleCall = (function() {
+
+            /**
+             * Properties of an EvictIdleCall.
+             * @typedef {Object} im.internal.EvictIdleCall.$Properties
+             * @property {Long|null} [before] EvictIdleCall before
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an EvictIdleCall.
+             * @memberof im.internal
+             * @interface IEvictIdleCall
+             * @augments im.internal.EvictIdleCall.$Properties
+             * @deprecated Use im.internal.EvictIdleCall.$Properties instead.
+             */
+
+            /**
+             * Shape of an EvictIdleCall.
+             * @typedef {im.internal.EvictIdleCall.$Properties} im.internal.EvictIdleCall.$Shape
+             */
+
+            /**
+             * Constructs a new EvictIdleCall.
+             * @memberof im.internal
+             * @classdesc Represents an EvictIdleCall.
+             * @constructor
+             * @param {im.internal.EvictIdleCall.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const EvictIdleCall = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * EvictIdleCall before.
+             * @member {Long} before
+             * @memberof im.internal.EvictIdleCall
+             * @instance
+             */
+            EvictIdleCall.prototype.before = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * Creates a new EvictIdleCall instance using the specified properties.
+             * @function create
+             * @memberof im.internal.EvictIdleCall
+             * @static
+             * @param {im.internal.EvictIdleCall.$Properties=} [properties] Properties to set
+             * @returns {im.internal.EvictIdleCall} EvictIdleCall instance
+             * @type {{
+             *   (properties: im.internal.EvictIdleCall.$Shape): im.internal.EvictIdleCall & im.internal.EvictIdleCall.$Shape;
+             *   (properties?: im.internal.EvictIdleCall.$Properties): im.internal.EvictIdleCall;
+             * }}
+             */
+            EvictIdleCall.create = function(properties) {
+                return new EvictIdleCall(properties);
+            };
+
+            /**
+             * Encodes the specified EvictIdleCall message. Does not implicitly {@link im.internal.EvictIdleCall.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.EvictIdleCall
+             * @static
+             * @param {im.internal.EvictIdleCall.$Properties} message EvictIdleCall message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            EvictIdleCall.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.before != null && $Object.hasOwnProperty.call(message, "before") && (typeof message.before === "object" ? message.before.low || message.before.high : message.before !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).int64(message.before);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an EvictIdleCall message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.EvictIdleCall
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.EvictIdleCall & im.internal.EvictIdleCall.$Shape} EvictIdleCall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            EvictIdleCall.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.EvictIdleCall();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.before = value;
+                            else
+                                delete message.before;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return EvictIdleCall;
+        })();
+
+        internal.ChatroomIds = (function() {
+
+            /**
+             * Properties of a ChatroomIds.
+             * @typedef {Object} im.internal.ChatroomIds.$Properties
+             * @property {Array.<string>|null} [chatroomIds] ChatroomIds chatroomIds
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ChatroomIds.
+             * @memberof im.internal
+             * @interface IChatroomIds
+             * @augments im.internal.ChatroomIds.$Properties
+             * @deprecated Use im.internal.ChatroomIds.$Properties instead.
+             */
+
+            /**
+             * Shape of a ChatroomIds.
+             * @typedef {im.internal.ChatroomIds.$Properties} im.internal.ChatroomIds.$Shape
+             */
+
+            /**
+             * Constructs a new ChatroomIds.
+             * @memberof im.internal
+             * @classdesc Represents a ChatroomIds.
+             * @constructor
+             * @param {im.internal.ChatroomIds.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ChatroomIds = function (properties) {
+                this.chatroomIds = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ChatroomIds chatroomIds.
+             * @member {Array.<string>} chatroomIds
+             * @memberof im.internal.ChatroomIds
+             * @instance
+             */
+            ChatroomIds.prototype.chatroomIds = $util.emptyArray;
+
+            /**
+             * Creates a new ChatroomIds instance using the specified properties.
+             * @function create
+             * @memberof im.internal.ChatroomIds
+             * @static
+             * @param {im.internal.ChatroomIds.$Properties=} [properties] Properties to set
+             * @returns {im.internal.ChatroomIds} ChatroomIds instance
+             * @type {{
+             *   (properties: im.internal.ChatroomIds.$Shape): im.internal.ChatroomIds & im.internal.ChatroomIds.$Shape;
+             *   (properties?: im.internal.ChatroomIds.$Properties): im.internal.ChatroomIds;
+             * }}
+             */
+            ChatroomIds.create = function(properties) {
+                return new ChatroomIds(properties);
+            };
+
+            /**
+             * Encodes the specified ChatroomIds message. Does not implicitly {@link im.internal.ChatroomIds.verify|verify} messages.
+             * @function encode
+             * @memberof im.internal.ChatroomIds
+             * @static
+             * @param {im.internal.ChatroomIds.$Properties} message ChatroomIds message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ChatroomIds.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.chatroomIds != null && message.chatroomIds.length)
+                    for (let i = 0; i < message.chatroomIds.length; ++i)
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.chatroomIds[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ChatroomIds message from the specified reader or buffer.
+             * @function decode
+             * @memberof im.internal.ChatroomIds
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {im.internal.ChatroomIds & im.internal.ChatroomIds.$Shape} ChatroomIds
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ChatroomIds.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.im.internal.ChatroomIds();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.chatroomIds && message.chatroomIds.length))
+                                message.chatroomIds = [];
+                            message.chatroomIds.push(reader.stringVerify());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ChatroomIds;
         })();
 
         return internal;

@@ -54,6 +54,11 @@ export const MessageService = {
       im.internal.ChatroomCall,
       im.internal.Empty,
     ),
+    chatroomHeartbeat: unary<im.internal.ChatroomHeartbeatCall.$Properties, im.internal.Empty.$Properties>(
+      '/im.internal.MessageService/ChatroomHeartbeat',
+      im.internal.ChatroomHeartbeatCall,
+      im.internal.Empty,
+    ),
   },
 } as const;
 
@@ -85,6 +90,11 @@ export const PresenceService = {
       '/im.internal.PresenceService/PublicKey',
       im.internal.UserRequest,
       im.internal.PublicKeyReply,
+    ),
+    kick: unary<im.internal.KickCall.$Properties, im.internal.KickReply.$Properties>(
+      '/im.internal.PresenceService/Kick',
+      im.internal.KickCall,
+      im.internal.KickReply,
     ),
   },
 } as const;
@@ -122,6 +132,61 @@ export const StorageService = {
       '/im.internal.StorageService/Wipe',
       im.internal.UidRequest,
       im.internal.WipeReply,
+    ),
+    groupMembers: unary<im.internal.GroupIdRequest.$Properties, im.internal.GroupMembersReply.$Properties>(
+      '/im.internal.StorageService/GroupMembers',
+      im.internal.GroupIdRequest,
+      im.internal.GroupMembersReply,
+    ),
+    createGroup: unary<im.internal.GroupMembersCall.$Properties, im.internal.GroupReply.$Properties>(
+      '/im.internal.StorageService/CreateGroup',
+      im.internal.GroupMembersCall,
+      im.internal.GroupReply,
+    ),
+    getGroup: unary<im.internal.GroupIdRequest.$Properties, im.internal.GroupReply.$Properties>(
+      '/im.internal.StorageService/GetGroup',
+      im.internal.GroupIdRequest,
+      im.internal.GroupReply,
+    ),
+    deleteGroup: unary<im.internal.GroupIdRequest.$Properties, im.internal.DeleteReply.$Properties>(
+      '/im.internal.StorageService/DeleteGroup',
+      im.internal.GroupIdRequest,
+      im.internal.DeleteReply,
+    ),
+    addGroupMembers: unary<im.internal.GroupMembersCall.$Properties, im.internal.GroupReply.$Properties>(
+      '/im.internal.StorageService/AddGroupMembers',
+      im.internal.GroupMembersCall,
+      im.internal.GroupReply,
+    ),
+    removeGroupMembers: unary<im.internal.GroupMembersCall.$Properties, im.internal.GroupReply.$Properties>(
+      '/im.internal.StorageService/RemoveGroupMembers',
+      im.internal.GroupMembersCall,
+      im.internal.GroupReply,
+    ),
+    createChatroom: unary<im.internal.ChatroomAtCall.$Properties, im.internal.ChatroomReply.$Properties>(
+      '/im.internal.StorageService/CreateChatroom',
+      im.internal.ChatroomAtCall,
+      im.internal.ChatroomReply,
+    ),
+    getChatroom: unary<im.internal.ChatroomIdRequest.$Properties, im.internal.ChatroomReply.$Properties>(
+      '/im.internal.StorageService/GetChatroom',
+      im.internal.ChatroomIdRequest,
+      im.internal.ChatroomReply,
+    ),
+    deleteChatroom: unary<im.internal.ChatroomIdRequest.$Properties, im.internal.DeleteReply.$Properties>(
+      '/im.internal.StorageService/DeleteChatroom',
+      im.internal.ChatroomIdRequest,
+      im.internal.DeleteReply,
+    ),
+    touchChatrooms: unary<im.internal.TouchChatroomsCall.$Properties, im.internal.Empty.$Properties>(
+      '/im.internal.StorageService/TouchChatrooms',
+      im.internal.TouchChatroomsCall,
+      im.internal.Empty,
+    ),
+    evictIdleChatrooms: unary<im.internal.EvictIdleCall.$Properties, im.internal.ChatroomIds.$Properties>(
+      '/im.internal.StorageService/EvictIdleChatrooms',
+      im.internal.EvictIdleCall,
+      im.internal.ChatroomIds,
     ),
   },
 } as const;

@@ -12,7 +12,7 @@ import { closingError } from '../errors.js';
 export async function login(ctx: EdgeContext, conn: Connection, req: Request): Promise<Reply> {
   // protocol.md §6: a second LOGIN on a logged-in connection is BAD_REQUEST and closes it.
   if (conn.loggedIn) throw closingError(Status.BAD_REQUEST, 'already logged in on this connection');
-  const r = codec.LoginRequest.decode(req.body);
+  const r = codec.LoginRequest.decode(req.body, req.limits);
   if (!r.userId) throw new ImError(Status.BAD_REQUEST, 'LoginRequest.userId is required');
   if (!r.deviceId) throw new ImError(Status.BAD_REQUEST, 'LoginRequest.deviceId is required');
   await ctx.verifier.verify(r.token, r.userId);
@@ -49,7 +49,13 @@ export async function login(ctx: EdgeContext, conn: Connection, req: Request): P
     await ctx.presence.logout(r.userId, r.deviceId, epoch).catch(() => undefined);
     throw err;
   }
-  conn.log('info', { epoch, platform: r.platform, clientVersion: r.clientVersion }, 'logged in');
+  // protocol.md §2 RSA: the secret an RSA LOGIN carried becomes the session's only now, on success.
+  if (req.secure) conn.secure = req.secure;
+  conn.log(
+    'info',
+    { epoch, platform: r.platform, clientVersion: r.clientVersion, encrypted: conn.secure !== null },
+    'logged in',
+  );
   return {
     body: codec.LoginResponse.encode({
       serverTime: Date.now(),

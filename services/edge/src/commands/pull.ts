@@ -5,7 +5,7 @@ import type { EdgeContext } from '../context.js';
 import type { Reply, Request } from '../dispatch.js';
 
 export async function pull(ctx: EdgeContext, conn: Connection, req: Request): Promise<Reply> {
-  const request = codec.PullRequest.decode(req.body);
+  const request = codec.PullRequest.decode(req.body, req.limits);
   const page = await ctx.message.pull(conn.caller(), request);
   return { body: codec.PullResponse.encode(page) };
 }

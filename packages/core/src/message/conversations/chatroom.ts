@@ -1,17 +1,17 @@
 import { ImError, Status } from '@im/protocol';
-import type { Audience, ConversationPolicy } from './policy.js';
+import type { ChatroomService } from '../chatrooms.js';
+import type { Audience, ConversationPolicy, SendContext } from './policy.js';
 
 /**
  * protocol.md §6 Chatrooms: online-only rooms, delivered to the members present, never appended to
- * an inbox (seq 0). Rooms are created by the admin API, which is a later issue: until then no room
- * exists, so every chatroom send is NOT_FOUND (as is CRJ, see MessageService.joinChatroom). When
- * rooms land, `resolve` returns { inboxUsers: [], recipients: present members, offlinePush: false }
- * and FORBIDDEN for a sender who has not joined.
+ * an inbox (seq 0), never offline-pushed. The sending connection must have joined (else FORBIDDEN;
+ * an unknown room is NOT_FOUND). Without a ChatroomService (no directory wired) no room exists.
  */
-export function chatroomPolicy(): ConversationPolicy {
+export function chatroomPolicy(rooms?: ChatroomService): ConversationPolicy {
   return {
-    async resolve(): Promise<Audience> {
-      throw new ImError(Status.NOT_FOUND, 'unknown chatroom');
+    async resolve(ctx: SendContext): Promise<Audience> {
+      if (!rooms) throw new ImError(Status.NOT_FOUND, 'unknown chatroom');
+      return rooms.resolve(ctx);
     },
     async recallAudience(): Promise<Audience> {
       // Chatroom messages are never stored, so there is nothing to recall.

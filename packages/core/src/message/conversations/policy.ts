@@ -1,9 +1,12 @@
+import type { Caller } from '../../api.js';
 import type { Conversation, StoredMessage } from '../../ports.js';
 
 /** What a send needs to know about its conversation. */
 export interface SendContext {
   /** The caller (protocol.md §6 Send: `from` comes from the session). */
   sender: string;
+  /** The sending connection (chatrooms: the connection must have joined). */
+  caller: Caller;
   conversation: Conversation;
   /** Message.to as sent. */
   to: string;
@@ -13,8 +16,11 @@ export interface SendContext {
 export interface Audience {
   /** The `to` stored and delivered (SINGLE fills an empty one). */
   to: string;
-  /** Users a mention may name (protocol.md §6 Groups: mentioning a non-member is BAD_REQUEST). */
-  members: readonly string[];
+  /**
+   * Users a mention may name (protocol.md §6 Groups: mentioning a non-member is BAD_REQUEST);
+   * null: mentions are not checked (a chatroom has no member list, only those present).
+   */
+  members: readonly string[] | null;
   /** Inboxes the message is appended to, the sender's included; empty = not stored (seq 0). */
   inboxUsers: readonly string[];
   /** Users whose online devices receive it (the sender's other devices included). */
@@ -23,6 +29,11 @@ export interface Audience {
   notifyOnly: boolean;
   /** Recipients with no online device are handed to the offline-push hook. */
   offlinePush: boolean;
+  /**
+   * protocol.md §6 Chatrooms: not stored (inboxUsers and recipients empty), published once to each
+   * of these edge nodes, which push it to their members present.
+   */
+  room?: { id: string; nodes: readonly string[] };
 }
 
 /**

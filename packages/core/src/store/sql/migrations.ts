@@ -66,6 +66,30 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX inbox_history ON inbox (user_id, conv_type, conv_peer, uid DESC)',
     ],
   },
+  {
+    // protocol.md §6 Groups (membership managed by the admin API, §7) and Chatrooms (rooms exist
+    // once the admin API creates them; who is present lives in the ChatroomRegistry, not here).
+    // Members are keyed by group id: a send reads one index range. Times are ms since epoch.
+    version: 2,
+    name: 'groups, group_members, chatrooms',
+    statements: [
+      `CREATE TABLE groups (
+        id text PRIMARY KEY,
+        created_at bigint NOT NULL
+      )`,
+      `CREATE TABLE group_members (
+        group_id text NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+        user_id text NOT NULL,
+        PRIMARY KEY (group_id, user_id)
+      )`,
+      `CREATE TABLE chatrooms (
+        id text PRIMARY KEY,
+        created_at bigint NOT NULL,
+        last_active_at bigint NOT NULL
+      )`,
+      'CREATE INDEX chatrooms_idle ON chatrooms (last_active_at)',
+    ],
+  },
 ];
 
 /** Arbitrary constant: serializes concurrent migrators (several services starting at once). */

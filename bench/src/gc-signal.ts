@@ -1,0 +1,28 @@
+/**
+ * Preloaded into the server process the bench starts (`node --expose-gc --import gc-signal.ts`):
+ * on SIGUSR2 it runs full GCs and writes process.memoryUsage() to $BENCH_MEM_FILE, so idle.ts can
+ * sample the edge's memory after a GC without any hook in the server's own code.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+
+const file = process.env.BENCH_MEM_FILE;
+const gc = (globalThis as { gc?: () => void }).gc;
+
+if (file) {
+  process.on('SIGUSR2', () => {
+    gc?.();
+    gc?.();
+    const m = process.memoryUsage();
+    // Written aside and renamed, so the reader never sees half a file.
+    writeFileSync(
+      `${file}.tmp`,
+      JSON.stringify({
+        heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
+        external: m.external,
+        arrayBuffers: m.arrayBuffers,
+      }),
+    );
+    renameSync(`${file}.tmp`, file);
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * A bench-only server process: the embedded composition (services/embedded/src/server.ts: one
+ * edge, MessageService, PresenceService, in-memory routes/bus/groups) with the in-memory
+ * MessageStore instead of PGlite. NOT durable, so never a product mode: it exists to separate the
+ * cost of the edge and services from the cost of the embedded database (docs/benchmarks.md
+ * "Where the time goes"), and to measure idle connections without PGlite's RSS noise.
+ * Reads the same environment as the embedded main (IM_JWT_SECRET, IM_EDGE_HOST, IM_EDGE_PORT).
+ */
+import {
+  createLogger,
+  Hs256Verifier,
+  loadConfig,
+  MemoryBus,
+  MemoryGroupDirectory,
+  MemoryMessageStore,
+  MemoryPublicKeyStore,
+  MemoryRouteStore,
+  MessageService,
+  PresenceService,
+  SnowflakeUid,
+} from '@im/core';
+import { createEdge } from '@im/edge';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const nodeId = config.nodeId || 'bench-memory-1';
+  const logger = createLogger(nodeId, config.logLevel);
+  if (!config.auth.jwtSecret) throw new Error('IM_JWT_SECRET is required');
+  const routes = new MemoryRouteStore({ ttlMs: config.routes.ttlMs });
+  const bus = new MemoryBus({
+    onHandlerError: (err, node) => logger.error({ err, nodeId: node }, 'delivery handler failed'),
+  });
+  const message = new MessageService({
+    store: new MemoryMessageStore(),
+    routes,
+    bus,
+    uid: new SnowflakeUid(config.message.workerId),
+    groups: new MemoryGroupDirectory(),
+    config: config.message,
+    logger,
+  });
+  const presence = new PresenceService({ routes, bus, keys: new MemoryPublicKeyStore(), logger });
+  const edge = createEdge({
+    config,
+    nodeId,
+    message,
+    presence,
+    bus,
+    verifier: new Hs256Verifier(config.auth.jwtSecret),
+    logger,
+  });
+  await edge.listen();
+  const stop = async () => {
+    await edge.drain(config.edge.drainGraceMs);
+    await edge.close();
+    await message.close();
+    await bus.close();
+    await routes.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench memory server failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

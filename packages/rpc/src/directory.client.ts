@@ -1,0 +1,89 @@
+import type { Chatroom, ChatroomDirectory, Group, GroupAdmin } from '@im/core';
+import { type ClientOptions, RpcClient } from './client.js';
+import { chatroomFromWire, groupFromWire } from './directory.server.js';
+import { StorageService } from './gen/services.js';
+import { numToI64 } from './long.js';
+
+/**
+ * GroupAdmin over gRPC (the storage service's SQL directory): the message service reads members
+ * through it on every group send (no cache: a member change applies to the next message), the
+ * admin API manages groups through it.
+ */
+export class GroupDirectoryClient implements GroupAdmin {
+  private readonly rpc: RpcClient<typeof StorageService>;
+
+  constructor(address: string, opts: ClientOptions) {
+    this.rpc = new RpcClient(StorageService, address, opts);
+  }
+
+  async members(groupId: string): Promise<string[] | null> {
+    const res = await this.rpc.call('groupMembers', { groupId });
+    return res.found ? [...(res.members ?? [])] : null;
+  }
+
+  async createGroup(groupId: string, members: string[]): Promise<Group | null> {
+    return groupFromWire(await this.rpc.call('createGroup', { groupId, userIds: members }));
+  }
+
+  async getGroup(groupId: string): Promise<Group | null> {
+    return groupFromWire(await this.rpc.call('getGroup', { groupId }));
+  }
+
+  async deleteGroup(groupId: string): Promise<boolean> {
+    return (await this.rpc.call('deleteGroup', { groupId })).deleted ?? false;
+  }
+
+  async addMembers(groupId: string, userIds: string[]): Promise<Group | null> {
+    return groupFromWire(await this.rpc.call('addGroupMembers', { groupId, userIds }));
+  }
+
+  async removeMembers(groupId: string, userIds: string[]): Promise<Group | null> {
+    return groupFromWire(await this.rpc.call('removeGroupMembers', { groupId, userIds }));
+  }
+
+  ready(timeoutMs?: number): Promise<boolean> {
+    return this.rpc.ready(timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    this.rpc.close();
+  }
+}
+
+/** ChatroomDirectory over gRPC (the storage service's SQL table). */
+export class ChatroomDirectoryClient implements ChatroomDirectory {
+  private readonly rpc: RpcClient<typeof StorageService>;
+
+  constructor(address: string, opts: ClientOptions) {
+    this.rpc = new RpcClient(StorageService, address, opts);
+  }
+
+  async createChatroom(chatroomId: string, at: number): Promise<Chatroom | null> {
+    return chatroomFromWire(await this.rpc.call('createChatroom', { chatroomId, at: numToI64(at, 'at') }));
+  }
+
+  async getChatroom(chatroomId: string): Promise<Chatroom | null> {
+    return chatroomFromWire(await this.rpc.call('getChatroom', { chatroomId }));
+  }
+
+  async deleteChatroom(chatroomId: string): Promise<boolean> {
+    return (await this.rpc.call('deleteChatroom', { chatroomId })).deleted ?? false;
+  }
+
+  async touchChatrooms(chatroomIds: string[], at: number): Promise<void> {
+    await this.rpc.call('touchChatrooms', { chatroomIds, at: numToI64(at, 'at') });
+  }
+
+  async evictIdleChatrooms(before: number): Promise<string[]> {
+    const res = await this.rpc.call('evictIdleChatrooms', { before: numToI64(before, 'before') });
+    return [...(res.chatroomIds ?? [])];
+  }
+
+  ready(timeoutMs?: number): Promise<boolean> {
+    return this.rpc.ready(timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    this.rpc.close();
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The edge's side of protocol.md §2 AES (1) and RSA (2), in the order dispatch.ts applies it.
+ *
+ * Without a session secret: AES is UNSUPPORTED; RSA is allowed on LOGIN only and only when the
+ * server has an RSA key (else UNSUPPORTED). The RSA body is opened right before decompression; the
+ * secret becomes the connection's only if the LOGIN succeeds (commands/login.ts adopts it).
+ *
+ * With a session secret (SecureSession), before any other check:
+ *   - encrypt must be AES, or E2E on MS: anything else is BAD_REQUEST (no downgrade), stays open;
+ *   - seq must be above every seq seen on the connection: else BAD_REQUEST, then close (replay);
+ *   - an AES body must authenticate against header bytes 4..11: else BAD_REQUEST, then close. So a
+ *     changed command, flag, seq or status is refused before it could mean anything.
+ * Every frame the server then sends on the connection is sealed with the s2c key, except delivered
+ * end-to-end messages, which travel marked encrypt = 3 (their data is sealed by the sender).
+ */
+import type { ServerKeys } from '@im/core';
+import {
+  Command,
+  DecryptError,
+  Encrypt,
+  FLAG_ENCRYPT_MASK,
+  FLAG_ENCRYPT_SHIFT,
+  type Frame,
+  frameAad,
+  ImError,
+  rsaOpen,
+  SessionCipher,
+  Status,
+  unpackFlag,
+} from '@im/protocol';
+import { ClosingError } from '../errors.js';
+
+/** The header fields that go on the wire (and into the AAD) with a sealed body. */
+export interface OutgoingHeader {
+  seq: number;
+  command: number;
+  flag: number;
+  status: number;
+}
+
+export class SecureSession {
+  private readonly cipher: SessionCipher;
+  /** Highest request seq accepted so far (the RSA LOGIN's seq to begin with). */
+  private lastSeq: number;
+
+  constructor(secret: Uint8Array, loginSeq: number) {
+    this.cipher = new SessionCipher(secret, 'server');
+    this.lastSeq = loginSeq;
+  }
+
+  /**
+   * A client frame on the encrypted connection → the same frame in the clear (encrypt part cleared
+   * for AES, kept for E2E), for the checks and handlers that follow. Throws the refusal.
+   */
+  open(frame: Frame): Frame {
+    const { encrypt } = unpackFlag(frame.flag);
+    const e2eSend = encrypt === Encrypt.E2E && frame.command === Command.MS;
+    if (encrypt !== Encrypt.AES && !e2eSend) {
+      throw new ImError(
+        Status.BAD_REQUEST,
+        `this connection is encrypted: frames must use AES (1), or end-to-end (3) on MS; got encrypt ${encrypt}`,
+      );
+    }
+    if (frame.seq <= this.lastSeq) {
+      throw new ClosingError(
+        Status.BAD_REQUEST,
+        `replayed or old seq ${frame.seq} on an encrypted connection (last ${this.lastSeq}); closing`,
+      );
+    }
+    if (e2eSend) {
+      this.lastSeq = frame.seq;
+      return frame;
+    }
+    let body: Uint8Array;
+    try {
+      body = this.cipher.open(frame, frame.body);
+    } catch (err) {
+      if (!(err instanceof DecryptError)) throw err;
+      throw new ClosingError(Status.BAD_REQUEST, `${err.message}; closing`, { cause: err });
+    }
+    // Only an authentic frame moves the window: a forged one must not block the real next seq.
+    this.lastSeq = frame.seq;
+    return { ...frame, flag: frame.flag & ~FLAG_ENCRYPT_MASK, body };
+  }
+
+  /** Seals an outgoing frame: encrypt = AES goes into the flag first, as the AAD covers it. */
+  seal(h: OutgoingHeader, body: Uint8Array): { flag: number; body: Uint8Array } {
+    const flag = (h.flag & ~FLAG_ENCRYPT_MASK) | (Encrypt.AES << FLAG_ENCRYPT_SHIFT);
+    return { flag, body: this.cipher.seal({ ...h, flag }, body) };
+  }
+}
+
+/** What goes on the wire for an outgoing frame: sealed on an encrypted connection, except E2E. */
+export function sealOutgoing(
+  secure: SecureSession | null | undefined,
+  h: OutgoingHeader,
+  body: Uint8Array,
+): { flag: number; body: Uint8Array } {
+  if (!secure || unpackFlag(h.flag).encrypt === Encrypt.E2E) return { flag: h.flag, body };
+  return secure.seal(h, body);
+}
+
+/**
+ * Check 3 of dispatch.ts for a connection WITHOUT a session secret: AES/RSA the connection cannot
+ * use → the refusal text (UNSUPPORTED), else null.
+ */
+export function encryptionRefusal(keys: ServerKeys | null, frame: Frame): string | null {
+  const { encrypt } = unpackFlag(frame.flag);
+  if (encrypt === Encrypt.AES) {
+    return 'encrypt 1 (AES) needs a session key: log in with RSA (2) first, or use TLS';
+  }
+  if (encrypt === Encrypt.RSA) {
+    if (!keys) return 'encrypt 2 (RSA) is not available: this server has no RSA key; use TLS';
+    if (frame.command !== Command.LOGIN) return 'encrypt 2 (RSA) is only for LOGIN';
+  }
+  return null;
+}
+
+/**
+ * Opens an RSA (2) LOGIN body. The candidate session answers this LOGIN either way (protocol.md §2:
+ * the response to an RSA login is sent with AES), and becomes the connection's only on success.
+ */
+export function openRsaLogin(keys: ServerKeys, frame: Frame): { body: Uint8Array; session: SecureSession } {
+  try {
+    const { plaintext, secret } = rsaOpen(keys.privateKey, frameAad(frame), frame.body);
+    return { body: plaintext, session: new SecureSession(secret, frame.seq) };
+  } catch (err) {
+    if (!(err instanceof DecryptError)) throw err;
+    throw new ClosingError(Status.BAD_REQUEST, `${err.message}; closing`, { cause: err });
+  }
+}

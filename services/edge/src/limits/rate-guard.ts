@@ -1,0 +1,84 @@
+/**
+ * Per-connection rate limits (protocol.md §6 Limits and abuse, §3 TOO_MANY_REQUESTS): one token
+ * bucket for frames per second, one for bytes per second (header + body as received). A frame is
+ * judged when it ARRIVES (not when the serial queue reaches it), and the verdict is kept until
+ * dispatch answers it in order. A refused frame is not handled and costs no tokens.
+ *
+ * Persistent abuse: a client still being refused `abuseCloseMs` after the first TOO_MANY_REQUESTS
+ * of an episode is answered and then closed (protocol.md §3). An episode ends after one quiet second
+ * without a refusal, so a client that honours retryAfterMs is never closed.
+ */
+import type { Config } from '@im/core';
+import { type Frame, HEADER_LENGTH, ImError, Status } from '@im/protocol';
+import { ClosingError } from '../errors.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** A refusal-free gap this long ends an abuse episode. */
+export const ABUSE_QUIET_MS = 1_000;
+
+type RateLimits = Pick<
+  Config['edge'],
+  'rateFramesPerSecond' | 'rateFramesBurst' | 'rateBytesPerSecond' | 'rateBytesBurst' | 'abuseCloseMs'
+>;
+
+export class RateGuard {
+  private readonly frames: TokenBucket | null;
+  private readonly bytes: TokenBucket | null;
+  private readonly verdicts = new WeakMap<Frame, ImError>();
+  private abuseSince: number | null = null;
+  private lastRefusal = 0;
+
+  constructor(
+    private readonly limits: RateLimits,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    const now = clock();
+    this.frames =
+      limits.rateFramesPerSecond > 0
+        ? new TokenBucket(limits.rateFramesPerSecond, Math.max(1, limits.rateFramesBurst), now)
+        : null;
+    this.bytes =
+      limits.rateBytesPerSecond > 0
+        ? new TokenBucket(limits.rateBytesPerSecond, Math.max(1, limits.rateBytesBurst), now)
+        : null;
+  }
+
+  /** Called as the frame arrives. */
+  admit(frame: Frame): void {
+    if (!this.frames && !this.bytes) return;
+    const now = this.clock();
+    const size = HEADER_LENGTH + frame.body.length;
+    let waitMs = 0;
+    let what = '';
+    // Check both before taking from either, so a refused frame costs nothing.
+    if (this.frames && !this.frames.take(1, now)) {
+      waitMs = this.frames.waitMs(1, now);
+      what = `${this.limits.rateFramesPerSecond} frames/s`;
+    } else if (this.bytes && !this.bytes.take(size, now)) {
+      // Give back the frame token just taken: the frame is refused after all.
+      this.frames?.refund(1);
+      waitMs = this.bytes.waitMs(size, now);
+      what = `${this.limits.rateBytesPerSecond} bytes/s`;
+    } else {
+      return;
+    }
+    if (this.abuseSince === null || now - this.lastRefusal > ABUSE_QUIET_MS) this.abuseSince = now;
+    this.lastRefusal = now;
+    const abusive = now - this.abuseSince >= this.limits.abuseCloseMs;
+    const message = abusive
+      ? `rate limit of ${what} exceeded for ${this.limits.abuseCloseMs} ms; closing`
+      : `rate limit of ${what} exceeded; retry after ${waitMs} ms`;
+    const opts = { retryAfterMs: waitMs };
+    this.verdicts.set(
+      frame,
+      abusive
+        ? new ClosingError(Status.TOO_MANY_REQUESTS, message, opts)
+        : new ImError(Status.TOO_MANY_REQUESTS, message, opts),
+    );
+  }
+
+  /** The refusal recorded for this frame at arrival, or null if it may be handled. */
+  verdict(frame: Frame): ImError | null {
+    return this.verdicts.get(frame) ?? null;
+  }
+}
