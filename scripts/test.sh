@@ -14,7 +14,7 @@ IM_LOG_PREFIX=test
 # shellcheck source=lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 
-REPORT=$ROOT/test/.infra/vitest-report.json
+REPORT=$ROOT/test/.infra/vitest-report.$$.json
 started_at=$(date +%s)
 
 ensure_node_deps
@@ -24,8 +24,19 @@ if [ "${SKIP_INFRA:-}" = 1 ]; then
   log 'SKIP_INFRA=1: no backends; integration tests are skipped'
   export SKIP_INFRA=1
 else
-  trap 'bash "$ROOT/test/infra/stop.sh"' EXIT
-  bash "$ROOT/test/infra/start.sh" || die 'the test backends did not start (see above)'
+  # Several runs in one checkout share the backends: each holds a shared lock, and only the last
+  # one to finish (the one that can take the lock exclusively) stops them.
+  exec 9>"$ROOT/test/.infra/users.lock"
+  flock -s 9
+  stop_infra() {
+    if flock -n -x 9; then
+      bash "$ROOT/test/infra/stop.sh"
+    else
+      log 'backends left running: another test run in this checkout still uses them'
+    fi
+  }
+  trap stop_infra EXIT
+  flock "$ROOT/test/.infra/start.lock" bash "$ROOT/test/infra/start.sh" || die 'the test backends did not start (see above)'
   set -a
   # shellcheck disable=SC1091
   source "$ROOT/test/.infra/env"
@@ -46,10 +57,11 @@ summary=$(node "$ROOT/scripts/lib/summarize.mjs" "$REPORT" "$vitest_rc") || summ
 # Stop the backends now, so that the summary really is the last line.
 if [ "${SKIP_INFRA:-}" != 1 ]; then
   trap - EXIT
-  bash "$ROOT/test/infra/stop.sh"
+  stop_infra
 fi
 
 log "took $(($(date +%s) - started_at))s"
 [ "$typecheck_rc" = 0 ] || log "typecheck FAILED (exit $typecheck_rc)"
+rm -f "$REPORT"
 echo "$summary"
 if [ "$typecheck_rc" != 0 ] || [ "$vitest_rc" != 0 ] || [ "$summary_rc" != 0 ]; then exit 1; fi

@@ -82,7 +82,8 @@ export function chatroomRoutes(app: FastifyInstance, { chatrooms }: AdminDeps): 
       },
     },
     async (req, reply) => {
-      if (!(await chatrooms.deleteChatroom(req.params.chatroomId))) return notFound(reply, req.params.chatroomId);
+      if (!(await chatrooms.deleteChatroom(req.params.chatroomId)))
+        return notFound(reply, req.params.chatroomId);
       return reply.code(204).send();
     },
   );

@@ -35,9 +35,11 @@ export function groupRoutes(app: FastifyInstance, { groups }: AdminDeps): void {
     async (req, reply) => {
       const g = await groups.createGroup(req.body.groupId, req.body.members ?? []);
       if (!g) {
-        return reply
-          .code(409)
-          .send({ statusCode: 409, error: 'Conflict', message: `group "${req.body.groupId}" exists already` });
+        return reply.code(409).send({
+          statusCode: 409,
+          error: 'Conflict',
+          message: `group "${req.body.groupId}" exists already`,
+        });
       }
       return reply.code(201).send(view(g));
     },

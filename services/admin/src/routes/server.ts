@@ -4,7 +4,7 @@ import { errors } from '../schemas.js';
 
 /** GET /v1/server/public-key: the server's RSA key clients encrypt RSA (2) logins to (protocol.md §2). */
 export function serverRoutes(app: FastifyInstance, deps: AdminDeps): void {
-  app.get(
+  app.get<{ Reply: { publicKey: string } | { statusCode: number; error: string; message: string } }>(
     '/v1/server/public-key',
     {
       schema: {
