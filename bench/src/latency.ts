@@ -55,14 +55,16 @@ export class LatencyRecorder {
 
 export function summarize(h: Pick<Histogram, 'totalCount' | 'getValueAtPercentile' | 'maxValue' | 'mean'>): LatencySummary {
   if (h.totalCount === 0) return { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
-  const ms = (us: number) => round3(us / 1000);
+  // A percentile is reported as its bucket's upper bound, which can exceed the exact max: clamp it.
+  const max = h.maxValue;
+  const ms = (us: number) => round3(Math.min(us, max) / 1000);
   return {
     count: h.totalCount,
     p50: ms(h.getValueAtPercentile(50)),
     p90: ms(h.getValueAtPercentile(90)),
     p99: ms(h.getValueAtPercentile(99)),
     p999: ms(h.getValueAtPercentile(99.9)),
-    max: ms(h.maxValue),
+    max: ms(max),
     mean: ms(h.mean),
   };
 }
