@@ -124,7 +124,11 @@ export function parseMix(raw: string): Mix {
 }
 
 /** A number with an optional k/m suffix (`30k` = 30000). */
-export function parseCount(name: string, raw: string, opts: { min?: number; integer?: boolean } = {}): number {
+export function parseCount(
+  name: string,
+  raw: string,
+  opts: { min?: number; integer?: boolean } = {},
+): number {
   const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(raw.trim());
   if (!m) throw new UsageError(`--${name} must be a number, got "${raw}"`);
   const mult = { '': 1, k: 1_000, m: 1_000_000 }[(m[2] as string).toLowerCase() as '' | 'k' | 'm'];
@@ -181,7 +185,8 @@ export function parseLoadArgs(argv: readonly string[], env: Record<string, strin
           '(protocol.md §6 Groups); the embedded server exposes none yet',
       );
     }
-    if (mix.size > connections) throw new UsageError(`--mix group:${mix.size} needs --connections >= ${mix.size}`);
+    if (mix.size > connections)
+      throw new UsageError(`--mix group:${mix.size} needs --connections >= ${mix.size}`);
   }
   const bodyBytes = r.num('body-bytes', 64, { min: 8 });
   const serverCpuProf = r.str('server-cpu-prof');
@@ -199,8 +204,8 @@ export function parseLoadArgs(argv: readonly string[], env: Record<string, strin
     mix,
     bodyBytes,
     secret,
-    maxOutstanding: r.num('max-outstanding', 64, { min: 1 }),
-    drainS: r.num('drain', 5, { integer: false }),
+    maxOutstanding: r.num('max-outstanding', 16, { min: 1 }),
+    drainS: r.num('drain', 30, { integer: false }),
     json: r.str('json'),
     groupsAdmin,
     adminSecret: r.str('admin-secret') ?? env.IM_ADMIN_SECRET ?? '',
@@ -257,8 +262,8 @@ export const LOAD_USAGE = `usage: pnpm bench [options]   (bench/src/load.ts)
   --duration S   --warmup S          measured seconds (default 10), unmeasured warmup (default 2)
   --mix one-to-one|group:K           recipients (group:K needs --groups-admin URL [--admin-secret S])
   --body-bytes B                     MessageContent.data size (default 64, min 8)
-  --max-outstanding N                unacked sends per connection before it skips its turn (default 64)
-  --drain S                          wait for late acks/pushes after the run (default 5)
+  --max-outstanding N                unacked sends per connection before it skips its turn (default 16)
+  --drain S                          wait at most S for late acks/pushes after the run (default 30)
   --json out.json                    write the figures as JSON
   --server-cpu-prof DIR              with --embedded: node --cpu-prof the server into DIR
   --quiet                            no per-second progress`;

@@ -10,7 +10,11 @@ export interface BenchGroup {
   members: string[];
 }
 
-export async function createGroups(adminUrl: string, secret: string, groups: readonly BenchGroup[]): Promise<void> {
+export async function createGroups(
+  adminUrl: string,
+  secret: string,
+  groups: readonly BenchGroup[],
+): Promise<void> {
   const base = adminUrl.replace(/\/+$/, '');
   for (const g of groups) {
     const res = await fetch(`${base}/groups/${encodeURIComponent(g.groupId)}`, {

@@ -65,7 +65,9 @@ async function run(task: IdleWorkerTask): Promise<void> {
     const lost = closedByServer;
     for (const u of users) u.conn.close();
     setTimeout(() => {
-      process.stderr.write(lost > 0 ? `worker ${task.from}: ${lost} connections were closed by the server\n` : '');
+      process.stderr.write(
+        lost > 0 ? `worker ${task.from}: ${lost} connections were closed by the server\n` : '',
+      );
       process.exit(0);
     }, 500);
   });

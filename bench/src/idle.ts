@@ -76,7 +76,9 @@ async function main(): Promise<number> {
     for (const u of warm) u.conn.close();
     await sleep(opts.settleS * 1000);
     const before = await sampleMedian(sampler);
-    log(`before: edge RSS ${mib(before.rss)}${'heapUsed' in before ? `, heap used ${mib(before.heapUsed)}` : ''}`);
+    log(
+      `before: edge RSS ${mib(before.rss)}${'heapUsed' in before ? `, heap used ${mib(before.heapUsed)}` : ''}`,
+    );
 
     const started = Date.now();
     const perWorker = Math.ceil(opts.connections / opts.workers);
@@ -113,7 +115,9 @@ async function main(): Promise<number> {
     const progress = setInterval(() => {
       const n = opened.reduce((a, b) => a + b, 0);
       const s = (Date.now() - started) / 1000;
-      log(`connecting: ${n}/${opts.connections} logged in (${s.toFixed(0)} s, ${Math.round(n / s)}/s), edge RSS ${mib(readRssBytes(sampler.pid))}`);
+      log(
+        `connecting: ${n}/${opts.connections} logged in (${s.toFixed(0)} s, ${Math.round(n / s)}/s), edge RSS ${mib(readRssBytes(sampler.pid))}`,
+      );
     }, 1000);
     try {
       await Promise.all(ready);
@@ -121,15 +125,21 @@ async function main(): Promise<number> {
       clearInterval(progress);
     }
     const connectS = (Date.now() - started) / 1000;
-    log(`${opts.connections} connections logged in from ${workers.length} client processes in ${connectS.toFixed(1)} s`);
+    log(
+      `${opts.connections} connections logged in from ${workers.length} client processes in ${connectS.toFixed(1)} s`,
+    );
 
     await sleep(opts.settleS * 1000);
     const after = await sampleMedian(sampler);
-    log(`after: edge RSS ${mib(after.rss)}${'heapUsed' in after ? `, heap used ${mib(after.heapUsed)}` : ''}`);
+    log(
+      `after: edge RSS ${mib(after.rss)}${'heapUsed' in after ? `, heap used ${mib(after.heapUsed)}` : ''}`,
+    );
 
     const perConn = (after.rss - before.rss) / opts.connections;
     const heapPerConn =
-      'heapUsed' in after && 'heapUsed' in before ? (after.heapUsed - before.heapUsed) / opts.connections : undefined;
+      'heapUsed' in after && 'heapUsed' in before
+        ? (after.heapUsed - before.heapUsed) / opts.connections
+        : undefined;
     const lines = [
       '| connections | client processes | edge RSS before | edge RSS after | RSS per connection | V8 heap per connection |',
       '|---:|---:|---:|---:|---:|---:|',
@@ -140,7 +150,16 @@ async function main(): Promise<number> {
       writeFileSync(
         opts.json,
         `${JSON.stringify(
-          { machine, connections: opts.connections, workers: workers.length, connectS, before, after, rssPerConnection: perConn, heapPerConnection: heapPerConn },
+          {
+            machine,
+            connections: opts.connections,
+            workers: workers.length,
+            connectS,
+            before,
+            after,
+            rssPerConnection: perConn,
+            heapPerConnection: heapPerConn,
+          },
           null,
           2,
         )}\n`,

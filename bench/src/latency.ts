@@ -53,7 +53,9 @@ export class LatencyRecorder {
   }
 }
 
-export function summarize(h: Pick<Histogram, 'totalCount' | 'getValueAtPercentile' | 'maxValue' | 'mean'>): LatencySummary {
+export function summarize(
+  h: Pick<Histogram, 'totalCount' | 'getValueAtPercentile' | 'maxValue' | 'mean'>,
+): LatencySummary {
   if (h.totalCount === 0) return { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
   // A percentile is reported as its bucket's upper bound, which can exceed the exact max: clamp it.
   const max = h.maxValue;

@@ -21,8 +21,8 @@ import {
   type Conversation,
   ConversationType,
   codec,
-  type Frame,
   Flow,
+  type Frame,
   Status,
   statusName,
 } from '@im/protocol';
@@ -93,7 +93,9 @@ export async function runLoad(input: RunInput): Promise<RunResult> {
       }
     },
   });
-  log(`${n} users logged in over ${targets.length} edge(s) in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
+  log(
+    `${n} users logged in over ${targets.length} edge(s) in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`,
+  );
 
   let groups: BenchGroup[] = [];
   if (opts.mix.kind === 'group') {
@@ -370,7 +372,8 @@ export async function runLoad(input: RunInput): Promise<RunResult> {
   if (unacked > 0) measuredErrors.unacked = unacked;
   const undelivered = measured.expectedDeliveries - measured.delivered;
   if (undelivered > 0) measuredErrors.undelivered = undelivered;
-  if (maxPacerLagMs > 50) log(`note: the pacer fell up to ${maxPacerLagMs.toFixed(0)} ms behind (generator CPU-bound)`);
+  if (maxPacerLagMs > 50)
+    log(`note: the pacer fell up to ${maxPacerLagMs.toFixed(0)} ms behind (generator CPU-bound)`);
 
   closing = true;
   for (const p of peers) p.conn.close();
@@ -393,7 +396,9 @@ export async function runLoad(input: RunInput): Promise<RunResult> {
     totals: { ...total },
   };
   if (skippedInWindow > 0) {
-    log(`note: ${skippedInWindow} due sends skipped: every connection had ${opts.maxOutstanding} unacked sends`);
+    log(
+      `note: ${skippedInWindow} due sends skipped: every connection had ${opts.maxOutstanding} unacked sends`,
+    );
   }
   log(`run done: ${errorCount(measuredErrors)} errors (${formatErrors(measuredErrors)})`);
   await sleep(200); // let the closes leave before the next run opens its users

@@ -5,9 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { LOAD_USAGE, type LoadOptions, parseLoadArgs, UsageError } from './args.js';
+import { runLoad } from './load-run.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { formatTable, type RunResult } from './report.js';
-import { runLoad } from './load-run.js';
 import { type ServerProcess, startServerProcess } from './server-process.js';
 
 async function main(): Promise<number> {
@@ -50,7 +50,9 @@ async function main(): Promise<number> {
   try {
     for (const rate of opts.rates) {
       const label = `${opts.embedded ? opts.server : targets.map((t) => `${t.host}:${t.port}`).join(',')} ${rate}/s`;
-      log(`\n=== ${label}: ${opts.connections} connections, ${opts.mix.kind === 'group' ? `group:${opts.mix.size}` : 'one-to-one'}, ${opts.bodyBytes} B, warmup ${opts.warmupS} s, ${opts.durationS} s measured`);
+      log(
+        `\n=== ${label}: ${opts.connections} connections, ${opts.mix.kind === 'group' ? `group:${opts.mix.size}` : 'one-to-one'}, ${opts.bodyBytes} B, warmup ${opts.warmupS} s, ${opts.durationS} s measured`,
+      );
       const result = await runLoad({ opts, targets, secret, rate, label, log });
       results.push(result);
       process.stdout.write(`\n${label}\n${formatTable([result])}\n`);

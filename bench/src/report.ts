@@ -58,8 +58,7 @@ const COLUMNS = [
 ] as const;
 
 function row(r: RunResult): string[] {
-  const lat = (s: LatencySummary) =>
-    [s.p50, s.p90, s.p99, s.p999, s.max].map((v) => formatMs(v, s.count));
+  const lat = (s: LatencySummary) => [s.p50, s.p90, s.p99, s.p999, s.max].map((v) => formatMs(v, s.count));
   return [
     formatRate(r.rateOffered),
     formatRate(r.sentPerS),

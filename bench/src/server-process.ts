@@ -75,7 +75,14 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
   if (opts.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resolve(opts.cpuProfDir)}`);
   const child = spawn(
     process.execPath,
-    [...nodeArgs, '--import', 'tsx', '--import', GC_PRELOAD, opts.kind === 'memory' ? MEMORY_MAIN : EMBEDDED_MAIN],
+    [
+      ...nodeArgs,
+      '--import',
+      'tsx',
+      '--import',
+      GC_PRELOAD,
+      opts.kind === 'memory' ? MEMORY_MAIN : EMBEDDED_MAIN,
+    ],
     {
       cwd: REPO_ROOT,
       stdio: ['ignore', log, log],

@@ -43,7 +43,13 @@ export async function openUser(
   try {
     const res = await conn.request(
       Command.LOGIN,
-      codec.LoginRequest.encode({ userId, token, deviceId: DEVICE_ID, platform: PLATFORM_BOT, clientVersion: 'im-bench' }),
+      codec.LoginRequest.encode({
+        userId,
+        token,
+        deviceId: DEVICE_ID,
+        platform: PLATFORM_BOT,
+        clientVersion: 'im-bench',
+      }),
     );
     return { index, userId, conn, login: codec.LoginResponse.decode(res.body) };
   } catch (err) {

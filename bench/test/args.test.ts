@@ -4,7 +4,15 @@ import { parseCount, parseIdleArgs, parseLoadArgs, parseMix, parseTargets, Usage
 describe('parseLoadArgs', () => {
   it('reads targets, rates with k suffixes and the secret from the environment', () => {
     const o = parseLoadArgs(
-      ['--target', '127.0.0.1:7100,127.0.0.1:7101', '--rate=1k,2.5k', '--connections', '300', '--duration', '1.5'],
+      [
+        '--target',
+        '127.0.0.1:7100,127.0.0.1:7101',
+        '--rate=1k,2.5k',
+        '--connections',
+        '300',
+        '--duration',
+        '1.5',
+      ],
       { IM_JWT_SECRET: 's3cret' },
     );
     expect(o.targets).toEqual([
@@ -35,9 +43,15 @@ describe('parseLoadArgs', () => {
   it('accepts group:K only with an admin URL and enough connections', () => {
     expect(() => parseLoadArgs(['--embedded', '--mix', 'group:5'], {})).toThrow(/--groups-admin/);
     expect(() =>
-      parseLoadArgs(['--embedded', '--mix', 'group:50', '--connections', '10', '--groups-admin', 'http://x'], {}),
+      parseLoadArgs(
+        ['--embedded', '--mix', 'group:50', '--connections', '10', '--groups-admin', 'http://x'],
+        {},
+      ),
     ).toThrow(/connections >= 50/);
-    const o = parseLoadArgs(['--embedded', '--mix', 'group:5', '--groups-admin', 'http://127.0.0.1:7180'], {});
+    const o = parseLoadArgs(
+      ['--embedded', '--mix', 'group:5', '--groups-admin', 'http://127.0.0.1:7180'],
+      {},
+    );
     expect(o.mix).toEqual({ kind: 'group', size: 5 });
   });
 

@@ -84,7 +84,13 @@ describe('summarizeProfile', () => {
         { id: 1, callFrame: frame('(root)', '') },
         { id: 2, callFrame: frame('(idle)', '') },
         { id: 3, callFrame: frame('decode', 'file:///w/packages/protocol/src/codec.ts') },
-        { id: 4, callFrame: frame('query', 'file:///w/node_modules/.pnpm/x@1/node_modules/@electric-sql/pglite/dist/a.js') },
+        {
+          id: 4,
+          callFrame: frame(
+            'query',
+            'file:///w/node_modules/.pnpm/x@1/node_modules/@electric-sql/pglite/dist/a.js',
+          ),
+        },
       ],
       startTime: 0,
       endTime: 100,

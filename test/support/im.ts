@@ -55,9 +55,18 @@ export function errorOf(f: Frame): ErrorInfo {
   return codec.ErrorInfo.decode(f.body);
 }
 
+/** Where a test connects: an edge's host and port (a bare number is a port on 127.0.0.1). */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
 /** Connects and logs in; returns the client and its LoginResponse. */
-export async function connectAs(port: number, id: Identity): Promise<{ c: RawClient; login: LoginResponse }> {
-  const c = await RawClient.connect(port);
+export async function connectAs(
+  to: number | Endpoint,
+  id: Identity,
+): Promise<{ c: RawClient; login: LoginResponse }> {
+  const c = typeof to === 'number' ? await RawClient.connect(to) : await RawClient.connect(to.port, to.host);
   const res = expectStatus(await c.request({ command: Command.LOGIN, body: loginBody(id) }), Status.OK);
   return { c, login: codec.LoginResponse.decode(res.body) };
 }

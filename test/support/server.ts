@@ -12,6 +12,9 @@ import type { Identity } from './im.js';
 
 export interface TestServer {
   port: number;
+  /** The admin HTTP API (services/admin) on loopback, port 0. */
+  adminUrl: string;
+  adminSecret: string;
   config: Config;
   server: EmbeddedServer;
   dataDir: string;
@@ -33,6 +36,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await tempDataDir());
   const secret = opts.secret ?? randomBytes(16).toString('hex');
+  const adminSecret = randomBytes(16).toString('hex');
   const config = loadConfig(
     {},
     {
@@ -42,11 +46,14 @@ export async function startTestServer(
       auth: { jwtSecret: secret },
       ...overrides,
       edge: { host: '127.0.0.1', port: 0, ...overrides.edge },
+      admin: { host: '127.0.0.1', port: 0, secret: adminSecret, ...overrides.admin },
     },
   );
   const server = await startEmbedded(config);
   return {
     port: server.port,
+    adminUrl: `http://127.0.0.1:${server.admin?.port}`,
+    adminSecret: config.admin.secret,
     config,
     server,
     dataDir,

@@ -7,6 +7,7 @@ import { listen } from './commands/listen.js';
 import { pull } from './commands/pull.js';
 import { recall } from './commands/recall.js';
 import { send } from './commands/send.js';
+import { serverKey } from './commands/server-key.js';
 import { token } from './commands/token.js';
 import { describeError } from './describe.js';
 import { type Io, UsageError } from './io.js';
@@ -27,7 +28,8 @@ interface CommandSpec {
   run(ctx: CommandContext): Promise<void>;
 }
 
-const CONNECT_USAGE = '[--host 127.0.0.1] [--port 7100] [--token JWT] [--device ID]';
+const CONNECT_USAGE =
+  '[--host 127.0.0.1] [--port 7100] [--token JWT] [--device ID] [--tls [--ca FILE]] [--rsa [--server-key FILE]]';
 
 const COMMANDS: Record<string, CommandSpec> = {
   token: {
@@ -62,6 +64,11 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
     run: pull,
   },
+  'server-key': {
+    usage: 'im server-key [--server-key FILE]',
+    options: { 'server-key': { type: 'string' } },
+    run: serverKey,
+  },
   recall: {
     usage: `im recall --as <user> <messageUid> ${CONNECT_USAGE}`,
     options: { ...commonOptions },
@@ -75,7 +82,9 @@ export function usage(): string {
     ...Object.values(COMMANDS).map((c) => `  ${c.usage}`),
     '',
     'Tokens are signed with IM_JWT_SECRET or <IM_DATA_DIR or .data>/dev-jwt-secret unless --token is given.',
-    '--port defaults to IM_EDGE_PORT or 7100.',
+    '--port defaults to IM_EDGE_PORT or 7100 (with --tls: IM_EDGE_TLS_PORT or 7143).',
+    '--tls connects with TLS (--ca FILE trusts a private CA); --rsa logs in with RSA (2) and seals every frame',
+    '  with AES (1), using --server-key FILE or the key `im server-key` prints.',
   ].join('\n');
 }
 

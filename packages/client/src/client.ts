@@ -14,13 +14,21 @@ import {
   type Message,
   type MessageContent,
   type Notify,
+  type PrivateKeyInput,
+  type PublicKeyInput,
   type PullResponse,
+  packFlag,
+  publicKeyDer,
   type SendAck,
+  Encrypt,
+  Flow,
   Status,
+  toPrivateKey,
 } from '@im/protocol';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { Connection, DEFAULT_REQUEST_TIMEOUT_MS, decodeErrorInfo } from './connection.js';
 import { single, textContent } from './content.js';
+import { isSealedContent, openContent, sealContent } from './e2e.js';
 import { TypedEmitter } from './emitter.js';
 import {
   ConnectionError,
@@ -57,6 +65,19 @@ export interface ImClientOptions {
   connectTimeoutMs?: number;
   /** Connect with TLS (protocol.md §2 Transport security). */
   tls?: boolean | TlsSettings;
+  /**
+   * protocol.md §2 frame encryption for deployments without TLS: 'rsa' logs in with RSA (2) to
+   * `serverPublicKey` and then seals every frame with AES-256-GCM (1). Default 'none'.
+   */
+  encryption?: 'none' | 'rsa';
+  /** The server's RSA public key (PEM, SPKI DER or KeyObject), as published by its operator. */
+  serverPublicKey?: PublicKeyInput;
+  /**
+   * This user's end-to-end key (protocol.md §2 End-to-end RSA): its public half is published at
+   * LOGIN (unless `publicKey` is given), `sendEncrypted` seals for it too (so this user's other
+   * devices can read), and incoming sealed messages are decrypted before the `message` event.
+   */
+  e2eKey?: PrivateKeyInput;
   /**
    * The last inbox seq this device already holds (e.g. persisted from a previous run): the client
    * pulls everything after it at connect. Default: the inbox head at the first login, i.e. only
@@ -117,6 +138,8 @@ const HEARTBEAT_SHARE = 0.8;
 const MIN_HEARTBEAT_MS = 1_000;
 const DEFAULT_SYNC_LIMIT = 100;
 const DEFAULT_CLIENT_VERSION = '@im/client 0.1.0';
+/** MS flagged end-to-end (protocol.md §2: encrypt = 3, only on MS). */
+const E2E_REQUEST_FLAG = packFlag({ flow: Flow.REQUEST, encrypt: Encrypt.E2E });
 
 export class ImClient extends TypedEmitter<ImClientEvents> {
   private readonly opts: ImClientOptions;
@@ -143,6 +166,9 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
       throw new TypeError('ImClient needs a token or a getToken function');
     }
     this.opts = opts;
+    if (opts.encryption === 'rsa' && opts.serverPublicKey === undefined) {
+      throw new TypeError("encryption: 'rsa' needs the server's public key (serverPublicKey)");
+    }
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
     this.messageIdCounter = opts.firstMessageId ?? BigInt(Date.now()) * 1000n;
   }
@@ -195,14 +221,14 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
    * may not have been stored, and `send({ ...same, messageId: err.messageId })` after the reconnect is
    * deduplicated by the server. Requests are not queued while disconnected (ConnectionError NOT_CONNECTED).
    */
-  async send(input: SendInput): Promise<SendResult> {
+  async send(input: SendInput, flag?: number): Promise<SendResult> {
     const messageId = input.messageId ?? this.nextMessageId();
     const { conversation } = input;
     const to = input.to ?? (conversation.type === ConversationType.SINGLE ? conversation.target : '');
     const body = codec.Message.encode({ messageId, conversation, messageContent: input.content, to });
     let frame: Frame;
     try {
-      frame = await this.request(Command.MS, body);
+      frame = await this.request(Command.MS, body, flag);
     } catch (err) {
       if (err instanceof ConnectionError || err instanceof RequestTimeoutError) err.messageId = messageId;
       throw err;
@@ -212,6 +238,37 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     // Delivery), so mark it held or the next push would look like a gap.
     if (this.inbox) this.deliver(this.inbox.acceptOwn(ack.seq, ack.messageUid));
     return { ...ack, messageId };
+  }
+
+  /**
+   * An end-to-end message (protocol.md §2 End-to-end RSA, encrypt = 3): `content.data` is sealed
+   * for every key in `recipientKeys` and for this client's own e2eKey; searchableContent and
+   * pushContent are sent empty, so the server and its database never see the plaintext.
+   */
+  async sendEncrypted(input: SendInput & { recipientKeys: PublicKeyInput[] }): Promise<SendResult> {
+    const own = this.opts.e2eKey === undefined ? [] : [toPrivateKey(this.opts.e2eKey)];
+    const keys = [...input.recipientKeys, ...own];
+    const data = sealContent(input.content.data ?? new Uint8Array(0), keys, {
+      from: this.opts.userId,
+      conversation: input.conversation,
+    });
+    const content = { ...input.content, data, searchableContent: '', pushContent: '' };
+    return this.send({ ...input, content }, E2E_REQUEST_FLAG);
+  }
+
+  /**
+   * The message with its end-to-end `data` opened with this client's e2eKey. Throws DecryptError
+   * when it was not sealed for this key or was altered; returns plain messages unchanged.
+   */
+  decrypt(message: Message): Message {
+    const c = message.messageContent;
+    if (!c || !isSealedContent(c.data)) return message;
+    if (this.opts.e2eKey === undefined) throw new TypeError('decrypt() needs the e2eKey option');
+    const data = openContent(c.data, this.opts.e2eKey, {
+      from: message.from,
+      conversation: message.conversation ?? { type: 0, target: '' },
+    });
+    return { ...message, messageContent: { ...c, data } };
   }
 
   /** A TEXT message to one user. */
@@ -309,14 +366,14 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     return this.messageIdCounter;
   }
 
-  private request(command: number, body?: Uint8Array): Promise<Frame> {
+  private request(command: number, body?: Uint8Array, flag?: number): Promise<Frame> {
     const conn = this.conn;
     if (!conn || this.stateValue !== 'connected') {
       return Promise.reject(
         new ConnectionError('NOT_CONNECTED', `not connected to ${this.endpointLabel()} (${this.stateValue})`),
       );
     }
-    return conn.request(command, body);
+    return conn.request(command, body, flag === undefined ? {} : { flag });
   }
 
   private endpointLabel(): string {
@@ -353,8 +410,9 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
           deviceId: this.opts.deviceId,
           platform: this.opts.platform ?? 0,
           clientVersion: this.opts.clientVersion ?? DEFAULT_CLIENT_VERSION,
-          publicKey: this.opts.publicKey,
+          publicKey: this.opts.publicKey ?? (this.opts.e2eKey === undefined ? undefined : publicKeyDer(toPrivateKey(this.opts.e2eKey))),
         }),
+        this.opts.encryption === 'rsa' ? { rsa: this.opts.serverPublicKey } : {},
       );
       const login = codec.LoginResponse.decode(res.body);
       if (this.stopped) throw new ConnectionError('CLOSED', 'the client was closed while logging in');
@@ -553,6 +611,17 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   }
 
   private deliver(messages: Message[]): void {
-    for (const m of messages) this.emit('message', m);
+    for (const m of messages) this.emit('message', this.autoDecrypt(m));
+  }
+
+  /** With an e2eKey, sealed messages are emitted opened; one that does not open is emitted as is. */
+  private autoDecrypt(m: Message): Message {
+    if (this.opts.e2eKey === undefined) return m;
+    try {
+      return this.decrypt(m);
+    } catch (err) {
+      this.emit('error', err as Error);
+      return m;
+    }
   }
 }

@@ -7,14 +7,21 @@ import {
   Compression,
   codec,
   DEFAULT_MAX_BODY_LENGTH,
+  DecryptError,
   Encrypt,
   encodeFrame,
+  FLAG_ENCRYPT_MASK,
+  FLAG_ENCRYPT_SHIFT,
   Flow,
   type Frame,
   FrameDecoder,
   gunzipBody,
+  frameAad,
   MAX_SEQ,
+  type PublicKeyInput,
   packFlag,
+  rsaSeal,
+  SessionCipher,
   Status,
   unpackFlag,
 } from '@im/protocol';
@@ -45,6 +52,13 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Flag byte to send; default plain request (0). */
   flag?: number;
+  /**
+   * protocol.md §2 RSA (2): seal this request (a LOGIN) to the server's RSA public key with a fresh
+   * session secret. If the response is OK the connection switches to AES (1) both ways.
+   */
+  rsa?: PublicKeyInput;
+  /** The session secret the RSA request carries; default 32 fresh random bytes (fixed: test vectors only). */
+  rsaSecret?: Uint8Array;
 }
 
 export interface ConnectionEvents {
@@ -70,6 +84,10 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   private readonly requestTimeoutMs: number;
   private readonly maxBodyLength: number;
   private seq = 0;
+  /** protocol.md §2 AES: set once an RSA LOGIN succeeded; every later request is sealed. */
+  private cipher: SessionCipher | null = null;
+  /** RSA LOGINs in flight by seq: their responses are sealed with the secret they carried. */
+  private readonly candidates = new Map<number, SessionCipher>();
   private closeReason: Error | undefined;
   private closeEmitted = false;
 
@@ -94,6 +112,11 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
 
   get closed(): boolean {
     return this.closeReason !== undefined;
+  }
+
+  /** True once an RSA LOGIN succeeded: frames travel AES-256-GCM sealed both ways (protocol.md §2). */
+  get encrypted(): boolean {
+    return this.cipher !== null;
   }
 
   /** Requests waiting for a response. */
@@ -122,15 +145,52 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
         reject(new RequestTimeoutError(command, timeoutMs));
       }, timeoutMs);
       this.pending.set(seq, { command, resolve, reject, timer });
-      this.writeFrame({ seq, command, flag: opts.flag ?? PLAIN_REQUEST_FLAG, status: Status.OK, body });
+      const flag = opts.flag ?? PLAIN_REQUEST_FLAG;
+      if (opts.rsa !== undefined) {
+        try {
+          this.writeFrame(this.sealRsa(seq, command, flag, body, opts.rsa, opts.rsaSecret));
+        } catch (err) {
+          clearTimeout(timer);
+          this.pending.delete(seq);
+          reject(err);
+        }
+        return;
+      }
+      this.writeFrame(this.seal({ seq, command, flag, status: Status.OK, body }));
     });
   }
 
   /** Writes a frame that expects no response (LOGOUT), with the next seq. Returns the seq used. */
   send(command: number, body: Uint8Array = EMPTY, flag = PLAIN_REQUEST_FLAG): number {
     const seq = this.nextSeq();
-    this.writeFrame({ seq, command, flag, status: Status.OK, body });
+    this.writeFrame(this.seal({ seq, command, flag, status: Status.OK, body }));
     return seq;
+  }
+
+  /**
+   * protocol.md §2: on an encrypted connection every request is AES (1), except an end-to-end
+   * MS (encrypt = 3), whose body is a plain Message with sealed data. The flag is set before
+   * sealing, because the AAD (header bytes 4..11) covers it.
+   */
+  private seal(f: Omit<Frame, 'version'>): Omit<Frame, 'version'> {
+    if (!this.cipher || unpackFlag(f.flag).encrypt === Encrypt.E2E) return f;
+    const flag = withEncrypt(f.flag, Encrypt.AES);
+    return { ...f, flag, body: this.cipher.seal({ ...f, flag }, f.body) };
+  }
+
+  private sealRsa(
+    seq: number,
+    command: number,
+    plainFlag: number,
+    body: Uint8Array,
+    serverKey: PublicKeyInput,
+    secret?: Uint8Array,
+  ): Omit<Frame, 'version'> {
+    const flag = withEncrypt(plainFlag, Encrypt.RSA);
+    const head = { seq, command, flag, status: Status.OK };
+    const sealed = rsaSeal(serverKey, frameAad(head), body, { secret });
+    this.candidates.set(seq, new SessionCipher(sealed.secret, 'client'));
+    return { ...head, body: sealed.body };
   }
 
   /** Writes any frame as given (tests of malformed input, the bench). False if closed or backed up. */
@@ -176,18 +236,42 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   /**
-   * protocol.md §2: receive order is decrypt → decompress → parse. This SDK negotiates no session
-   * encryption (AES/RSA), so the server never uses it here; encrypt = 3 (end-to-end) marks a delivered
-   * message whose body is a plain Message with sealed `data`, so it passes through untouched.
+   * protocol.md §2: receive order is decrypt → decompress → parse. AES frames open with the
+   * session's s2c key (or, for the answer to an RSA LOGIN, the key that LOGIN carried). On an
+   * encrypted connection anything but AES is refused (no downgrade), except encrypt = 3, a delivered
+   * end-to-end message: a plain Message with sealed `data`, which passes through untouched.
    */
-  private inflate(frame: Frame): Frame | undefined {
+  private inflate(received: Frame): Frame | undefined {
+    let frame = received;
     const flag = unpackFlag(frame.flag);
-    if (flag.encrypt !== Encrypt.NONE && flag.encrypt !== Encrypt.E2E) {
+    if (flag.encrypt === Encrypt.AES) {
+      const isResponse = flag.flow === Flow.RESPONSE;
+      const cipher = this.cipher ?? (isResponse ? this.candidates.get(frame.seq) : undefined);
+      if (!cipher) {
+        this.destroy(
+          new ConnectionError('PROTOCOL', `${this.label} sent an AES frame but no session key was agreed`),
+        );
+        return undefined;
+      }
+      try {
+        frame = { ...frame, flag: withEncrypt(frame.flag, Encrypt.NONE), body: cipher.open(frame, frame.body) };
+      } catch (err) {
+        if (!(err instanceof DecryptError)) throw err;
+        this.destroy(
+          new ConnectionError('PROTOCOL', `a frame from ${this.label} does not authenticate: ${err.message}`, {
+            cause: err,
+          }),
+        );
+        return undefined;
+      }
+    } else if (flag.encrypt !== Encrypt.NONE && flag.encrypt !== Encrypt.E2E) {
       this.destroy(
-        new ConnectionError(
-          'PROTOCOL',
-          `${this.label} sent an encrypted frame (encrypt=${flag.encrypt}); this client does not negotiate encryption`,
-        ),
+        new ConnectionError('PROTOCOL', `${this.label} sent a frame with encrypt=${flag.encrypt}`),
+      );
+      return undefined;
+    } else if (this.cipher && flag.encrypt === Encrypt.NONE) {
+      this.destroy(
+        new ConnectionError('PROTOCOL', `${this.label} sent a plain frame on an encrypted connection`),
       );
       return undefined;
     }
@@ -215,6 +299,13 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       return;
     }
     if (flow !== Flow.RESPONSE) return;
+    // protocol.md §2 RSA: the secret becomes the session's only when the LOGIN succeeds, and before
+    // the next frame is read (the pushes that follow the LOGIN response are already AES).
+    const candidate = this.candidates.get(frame.seq);
+    if (candidate) {
+      this.candidates.delete(frame.seq);
+      if (frame.status === Status.OK) this.cipher = candidate;
+    }
     const p = this.pending.get(frame.seq);
     if (!p) return; // late response to a request that timed out
     this.pending.delete(frame.seq);
@@ -252,6 +343,10 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   private closedError(why: string): ConnectionError {
     return new ConnectionError('CLOSED', `connection to ${this.label} ${why}`, { endpoint: this.label });
   }
+}
+
+function withEncrypt(flag: number, encrypt: number): number {
+  return (flag & ~FLAG_ENCRYPT_MASK) | (encrypt << FLAG_ENCRYPT_SHIFT);
 }
 
 /** A missing or unparsable ErrorInfo still yields a typed error, with an empty reason. */

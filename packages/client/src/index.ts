@@ -17,6 +17,7 @@ export {
   type RequestOptions,
 } from './connection.js';
 export { chatroom, group, messageText, recalledUid, single, textContent } from './content.js';
+export { E2E_MAGIC, type E2eContext, isSealedContent, openContent, sealContent } from './e2e.js';
 export { type EventMap, TypedEmitter } from './emitter.js';
 export * from './errors.js';
 export { InboxTracker } from './inbox.js';

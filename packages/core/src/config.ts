@@ -82,8 +82,13 @@ export interface Config {
     pushMaxBodyBytes: number;
     /** Groups with more members than this get MN instead of MPS. */
     pushMaxGroupMembers: number;
-    /** Worker id for message uids (0..1023); in the cluster leased from Redis. */
+    /** Worker id for message uids (0..1023) when IM_WORKER_ID is set (embedded mode: 0). */
     workerId: number;
+    /**
+     * The message service leases its worker id from Redis (uid-lease.redis.ts) instead of using
+     * workerId. Not an env name of its own: true exactly when IM_WORKER_ID is not set.
+     */
+    leaseWorkerId: boolean;
   };
   routes: {
     /** Route TTL: routes of a dead edge expire after this without cleanup. */
@@ -108,8 +113,17 @@ export interface Config {
   /** Embedded mode: where the embedded PostgreSQL (PGlite) keeps its files. */
   dataDir: string;
   redisUrl: string;
+  /**
+   * Prefix of every Redis key of the cluster (routes `<p>routes:`, chatrooms `<p>rooms:`, uid worker
+   * leases `<p>uid-worker:`), so several clusters (or test runs) can share one Redis.
+   */
+  redisPrefix: string;
   kafkaBrokers: string[];
+  /** Prefix of every Kafka topic and consumer group (`<p>deliver.<nodeId>`, `<p>offline-push`). */
+  kafkaTopicPrefix: string;
   databaseUrl: string;
+  /** PostgreSQL schema of the storage service (created when missing); '' = the role's default. */
+  databaseSchema: string;
   grpc: {
     messageAddr: string;
     presenceAddr: string;
@@ -170,8 +184,11 @@ export const ENV_VARS = {
   IM_CHATROOM_IDLE_EVICT_MS: 'chatroom.idleEvictMs',
   IM_DATA_DIR: 'dataDir',
   REDIS_URL: 'redisUrl',
+  IM_REDIS_PREFIX: 'redisPrefix',
   KAFKA_BROKERS: 'kafkaBrokers',
+  IM_KAFKA_TOPIC_PREFIX: 'kafkaTopicPrefix',
   DATABASE_URL: 'databaseUrl',
+  IM_DB_SCHEMA: 'databaseSchema',
   IM_MESSAGE_ADDR: 'grpc.messageAddr',
   IM_PRESENCE_ADDR: 'grpc.presenceAddr',
   IM_STORAGE_ADDR: 'grpc.storageAddr',
@@ -232,14 +249,18 @@ export function defaultConfig(): Config {
       pushMaxBodyBytes: 16 * 1024,
       pushMaxGroupMembers: 200,
       workerId: 0,
+      leaseWorkerId: true,
     },
     routes: { ttlMs: 90_000 },
     admin: { host: '0.0.0.0', port: DEFAULT_PORTS.admin, secret: '', devTokens: true },
     chatroom: { idleEvictMs: 24 * 3600_000 },
     dataDir: '.data',
     redisUrl: 'redis://127.0.0.1:6379',
+    redisPrefix: 'im:',
     kafkaBrokers: ['127.0.0.1:9092'],
+    kafkaTopicPrefix: 'im.',
     databaseUrl: 'postgres://im:im@127.0.0.1:5432/im',
+    databaseSchema: '',
     grpc: {
       messageAddr: `127.0.0.1:${DEFAULT_PORTS.message}`,
       presenceAddr: `127.0.0.1:${DEFAULT_PORTS.presence}`,
@@ -259,6 +280,8 @@ export function loadConfig(env: Env, overrides: DeepPartial<Config> = {}): Confi
     if (raw === undefined || raw === '') continue;
     setPath(cfg, path, parseValue(name, raw, getPath(cfg, path)));
   }
+  // A worker id given by hand (StatefulSet ordinal, compose) is used as is; otherwise it is leased.
+  if (env.IM_WORKER_ID !== undefined && env.IM_WORKER_ID !== '') setPath(cfg, 'message.leaseWorkerId', false);
   merge(cfg, overrides as Record<string, unknown>);
   return cfg as unknown as Config;
 }

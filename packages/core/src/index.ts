@@ -36,3 +36,4 @@ export * from './store/store.memory.js';
 export * from './store/store.pg.js';
 export * from './store/store.pglite.js';
 export * from './uid.js';
+export * from './uid-lease.redis.js';

@@ -35,6 +35,7 @@ describe('KafkaBus wire format', () => {
       { kind: 'message', nodeId: 'n', userId: 'u', message, seq: 2 ** 40, excludeDeviceId: 'd' },
       { kind: 'notify', nodeId: 'n', userId: 'u', head: 3 },
       { kind: 'kick', nodeId: 'n', userId: 'u', deviceId: 'd', epoch: 12 },
+      { kind: 'room', nodeId: 'n', roomId: 'live', message },
     ];
     for (const d of all) expect(decodeDelivery(encodeDelivery(d))).toEqual(d);
     expect(JSON.parse(encodeDelivery(all[0] as Delivery)).message.uid).toBe('18446744073709551615');

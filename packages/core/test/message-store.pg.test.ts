@@ -49,7 +49,15 @@ describeInfra('PostgreSQL message store (real PostgreSQL)', () => {
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
       [s],
     );
-    expect(rows.map((r) => r.table_name)).toEqual(['inbox', 'messages', 'schema_migrations', 'user_heads']);
+    expect(rows.map((r) => r.table_name)).toEqual([
+      'chatrooms',
+      'group_members',
+      'groups',
+      'inbox',
+      'messages',
+      'schema_migrations',
+      'user_heads',
+    ]);
     const driver = new PgDriver({ url: requireInfra().databaseUrl, schema: s });
     try {
       expect(await migrate(driver)).toEqual([]);

@@ -17,7 +17,8 @@ async function status(p: Promise<unknown>): Promise<number> {
   return e.status;
 }
 
-const kinds = (ds: Delivery[]) => ds.map((d) => `${d.kind}:${d.kind === 'room' ? d.roomId : d.userId}@${d.nodeId}`).sort();
+const kinds = (ds: Delivery[]) =>
+  ds.map((d) => `${d.kind}:${d.kind === 'room' ? d.roomId : d.userId}@${d.nodeId}`).sort();
 
 describe('MessageService.send: validation (protocol.md §6 Send)', () => {
   it('refuses a from that is not the caller', async () => {

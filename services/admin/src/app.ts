@@ -8,6 +8,7 @@ import { isImError, Status } from '@im/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { bearerCheck } from './auth.js';
 import type { AdminDeps } from './deps.js';
+import { ID_MAX_LENGTH } from './schemas.js';
 import { chatroomRoutes } from './routes/chatrooms.js';
 import { groupRoutes } from './routes/groups.js';
 import { opsRoutes } from './routes/ops.js';
@@ -42,9 +43,13 @@ const HTTP_STATUS: Record<number, number> = {
 export async function createAdminApp(deps: AdminDeps): Promise<AdminApp> {
   const authorized = bearerCheck(deps.secret);
   const state = { draining: false };
-  const app: FastifyInstance = Fastify(
-    deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false },
-  );
+  const app: FastifyInstance = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
+    // Ids are checked by the schemas (400 with a reason), not cut off by the router (414).
+    maxParamLength: 4 * ID_MAX_LENGTH,
+    // Strict validation: a wrong type or an unknown field is a 400, never silently coerced or dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+  });
 
   // Registered (and awaited) before the routes, so its onRoute hook sees every one of them.
   await app.register(swagger, {

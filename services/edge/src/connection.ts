@@ -16,6 +16,7 @@
 import type { Socket } from 'node:net';
 import type { Caller } from '@im/core';
 import {
+  Command,
   codec,
   encodeFrame,
   Flow,
@@ -86,6 +87,8 @@ export class Connection {
   private notifySeq = 0;
   /** Notifies held while the LOGIN response is not yet written (it must come first). */
   private held: NotifyFrame[] | null = null;
+  /** When the request being handled arrived (metrics: MS received → SendAck written). */
+  private handlingSince = 0;
 
   private loginTimer: NodeJS.Timeout | null;
   private readonly idleTimer: NodeJS.Timeout;
@@ -227,6 +230,8 @@ export class Connection {
   }
 
   private enqueue(frame: Frame): void {
+    this.ctx.metrics.frameIn(frame.command);
+    const receivedAt = performance.now();
     // Judged on arrival, answered in order by dispatch (limits/rate-guard.ts).
     this.rate.admit(frame);
     this.queued++;
@@ -238,6 +243,7 @@ export class Connection {
     }
     this.queue = this.queue.then(async () => {
       try {
+        this.handlingSince = receivedAt;
         if (!this.closing) await dispatch(this.ctx, this, frame);
       } catch (err) {
         // dispatch answers every error itself; reaching here is a bug, not a client mistake.
@@ -305,6 +311,10 @@ export class Connection {
     const plainFlag = packFlag({ flow: Flow.RESPONSE, compression: gzip ? 1 : 0 });
     const out = sealOutgoing(secure, { ...head, flag: plainFlag }, body);
     this.write([encodeFrame({ ...head, flag: out.flag, body: out.body })]);
+    this.ctx.metrics.frameOut(req.command, status);
+    if (req.command === Command.MS && status === Status.OK) {
+      this.ctx.metrics.sendAck((performance.now() - this.handlingSince) / 1000);
+    }
   }
 
   /** Server-originated frames (flow = 2), written in one cork; each takes the next notify seq. */
@@ -314,6 +324,7 @@ export class Connection {
       this.held.push(...frames);
       return;
     }
+    for (const f of frames) this.ctx.metrics.frameOut(f.command, f.status);
     this.write(
       frames.map((f) => {
         const head = { seq: this.nextNotifySeq(), command: f.command, status: f.status };

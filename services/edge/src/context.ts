@@ -6,6 +6,7 @@
 import type { Config, MessageApi, PresenceApi, ServerKeys, TokenVerifier } from '@im/core';
 import type { Connection } from './connection.js';
 import type { KickMemo } from './kick-memo.js';
+import type { EdgeMetrics } from './metrics.js';
 import type { Registry } from './registry.js';
 import type { LocalRooms } from './rooms.js';
 
@@ -26,6 +27,8 @@ export interface EdgeContext {
   /** The RSA key pair for RSA (2) logins (protocol.md §2); null: RSA frames are UNSUPPORTED. */
   readonly serverKeys: ServerKeys | null;
   readonly logger: EdgeLogger;
+  /** /metrics hooks (metrics.ts); a no-op unless the process serves metrics. */
+  readonly metrics: EdgeMetrics;
   /** Logged-in (and logging-in) connections by (user, device). */
   readonly registry: Registry<Connection>;
   /** Local chatroom members (protocol.md §6 Chatrooms): room deliveries arrive once per node. */

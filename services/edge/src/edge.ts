@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import type {
   Config,
+  Delivery,
   DeliveryBus,
   MessageApi,
   PresenceApi,
@@ -21,6 +22,7 @@ import { createDeliveryHandler } from './deliveries.js';
 import { KickMemo } from './kick-memo.js';
 import { IpGuard } from './limits/ip-guard.js';
 import { type Listening, openListeners } from './listeners.js';
+import { type EdgeMetrics, NOOP_EDGE_METRICS } from './metrics.js';
 import { Registry } from './registry.js';
 import { LocalRooms } from './rooms.js';
 
@@ -34,6 +36,8 @@ export interface EdgeOptions {
   logger: EdgeLogger;
   /** RSA key pair for RSA (2) logins (protocol.md §2); absent: RSA is UNSUPPORTED. */
   serverKeys?: ServerKeys | null;
+  /** /metrics hooks (metrics.ts createEdgeMetrics); default: none. */
+  metrics?: EdgeMetrics;
 }
 
 export interface Edge {
@@ -51,6 +55,9 @@ export interface Edge {
   close(): Promise<void>;
   /** Open sockets, logged in or not. */
   readonly connectionCount: number;
+  /** Bytes read from / written to client sockets since start, closed sockets included (metrics). */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
 }
 
 /** Drain closes connections in this many batches over the grace period. */
@@ -63,6 +70,10 @@ export function createEdge(opts: EdgeOptions): Edge {
   /** Every open socket, with a promise of its 'close'. */
   const connections = new Map<Connection, Promise<void>>();
   const cleanups = new Set<Promise<void>>();
+  const metrics = opts.metrics ?? NOOP_EDGE_METRICS;
+  /** Byte totals of closed sockets; open ones are read from the sockets themselves. */
+  const closedBytes = { in: 0, out: 0 };
+  const sockets = new Set<Socket>();
   const ctx: EdgeContext = {
     config,
     nodeId,
@@ -71,6 +82,7 @@ export function createEdge(opts: EdgeOptions): Edge {
     verifier: opts.verifier,
     serverKeys: opts.serverKeys ?? null,
     logger,
+    metrics,
     registry: new Registry<Connection>(),
     rooms: new LocalRooms<Connection>(),
     kicks: new KickMemo(),
@@ -95,11 +107,15 @@ export function createEdge(opts: EdgeOptions): Edge {
       return;
     }
     const conn = new Connection(ctx, socket);
+    sockets.add(socket);
     connections.set(
       conn,
       new Promise<void>((resolve) =>
         socket.once('close', () => {
           connections.delete(conn);
+          sockets.delete(socket);
+          closedBytes.in += socket.bytesRead;
+          closedBytes.out += socket.bytesWritten;
           resolve();
         }),
       ),
@@ -145,7 +161,7 @@ export function createEdge(opts: EdgeOptions): Edge {
   return {
     async listen() {
       if (server) throw new Error('edge is already listening');
-      subscription = await bus.subscribe(nodeId, createDeliveryHandler(ctx));
+      subscription = await bus.subscribe(nodeId, measured(ctx, createDeliveryHandler(ctx)));
       // Plain and/or TLS (protocol.md §2 Transport security), behind the per-IP guard.
       const listening = await openListeners(config, onSocket, logger, ipGuard);
       server = listening;
@@ -192,6 +208,38 @@ export function createEdge(opts: EdgeOptions): Edge {
     get connectionCount() {
       return connections.size;
     },
+
+    get bytesIn() {
+      let n = closedBytes.in;
+      for (const s of sockets) n += s.bytesRead;
+      return n;
+    },
+
+    get bytesOut() {
+      let n = closedBytes.out;
+      for (const s of sockets) n += s.bytesWritten;
+      return n;
+    },
+  };
+}
+
+/**
+ * Counts what the bus brings (im_kafka_consume_total) and, once the batch's frames are written,
+ * the serverTime → MPS latency of each message delivery that had a device here (im_edge_push_seconds).
+ */
+function measured(ctx: EdgeContext, handler: (batch: Delivery[]) => Promise<void>) {
+  return async (batch: Delivery[]): Promise<void> => {
+    const kinds = new Map<string, number>();
+    for (const d of batch) kinds.set(d.kind, (kinds.get(d.kind) ?? 0) + 1);
+    for (const [kind, n] of kinds) ctx.metrics.consumed(kind, n);
+    await handler(batch);
+    for (const d of batch) {
+      if (d.nodeId !== ctx.nodeId) continue;
+      if (d.kind === 'message' && ctx.registry.devices(d.userId).length > 0)
+        ctx.metrics.pushed(d.message.serverTime);
+      else if (d.kind === 'room' && ctx.rooms.members(d.roomId).length > 0)
+        ctx.metrics.pushed(d.message.serverTime);
+    }
   };
 }
 

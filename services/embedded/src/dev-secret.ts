@@ -8,16 +8,19 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const DEV_SECRET_FILE = 'dev-jwt-secret';
+/** The admin API's bearer secret when IM_ADMIN_SECRET is not set (the CLI reads it too). */
+export const DEV_ADMIN_SECRET_FILE = 'dev-admin-secret';
 
-export function devSecretPath(dataDir: string): string {
-  return join(dataDir, DEV_SECRET_FILE);
+export function devSecretPath(dataDir: string, file = DEV_SECRET_FILE): string {
+  return join(dataDir, file);
 }
 
-/** Reads the secret file, or creates it; `created` says which. */
+/** Reads the secret file (default: the JWT secret), or creates it; `created` says which. */
 export async function readOrCreateDevSecret(
   dataDir: string,
+  file = DEV_SECRET_FILE,
 ): Promise<{ secret: string; path: string; created: boolean }> {
-  const path = devSecretPath(dataDir);
+  const path = devSecretPath(dataDir, file);
   try {
     const secret = (await readFile(path, 'utf8')).trim();
     if (secret) return { secret, path, created: false };
@@ -30,7 +33,7 @@ export async function readOrCreateDevSecret(
   try {
     await writeFile(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readOrCreateDevSecret(dataDir);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readOrCreateDevSecret(dataDir, file);
     throw err;
   }
   await chmod(path, 0o600);

@@ -1,3 +1,8 @@
-export { DEV_SECRET_FILE, devSecretPath, readOrCreateDevSecret } from './dev-secret.js';
+export {
+  DEV_ADMIN_SECRET_FILE,
+  DEV_SECRET_FILE,
+  devSecretPath,
+  readOrCreateDevSecret,
+} from './dev-secret.js';
 export { DEV_SERVER_KEY_FILE, devServerKeyPath, readOrCreateDevServerKeys } from './dev-server-key.js';
 export { type EmbeddedOptions, type EmbeddedServer, startEmbedded } from './server.js';

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { ConfigError, createLogger, loadConfig } from '@im/core';
-import { readOrCreateDevSecret } from './dev-secret.js';
+import { DEV_ADMIN_SECRET_FILE, readOrCreateDevSecret } from './dev-secret.js';
 import { startEmbedded } from './server.js';
 
 const DEFAULT_NODE_ID = 'embedded-1';
@@ -34,8 +34,18 @@ async function main(): Promise<void> {
     printDevHelp(dev.path, dev.created, dev.secret);
   }
 
+  // The admin API (docs/admin-api.md) always runs in embedded mode: with a development secret
+  // kept next to the JWT one when IM_ADMIN_SECRET is not set.
+  let adminSecretPath: string | null = null;
+  if (!config.admin.secret) {
+    const dev = await readOrCreateDevSecret(config.dataDir, DEV_ADMIN_SECRET_FILE);
+    config.admin.secret = dev.secret;
+    adminSecretPath = dev.path;
+  }
+
   // startEmbedded logs the node id, host, port and data dir once it listens.
   const server = await startEmbedded(config, { logger });
+  if (server.admin) printAdminHelp(server.admin.port, adminSecretPath, config.admin.secret);
 
   let shuttingDown = false;
   const shutdown = (signal: string) => {
@@ -79,6 +89,20 @@ function printDevHelp(path: string, created: boolean, secret: string): void {
     '  pnpm im listen --as bob',
     '  pnpm im send --as alice bob "hello"',
     '  pnpm im token alice        # a token for your own client',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function printAdminHelp(port: number, secretPath: string | null, secret: string): void {
+  const lines = [
+    '',
+    `Admin API on http://127.0.0.1:${port} (docs/admin-api.md; OpenAPI at /openapi.json)`,
+    secretPath
+      ? `  development bearer secret (${secretPath}): IM_ADMIN_SECRET=${secret}`
+      : '  bearer secret: IM_ADMIN_SECRET',
+    `  curl -H "authorization: Bearer $IM_ADMIN_SECRET" http://127.0.0.1:${port}/v1/users/alice/devices`,
+    '  pnpm im group create team alice bob   # the CLI reads the same secret file',
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,27 +1,36 @@
 /**
  * Embedded mode: the whole server in ONE process — the same edge and services as the cluster,
  * with in-process backends: PGlite (embedded PostgreSQL, files in <dataDir>/pg) for messages,
- * in-memory routes, bus and groups. Routes and chatroom membership live only as long as the
- * process; messages survive a restart.
+ * in-memory routes, bus and chatroom membership. Messages, groups and chatrooms (the directory)
+ * share the PGlite database and survive a restart; routes and who is in a room live only as long
+ * as the process. The admin HTTP API (services/admin) runs in-process on config.admin.port when
+ * config.admin.secret is set (main.ts always sets one).
  */
 import { join } from 'node:path';
+import { type AdminServer, chatroomAdmin, startAdminServer } from '@im/admin';
 import {
+  ChatroomService,
   type Config,
   createLogger,
   createTokenVerifier,
   loadServerKeys,
   type Logger,
   MemoryBus,
-  MemoryGroupDirectory,
+  MemoryChatroomRegistry,
   MemoryPublicKeyStore,
   MemoryRouteStore,
   type MessageApi,
   MessageService,
+  type OfflinePush,
   openPgliteStore,
   type PresenceApi,
   PresenceService,
   type ServerKeys,
   SnowflakeUid,
+  SqlChatroomDirectory,
+  SqlGroupDirectory,
+  signDevToken,
+  type GroupAdmin,
   type TokenVerifier,
 } from '@im/core';
 import { createEdge, type Edge } from '@im/edge';
@@ -47,8 +56,15 @@ export interface EmbeddedServer {
   /** The RSA key pair of RSA (2) logins; its public half is what the admin API and `im server-key` publish. */
   serverKeys: ServerKeys | null;
   edge: Edge;
-  /** Group membership (protocol.md §6 Groups; the admin API manages it). */
-  groups: MemoryGroupDirectory;
+  /** Group membership (protocol.md §6 Groups; the admin API manages it), in PGlite. */
+  groups: GroupAdmin;
+  /** The admin HTTP API, or null when config.admin.secret is empty. */
+  admin: AdminServer | null;
+  /**
+   * protocol.md §6 Offline push hook: embedded mode has no Kafka, so the records are kept here
+   * (the newest 10 000) and logged at debug level; the cluster publishes them to `im.offline-push`.
+   */
+  offlinePushes(): readonly OfflinePush[];
   /** The services the edge calls (for the admin API and tests). */
   message: MessageApi;
   presence: PresenceApi;
@@ -72,25 +88,56 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
   const routes = new MemoryRouteStore({ ttlMs: config.routes.ttlMs });
   const bus = new MemoryBus({
     onHandlerError: (err, node) => logger.error({ err, nodeId: node }, 'delivery handler failed'),
+    onOfflinePush: (records) => logger.debug({ users: records.map((r) => r.userId) }, 'offline push'),
   });
-  const groups = new MemoryGroupDirectory();
+  const groups = new SqlGroupDirectory(store.driver);
+  const chatroomDirectory = new SqlChatroomDirectory(store.driver);
+  const chatroomRegistry = new MemoryChatroomRegistry({ ttlMs: config.routes.ttlMs });
+  const chatrooms = new ChatroomService({
+    directory: chatroomDirectory,
+    registry: chatroomRegistry,
+    idleEvictMs: config.chatroom.idleEvictMs,
+    logger,
+  });
   const message = new MessageService({
     store,
     routes,
     bus,
     uid: new SnowflakeUid(config.message.workerId),
     groups,
+    chatrooms,
     config: config.message,
     logger,
   });
+  chatrooms.startEviction();
   const presence = new PresenceService({ routes, bus, keys: new MemoryPublicKeyStore(), logger });
   const edge = createEdge({ config, nodeId, message, presence, bus, verifier, logger, serverKeys });
 
   let port: number;
   let tlsPort: number | undefined;
+  let admin: AdminServer | null = null;
   try {
     ({ port, tlsPort } = await edge.listen());
+    if (config.admin.secret) {
+      admin = await startAdminServer(
+        {
+          secret: config.admin.secret,
+          presence,
+          groups,
+          chatrooms: chatroomAdmin(chatroomDirectory, chatroomRegistry),
+          issueToken:
+            config.admin.devTokens && config.auth.jwtSecret
+              ? (userId, ttl) => signDevToken(config.auth.jwtSecret, userId, ttl)
+              : null,
+          serverPublicKey: () => serverKeys?.publicKeyPem ?? null,
+          logger: logger.child({ component: 'admin' }),
+        },
+        { host: config.admin.host, port: config.admin.port },
+      );
+      logger.info({ host: config.admin.host, port: admin.port }, 'admin API listening');
+    }
   } catch (err) {
+    await admin?.close();
     await edge.close();
     await message.close();
     await bus.close();
@@ -99,7 +146,14 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
     throw err;
   }
   logger.info(
-    { nodeId, host: config.edge.host, port, tlsPort, dataDir: config.dataDir, serverKey: serverKeys?.fingerprint },
+    {
+      nodeId,
+      host: config.edge.host,
+      port,
+      tlsPort,
+      dataDir: config.dataDir,
+      serverKey: serverKeys?.fingerprint,
+    },
     `embedded IM server listening on ${config.edge.host}:${port}${tlsPort ? ` (TLS on ${tlsPort})` : ''} (data in ${config.dataDir})`,
   );
 
@@ -110,11 +164,17 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
     serverKeys,
     edge,
     groups,
+    admin,
+    offlinePushes: () => bus.offlinePushes,
     message,
     presence,
-    drain: (graceMs) => edge.drain(graceMs),
+    drain: (graceMs) => {
+      admin?.setDraining();
+      return edge.drain(graceMs);
+    },
     close() {
       closing ??= (async () => {
+        await admin?.close();
         await edge.close();
         // Queued fan-out is handed to the bus before the bus goes (acked messages are stored anyway).
         await message.close();

@@ -1,20 +1,36 @@
 import {
+  CHATROOM_KEY_PREFIX,
+  ChatroomService,
   type Config,
   KafkaBus,
+  LeasedUid,
   type Logger,
-  MemoryGroupDirectory,
   MessageService,
+  RedisChatroomRegistry,
   RedisRouteStore,
+  RedisWorkerLease,
   SnowflakeUid,
+  type UidGenerator,
+  WORKER_LEASE_PREFIX,
 } from '@im/core';
-import { portOf, type Registry, readiness, type ServiceParts, StorageClient, serveMessage } from '@im/rpc';
+import {
+  ChatroomDirectoryClient,
+  GroupDirectoryClient,
+  portOf,
+  type Registry,
+  readiness,
+  type ServiceParts,
+  StorageClient,
+  serveMessage,
+} from '@im/rpc';
+import { instrumentBus, instrumentMessageApi } from './metrics.js';
 
 export interface MessageServiceOptions {
   /** Listen host of the gRPC server; default 0.0.0.0 (tests: 127.0.0.1). */
   host?: string;
-  /** Redis key prefix of the routes (tests: a unique one); default the store's. */
+  /** Redis key prefix of the routes (tests: a unique one); default `<config.redisPrefix>routes:`. */
   keyPrefix?: string;
-  /** Kafka topic prefix (tests: a unique one); default the bus's. */
+  /** Kafka topic prefix (tests: a unique one); default config.kafkaTopicPrefix. */
   topicPrefix?: string;
 }
 
@@ -22,10 +38,13 @@ export interface MessageServiceOptions {
  * The message service: MessageService over the storage service (gRPC), routes in Redis and
  * deliveries through Kafka, served over gRPC as im.internal.MessageService for the edges.
  *
- * Follow-ups: the uid worker id comes from config (IM_WORKER_ID), so every replica must be given
- * a distinct one by hand until it is leased from Redis; groups live in this process's memory
- * (MemoryGroupDirectory, empty: every group send is NOT_FOUND) until the admin API's SQL
- * directory exists.
+ * Uid worker id: IM_WORKER_ID when set, else leased from Redis (core uid-lease.redis.ts) and
+ * given back on close; while the lease is not held, sends fail with UNAVAILABLE.
+ *
+ * Groups and the chatroom directory are read from the storage service (SQL, no cache: a member
+ * change applies to the next message); who is in a chatroom, per edge node, is in Redis
+ * (RedisChatroomRegistry), so every replica sees the same rooms. Idle rooms are evicted by a sweep
+ * in every replica (the delete is idempotent).
  */
 export async function startMessageService(
   config: Config,
@@ -33,33 +52,72 @@ export async function startMessageService(
   registry: Registry,
   opts: MessageServiceOptions = {},
 ): Promise<ServiceParts> {
+  // First, so a cluster without a free worker id (or without Redis) fails before serving anything.
+  const lease = config.message.leaseWorkerId
+    ? await RedisWorkerLease.acquire({
+        url: config.redisUrl,
+        prefix: `${config.redisPrefix}${WORKER_LEASE_PREFIX}`,
+        logger,
+      })
+    : null;
+  const uid: UidGenerator = lease ? new LeasedUid(lease) : new SnowflakeUid(config.message.workerId);
+  logger.info(
+    { workerId: lease?.workerId ?? config.message.workerId, leased: lease !== null },
+    'uid worker id',
+  );
   const store = new StorageClient(config.grpc.storageAddr, { deadlineMs: config.grpc.deadlineMs });
   const routes = new RedisRouteStore({
     url: config.redisUrl,
     ttlMs: config.routes.ttlMs,
-    prefix: opts.keyPrefix,
+    prefix: opts.keyPrefix ?? `${config.redisPrefix}routes:`,
   });
   const bus = new KafkaBus({
     brokers: config.kafkaBrokers,
     clientId: 'im-message',
-    topicPrefix: opts.topicPrefix,
+    topicPrefix: opts.topicPrefix ?? config.kafkaTopicPrefix,
+  });
+  const rpcOpts = { deadlineMs: config.grpc.deadlineMs };
+  const groups = new GroupDirectoryClient(config.grpc.storageAddr, rpcOpts);
+  const chatroomDirectory = new ChatroomDirectoryClient(config.grpc.storageAddr, rpcOpts);
+  const chatroomRegistry = new RedisChatroomRegistry({
+    url: config.redisUrl,
+    ttlMs: config.routes.ttlMs,
+    prefix: opts.keyPrefix
+      ? `${opts.keyPrefix}${CHATROOM_KEY_PREFIX}`
+      : `${config.redisPrefix}${CHATROOM_KEY_PREFIX}`,
+  });
+  const chatrooms = new ChatroomService({
+    directory: chatroomDirectory,
+    registry: chatroomRegistry,
+    idleEvictMs: config.chatroom.idleEvictMs,
+    logger,
   });
   const service = new MessageService({
     store,
     routes,
-    bus,
-    uid: new SnowflakeUid(config.message.workerId),
-    groups: new MemoryGroupDirectory(),
+    bus: instrumentBus(bus, registry),
+    uid,
+    groups,
+    chatrooms,
     config: config.message,
     logger,
   });
+  chatrooms.startEviction();
   // After the server finished its calls: hand queued fan-out to the bus, then close the backends.
   const close = async () => {
     await service.close();
-    await Promise.allSettled([store.close(), routes.close(), bus.close()]);
+    await Promise.allSettled([
+      store.close(),
+      groups.close(),
+      chatroomDirectory.close(),
+      chatroomRegistry.close(),
+      routes.close(),
+      bus.close(),
+      lease?.release(),
+    ]);
   };
   try {
-    const server = await serveMessage(service, {
+    const server = await serveMessage(instrumentMessageApi(service, registry), {
       host: opts.host,
       port: portOf(config.grpc.messageAddr),
       registry,

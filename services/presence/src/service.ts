@@ -18,9 +18,9 @@ import { portOf, type Registry, readiness, type ServiceParts, servePresence } fr
 export interface PresenceServiceOptions {
   /** Listen host of the gRPC server; default 0.0.0.0 (tests: 127.0.0.1). */
   host?: string;
-  /** Redis key prefix of the routes (tests: a unique one); default the store's. */
+  /** Redis key prefix of the routes (tests: a unique one); default `<config.redisPrefix>routes:`. */
   keyPrefix?: string;
-  /** Kafka topic prefix (tests: a unique one); default the bus's. */
+  /** Kafka topic prefix (tests: a unique one); default config.kafkaTopicPrefix. */
   topicPrefix?: string;
 }
 
@@ -33,12 +33,15 @@ export async function startPresenceService(
   const routes = new RedisRouteStore({
     url: config.redisUrl,
     ttlMs: config.routes.ttlMs,
-    prefix: opts.keyPrefix,
+    prefix: opts.keyPrefix ?? `${config.redisPrefix}routes:`,
   });
   const bus = new KafkaBus({
     brokers: config.kafkaBrokers,
     clientId: 'im-presence',
-    topicPrefix: opts.topicPrefix,
+    topicPrefix: opts.topicPrefix ?? config.kafkaTopicPrefix,
+    // A kick is published inside LOGIN: with Kafka down it must give up before the edge's gRPC
+    // deadline, so the login still succeeds (presence.service.ts logs the failed kick).
+    publishTimeoutMs: Math.max(200, Math.floor(config.grpc.deadlineMs / 2)),
   });
   const keys = new MemoryPublicKeyStore();
   const service = new PresenceService({ routes, bus, keys, logger });

@@ -1,16 +1,25 @@
-import { type Config, type Logger, openPgStore, type PgStoreOptions } from '@im/core';
+import {
+  type Config,
+  type Logger,
+  openPgStore,
+  type PgStoreOptions,
+  SqlChatroomDirectory,
+  SqlGroupDirectory,
+} from '@im/core';
 import { portOf, type Registry, readiness, type ServiceParts, serveStorage } from '@im/rpc';
+import { createStorageMetrics } from './metrics.js';
 
 export interface StorageServiceOptions {
   /** Listen host of the gRPC server; default 0.0.0.0 (tests: 127.0.0.1). */
   host?: string;
-  /** Extra store options (tests: a schema of their own). */
+  /** Extra store options (tests: a schema of their own; default schema config.databaseSchema). */
   store?: PgStoreOptions;
 }
 
 /**
- * The storage service: the MessageStore port on PostgreSQL (migrated on open), served over gRPC
- * as im.internal.StorageService for the message service.
+ * The storage service: the MessageStore port on PostgreSQL (migrated on open), with the group and
+ * chatroom directories of the same database, served over gRPC as im.internal.StorageService for
+ * the message service and the admin API.
  */
 export async function startStorageService(
   config: Config,
@@ -18,14 +27,23 @@ export async function startStorageService(
   registry: Registry,
   opts: StorageServiceOptions = {},
 ): Promise<ServiceParts> {
-  const store = await openPgStore(config.databaseUrl, opts.store);
+  const metrics = createStorageMetrics(registry);
+  const store = await openPgStore(config.databaseUrl, {
+    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    onBatch: metrics.onBatch,
+    ...opts.store,
+  });
   try {
-    const server = await serveStorage(store, {
-      host: opts.host,
-      port: portOf(config.grpc.storageAddr),
-      registry,
-      logger,
-    });
+    // Groups and chatrooms live in the same database (migration 2), served on the same port.
+    const directories = {
+      groups: new SqlGroupDirectory(store.driver),
+      chatrooms: new SqlChatroomDirectory(store.driver),
+    };
+    const server = await serveStorage(
+      metrics.instrument(store),
+      { host: opts.host, port: portOf(config.grpc.storageAddr), registry, logger },
+      directories,
+    );
     return {
       server,
       // A real query: the pool can reach PostgreSQL.

@@ -86,6 +86,9 @@ type Pipeline = ReturnType<Redis['pipeline']> & {
   imRoomRefresh(nodes: string, members: string, nodeId: string, ttl: string): unknown;
 };
 
+/** Key prefix of the registry below config.redisPrefix (message service and admin API agree on it). */
+export const CHATROOM_KEY_PREFIX = 'rooms:';
+
 export interface RedisChatroomRegistryOptions {
   /** Redis URL; ignored when `redis` is given. */
   url?: string;

@@ -160,12 +160,13 @@ export class MessageService implements MessageApi {
       if (req.conversation.target === '')
         throw new ImError(Status.BAD_REQUEST, 'conversation target is empty');
       this.policy(req.conversation.type);
-      const entries = await this.store.history(caller.userId, req.conversation, req.beforeUid, limit);
+      // One more than asked for: hasMore is exact (no empty last page when the count divides evenly).
+      const entries = await this.store.history(caller.userId, req.conversation, req.beforeUid, limit + 1);
       const head = await this.store.head(caller.userId);
       return {
-        messages: entries.map((e) => toWireMessage(e.message, e.seq)),
+        messages: entries.slice(0, limit).map((e) => toWireMessage(e.message, e.seq)),
         head,
-        hasMore: entries.length === limit,
+        hasMore: entries.length > limit,
       };
     }
     const page = await this.store.pull(caller.userId, req.since, limit);

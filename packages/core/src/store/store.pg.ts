@@ -8,13 +8,14 @@ export interface PgStoreOptions extends SqlMessageStoreOptions, Omit<PgDriverOpt
  * migrations as the embedded mode (store.pglite.ts), migrated on open.
  */
 export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promise<SqlMessageStore> {
-  const { maxBatch, retries, ...driverOpts } = opts;
+  const { maxBatch, retries, onBatch, ...driverOpts } = opts;
   const driver = new PgDriver({ url, ...driverOpts });
   try {
     if (driverOpts.schema) await driver.query(`CREATE SCHEMA IF NOT EXISTS ${driverOpts.schema}`);
     const storeOpts: SqlMessageStoreOptions = {};
     if (maxBatch !== undefined) storeOpts.maxBatch = maxBatch;
     if (retries !== undefined) storeOpts.retries = retries;
+    if (onBatch !== undefined) storeOpts.onBatch = onBatch;
     return await SqlMessageStore.open(driver, storeOpts);
   } catch (e) {
     await driver.close();

@@ -80,7 +80,9 @@ export function deliveryBusContract(name: string, factory: () => Promise<BusHarn
       }
       await waitFor(() => got.length >= 120, 10_000, '120 deliveries');
       for (const userId of users) {
-        const heads = got.filter((d) => d.kind !== 'room' && d.userId === userId).map((d) => (d.kind === 'notify' ? d.head : -1));
+        const heads = got
+          .filter((d) => d.kind !== 'room' && d.userId === userId)
+          .map((d) => (d.kind === 'notify' ? d.head : -1));
         expect(heads).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
       }
     });

@@ -6,7 +6,7 @@
  *
  * Persistent abuse: a client still being refused `abuseCloseMs` after the first TOO_MANY_REQUESTS
  * of an episode is answered and then closed (protocol.md §3). An episode ends after one quiet second
- * without a refusal, so a client that honours retryAfterMs is never closed.
+ * without a refusal, so a client that slows down to its limit is never closed.
  */
 import type { Config } from '@im/core';
 import { type Frame, HEADER_LENGTH, ImError, Status } from '@im/protocol';

@@ -17,6 +17,8 @@ export interface SqlMessageStoreOptions {
   maxBatch?: number;
   /** Times a transaction that hit a deadlock or serialization failure is run again; default 3. */
   retries?: number;
+  /** Told after each group-commit transaction (metrics: batch size and commit time). */
+  onBatch?: (info: { size: number; seconds: number; ok: boolean }) => void;
 }
 
 /** uint64 ↔ signed bigint column, by two's complement (messageId is any uint64 a client sends). */
@@ -155,6 +157,7 @@ export class SqlMessageStore implements MessageStore {
   readonly driver: SqlDriver;
   private readonly maxBatch: number;
   private readonly retries: number;
+  private readonly onBatch: SqlMessageStoreOptions['onBatch'];
   private readonly queue: Pending[] = [];
   private flushing = false;
   private closed = false;
@@ -163,6 +166,7 @@ export class SqlMessageStore implements MessageStore {
     this.driver = driver;
     this.maxBatch = Math.max(1, opts.maxBatch ?? 256);
     this.retries = opts.retries ?? 3;
+    this.onBatch = opts.onBatch;
   }
 
   /** Applies pending migrations, then returns the store. */
@@ -187,10 +191,13 @@ export class SqlMessageStore implements MessageStore {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
+        const started = performance.now();
         try {
           const results = await this.withRetry(() => this.driver.transaction((tx) => appendBatch(tx, batch)));
+          this.onBatch?.({ size: batch.length, seconds: (performance.now() - started) / 1000, ok: true });
           for (const [i, p] of batch.entries()) p.resolve(results[i] as AppendResult);
         } catch (batchErr) {
+          this.onBatch?.({ size: batch.length, seconds: (performance.now() - started) / 1000, ok: false });
           if (batch.length === 1 || !blamesOneAppend(batchErr)) {
             // A lone append, or a failure of the database itself (down, timeout): all fail as one.
             for (const p of batch) p.reject(batchErr);

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Benchmark wrapper (docs/benchmarks.md). Runs from any directory; loopback only.
+#   bench/run.sh embedded [load.ts options]  embedded server (child process) at 1k,5k,10k,30k msg/s
+#   bench/run.sh memory   [load.ts options]  the same with the bench-only in-memory store (no PGlite)
+#   bench/run.sh idle     [idle.ts options]  RSS of 19,000 idle logged-in connections on one edge
+#   bench/run.sh profile  [load.ts options]  CPU profile of the embedded server under load + summary
+#   bench/run.sh cluster  [load.ts options]  against BENCH_TARGETS (host:port,...) with IM_JWT_SECRET
+# Environment: BENCH_RATES (default 1k,5k,10k,30k), BENCH_DURATION (s, default 12), BENCH_OUT
+# (figures as JSON, default bench/results), BENCH_CONNECTIONS (default 1000).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+OUT=${BENCH_OUT:-bench/results}
+RATES=${BENCH_RATES:-1k,5k,10k,30k}
+DURATION=${BENCH_DURATION:-12}
+CONNECTIONS=${BENCH_CONNECTIONS:-1000}
+mkdir -p "$OUT"
+# Each socket is a file descriptor in the client processes too: use the whole hard limit.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# node --import tsx (not the tsx CLI): one process, so signals and exit codes are the tool's own.
+run() { node --import tsx "$@"; }
+
+what=${1:-}
+[ $# -gt 0 ] && shift
+case "$what" in
+  embedded)
+    run bench/src/load.ts --embedded --rate "$RATES" --duration "$DURATION" --warmup 3 \
+      --connections "$CONNECTIONS" --json "$OUT/embedded.json" "$@"
+    ;;
+  memory)
+    run bench/src/load.ts --embedded --server memory --rate "$RATES" --duration "$DURATION" --warmup 3 \
+      --connections "$CONNECTIONS" --json "$OUT/memory.json" "$@"
+    ;;
+  idle)
+    run bench/src/idle.ts --json "$OUT/idle.json" "$@"
+    ;;
+  profile)
+    prof="$OUT/profile"
+    rm -rf "$prof" && mkdir -p "$prof"
+    run bench/src/load.ts --embedded --rate "${BENCH_PROFILE_RATE:-30k}" --duration 10 --warmup 3 \
+      --connections "$CONNECTIONS" --server-cpu-prof "$prof" --json "$OUT/profile-run.json" "$@"
+    # The server's main thread writes the largest profile; worker threads (module loader) write small ones.
+    main=$(ls -S "$prof"/*.cpuprofile | head -1)
+    run bench/src/profile-summary.ts "$main" --top 30 | tee "$OUT/profile-summary.md"
+    ;;
+  cluster)
+    : "${BENCH_TARGETS:?set BENCH_TARGETS=host:port,host:port (the edges) and IM_JWT_SECRET}"
+    run bench/src/load.ts --target "$BENCH_TARGETS" --rate "${BENCH_RATES:-3k,10k}" --duration "$DURATION" \
+      --warmup 3 --connections "$CONNECTIONS" --json "$OUT/cluster.json" "$@"
+    ;;
+  *)
+    sed -n '2,10p' "$0"
+    exit 2
+    ;;
+esac

@@ -1,0 +1,155 @@
+/**
+ * The SDK's frame encryption (protocol.md §2) against the shared crypto vectors
+ * (packages/protocol/test/vectors/crypto.json) and against tampering, over an in-memory transport.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  Command,
+  codec,
+  decodeHeader,
+  Encrypt,
+  Flow,
+  frameToBytes,
+  HEADER_LENGTH,
+  packFlag,
+  rsaOpen,
+  SessionCipher,
+  Status,
+  unpackFlag,
+  frameAad,
+} from '@im/protocol';
+import { describe, expect, it } from 'vitest';
+import { loadCryptoVectors } from '../../protocol/test/vectors/crypto.js';
+import { bytesToHex, hexToBytes } from '../../protocol/test/vectors/index.js';
+import { Connection, ConnectionError, openContent, sealContent } from '../src/index.js';
+import { MemoryTransport } from './helpers/memory-transport.js';
+
+const v = loadCryptoVectors();
+const secret = hexToBytes(v.secret);
+const vectorFrame = (name: string) => hexToBytes(v.aes.find((a) => a.name === name)?.frame as string);
+
+/** A Connection whose RSA LOGIN (with the vector's secret) the fake server accepts. */
+async function encryptedConnection(): Promise<{ t: MemoryTransport; conn: Connection; server: SessionCipher }> {
+  const t = new MemoryTransport();
+  const conn = new Connection(t, { label: 'mem' });
+  const serverPub = v.rsa.privateKeyPem; // toPublicKey derives the public half
+  const login = conn.request(Command.LOGIN, hexToBytes(v.rsa.plaintext), { rsa: serverPub, rsaSecret: secret });
+  const written = t.written[0] as Uint8Array;
+  const header = decodeHeader(written);
+  // The header is the vector's byte for byte; the body opens with the vector key into the same secret.
+  expect(bytesToHex(written.subarray(0, HEADER_LENGTH))).toBe(v.rsa.frame.slice(0, 2 * HEADER_LENGTH));
+  const opened = rsaOpen(v.rsa.privateKeyPem, frameAad(header), written.subarray(HEADER_LENGTH));
+  expect(bytesToHex(opened.secret)).toBe(v.secret);
+  expect(bytesToHex(opened.plaintext)).toBe(v.rsa.plaintext);
+  const server = new SessionCipher(secret, 'server');
+  const flag = packFlag({ flow: Flow.RESPONSE, encrypt: Encrypt.AES });
+  const resHead = { seq: 1, command: Command.LOGIN, flag, status: Status.OK };
+  const resBody = codec.LoginResponse.encode({ serverTime: 1, heartbeatSeconds: 30, head: 0, sessionId: 's' });
+  t.feed(frameToBytes({ ...resHead, body: server.seal(resHead, resBody) }));
+  const res = await login;
+  expect(codec.LoginResponse.decode(res.body).sessionId).toBe('s');
+  expect(conn.encrypted).toBe(true);
+  return { t, conn, server };
+}
+
+describe('SDK vs the shared crypto vectors', () => {
+  it('RSA LOGIN, then a sealed PING with the vector header, then the vector SendAck opens', async () => {
+    const { t, conn, server } = await encryptedConnection();
+    const ping = conn.request(Command.PING);
+    const pingBytes = t.written[1] as Uint8Array;
+    const expected = vectorFrame('ping-request-aes');
+    // Same header (seq 2, AES flag) as the vector; the nonce is random, so the body differs but opens.
+    expect(bytesToHex(pingBytes.subarray(0, HEADER_LENGTH))).toBe(bytesToHex(expected.subarray(0, HEADER_LENGTH)));
+    const h = decodeHeader(pingBytes);
+    expect(server.open(h, pingBytes.subarray(HEADER_LENGTH))).toEqual(new Uint8Array(0));
+    // And the server side opens the vector's own bytes the same way.
+    expect(server.open(decodeHeader(expected), expected.subarray(HEADER_LENGTH))).toEqual(new Uint8Array(0));
+    const pingRes = { seq: 2, command: Command.PING, flag: packFlag({ flow: Flow.RESPONSE, encrypt: Encrypt.AES }), status: 0 };
+    t.feed(frameToBytes({ ...pingRes, body: server.seal(pingRes, new Uint8Array(0)) }));
+    await ping;
+
+    const send = conn.request(Command.MS, codec.Message.encode({ messageId: 1n }));
+    t.feed(vectorFrame('sendack-response-aes'));
+    const ack = await send;
+    expect(bytesToHex(ack.body)).toBe(v.aes.find((a) => a.name === 'sendack-response-aes')?.plaintext);
+    expect(unpackFlag(ack.flag).encrypt).toBe(Encrypt.NONE); // handed out opened
+  });
+});
+
+describe('SDK refusals on an encrypted connection', () => {
+  it('a tampered frame from the server closes the connection with a PROTOCOL error', async () => {
+    const { t, conn } = await encryptedConnection();
+    const closed = new Promise<Error>((resolve) => conn.once('close', resolve));
+    const ping = conn.request(Command.PING);
+    const bytes = vectorFrame('sendack-response-aes');
+    bytes[9] = Command.PING; // header tampered: command MS → PING
+    bytes[8] = 2; // seq 3 → 2, to match the pending PING
+    t.feed(bytes);
+    const reason = (await closed) as ConnectionError;
+    expect(reason.code).toBe('PROTOCOL');
+    expect(reason.message).toMatch(/authenticate/);
+    await expect(ping).rejects.toBe(reason);
+  });
+
+  it('a plain frame after the session key is refused (no downgrade)', async () => {
+    const { t, conn } = await encryptedConnection();
+    const closed = new Promise<Error>((resolve) => conn.once('close', resolve));
+    t.feed(frameToBytes({ seq: 1, command: Command.MN, flag: packFlag({ flow: Flow.NOTIFY }), status: 0, body: new Uint8Array(0) }));
+    expect(((await closed) as ConnectionError).message).toMatch(/plain frame on an encrypted connection/);
+  });
+
+  it('an E2E (3) push still passes through unsealed on an encrypted connection', async () => {
+    const { t, conn } = await encryptedConnection();
+    const got: number[] = [];
+    conn.on('notify', (f) => got.push(unpackFlag(f.flag).encrypt));
+    t.feed(
+      frameToBytes({
+        seq: 1,
+        command: Command.MPS,
+        flag: packFlag({ flow: Flow.NOTIFY, encrypt: Encrypt.E2E }),
+        status: 0,
+        body: codec.Message.encode({ from: 'a' }),
+      }),
+    );
+    expect(got).toEqual([Encrypt.E2E]);
+    expect(conn.closed).toBe(false);
+  });
+
+  it('a failed RSA LOGIN leaves the connection plain', async () => {
+    const t = new MemoryTransport();
+    const conn = new Connection(t);
+    const login = conn.request(Command.LOGIN, new Uint8Array(0), { rsa: v.rsa.privateKeyPem, rsaSecret: secret });
+    const cand = new SessionCipher(secret, 'server');
+    const head = { seq: 1, command: Command.LOGIN, flag: packFlag({ flow: Flow.RESPONSE, encrypt: Encrypt.AES }), status: Status.UNAUTHORIZED };
+    t.feed(frameToBytes({ ...head, body: cand.seal(head, codec.ErrorInfo.encode({ message: 'bad token' })) }));
+    await expect(login).rejects.toThrow(/bad token/);
+    expect(conn.encrypted).toBe(false);
+    conn.request(Command.PING).catch(() => undefined);
+    expect(unpackFlag(decodeHeader(t.written[1] as Uint8Array).flag).encrypt).toBe(Encrypt.NONE);
+  });
+});
+
+describe('end-to-end content format (packages/client/src/e2e.ts)', () => {
+  const a = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const b = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ctx = { from: 'alice', conversation: { type: 0, target: 'bob' } };
+  const text = new TextEncoder().encode('secret words');
+
+  it('every recipient key opens it; the plaintext is not in the sealed bytes', () => {
+    const data = sealContent(text, [b.publicKey, a.publicKey], ctx);
+    expect(Buffer.from(data).includes(Buffer.from('secret'))).toBe(false);
+    expect(openContent(data, b.privateKey, ctx)).toEqual(text);
+    expect(openContent(data, a.privateKey, ctx)).toEqual(text);
+  });
+
+  it('another sender or conversation (re-attribution by the server) fails the tag', () => {
+    const data = sealContent(text, [b.publicKey], ctx);
+    expect(() => openContent(data, b.privateKey, { ...ctx, from: 'mallory' })).toThrow(/authenticate/);
+    expect(() => openContent(data, b.privateKey, { ...ctx, conversation: { type: 1, target: 'g' } })).toThrow(
+      /authenticate/,
+    );
+    const flipped = new Uint8Array(data);
+    flipped[flipped.length - 20] = (flipped[flipped.length - 20] as number) ^ 1;
+    expect(() => openContent(flipped, b.privateKey, ctx)).toThrow();
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * One edge node as a cluster process: the gRPC clients of the message and presence services, its
+ * own Kafka topic, the TCP listeners, and the ops endpoints (/healthz, /readyz, /metrics) on
+ * config.admin. main.ts calls runEdge once and wires the signals to shutdown().
+ *
+ * Readiness (/readyz) is this node's own state only: 200 once the bus subscription is up and the
+ * listeners accept, 503 before that and from the start of a shutdown. It deliberately does not
+ * probe the message or presence services: they are shared by every edge, so a probe would take
+ * every edge out of the load balancer at once when one of them blips, and clients get UNAVAILABLE
+ * (and retry) from a reachable edge anyway.
+ */
+import {
+  type Config,
+  createTokenVerifier,
+  KafkaBus,
+  type Logger,
+  loadServerKeys,
+  type ServerKeys,
+  type TokenVerifier,
+} from '@im/core';
+import { MessageClient, type OpsServer, PresenceClient, type Registry, startOpsServer } from '@im/rpc';
+import { createEdge, type Edge } from './edge.js';
+import { createEdgeMetrics } from './metrics.js';
+
+export interface RunEdgeOptions {
+  config: Config;
+  nodeId: string;
+  logger: Logger;
+  registry: Registry;
+  /** Default: from config.auth. */
+  verifier?: TokenVerifier;
+  /** Default: config.serverKey (null: RSA logins are UNSUPPORTED). */
+  serverKeys?: ServerKeys | null;
+  /** Past the drain grace, closing backends may take this long before shutdown gives up. Default 5000. */
+  closeBudgetMs?: number;
+}
+
+export interface EdgeProcess {
+  readonly nodeId: string;
+  readonly port: number;
+  readonly tlsPort?: number;
+  readonly adminPort: number;
+  readonly edge: Edge;
+  /**
+   * protocol.md §6 Shutdown: /readyz 503, stop accepting, close the connections in batches over
+   * config.edge.drainGraceMs, then close the backends. Safe to call twice (same promise); resolves
+   * true when clean, false on failure or past drainGraceMs + closeBudgetMs.
+   */
+  shutdown(reason: string): Promise<boolean>;
+}
+
+export const DEFAULT_EDGE_CLOSE_BUDGET_MS = 5_000;
+
+export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
+  const { config, nodeId, logger, registry } = opts;
+  const closeBudgetMs = opts.closeBudgetMs ?? DEFAULT_EDGE_CLOSE_BUDGET_MS;
+  const verifier = opts.verifier ?? createTokenVerifier(config.auth);
+  const serverKeys = opts.serverKeys !== undefined ? opts.serverKeys : await loadServerKeys(config.serverKey);
+
+  const clientOpts = { deadlineMs: config.grpc.deadlineMs };
+  const message = new MessageClient(config.grpc.messageAddr, clientOpts);
+  const presence = new PresenceClient(config.grpc.presenceAddr, clientOpts);
+  const bus = new KafkaBus({
+    brokers: config.kafkaBrokers,
+    clientId: `im-edge-${nodeId}`,
+    topicPrefix: config.kafkaTopicPrefix,
+    onHandlerError: (err, node) => logger.error({ err, nodeId: node }, 'delivery handler failed'),
+  });
+
+  let edge: Edge | undefined;
+  const metrics = createEdgeMetrics(registry, {
+    connections: () => edge?.connectionCount ?? 0,
+    bytesIn: () => edge?.bytesIn ?? 0,
+    bytesOut: () => edge?.bytesOut ?? 0,
+  });
+  const created = createEdge({
+    config,
+    nodeId,
+    message,
+    presence,
+    bus,
+    verifier,
+    logger,
+    serverKeys,
+    metrics,
+  });
+  edge = created;
+
+  const closeBackends = async () => {
+    await Promise.allSettled([bus.close(), message.close(), presence.close()]);
+  };
+
+  let listening = false;
+  let draining = false;
+  // Up before the bus subscription, so /healthz answers and /readyz says 503 while Kafka is joined.
+  let ops: OpsServer;
+  try {
+    ops = await startOpsServer({
+      host: config.admin.host,
+      port: config.admin.port,
+      registry,
+      logger,
+      ready: async () => listening && !draining,
+    });
+  } catch (err) {
+    await closeBackends();
+    throw err;
+  }
+
+  let port: number;
+  let tlsPort: number | undefined;
+  try {
+    ({ port, tlsPort } = await created.listen());
+  } catch (err) {
+    await created.close();
+    await closeBackends();
+    await ops.close();
+    throw err;
+  }
+  listening = true;
+  logger.info({ port, tlsPort, adminPort: ops.port, messageAddr: config.grpc.messageAddr }, 'edge: ready');
+
+  let running: Promise<boolean> | undefined;
+  const shutdown = (reason: string): Promise<boolean> => {
+    if (running) {
+      logger.info({ reason }, 'edge: shutdown already in progress');
+      return running;
+    }
+    draining = true;
+    ops.setDraining();
+    const graceMs = config.edge.drainGraceMs;
+    logger.info({ reason, graceMs, connections: created.connectionCount }, 'edge: shutting down');
+    const steps = (async () => {
+      await created.drain(graceMs);
+      await created.close();
+      // Acked messages are durable already; nothing here holds state worth waiting for.
+      await closeBackends();
+      return true;
+    })().catch((err: unknown) => {
+      logger.error({ err }, 'edge: shutdown failed');
+      return false;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => {
+        logger.error({ graceMs, closeBudgetMs }, 'edge: shutdown timed out');
+        resolve(false);
+      }, graceMs + closeBudgetMs);
+    });
+    running = Promise.race([steps, timeout]).then(async (clean) => {
+      clearTimeout(timer);
+      await ops.close();
+      logger.info({ clean }, 'edge: stopped');
+      return clean;
+    });
+    return running;
+  };
+
+  return {
+    nodeId,
+    port,
+    ...(tlsPort === undefined ? {} : { tlsPort }),
+    adminPort: ops.port,
+    edge: created,
+    shutdown,
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The cluster of the cluster tests: scripts/cluster/launch.ts (every service a separate OS
+ * process, 2 edges by default) on the test backends (REDIS_URL, KAFKA_BROKERS, DATABASE_URL from
+ * scripts/test.sh, or private ones a test started), with a unique prefix, short timers where the
+ * scenarios need them, and the helpers every file repeats: routes as Redis holds them, log tails
+ * for failure messages, a conformance Target.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { RedisRouteStore, type Route } from '../../../packages/core/src/index.js';
+import { type Cluster, type ClusterOptions, startCluster } from '../../../scripts/cluster/launch.js';
+import type { Target } from '../../conformance/target.js';
+import type { Endpoint } from '../../support/im.js';
+import { requireInfra, uniquePrefix } from '../../support/infra.js';
+
+export const ROOT = resolve(import.meta.dirname, '../../..');
+
+/** Where cluster logs go: test/.infra/logs/cluster/<prefix> (kept after the run for post-mortems). */
+export function clusterLogDir(prefix: string): string {
+  const dir = join(ROOT, 'test/.infra/logs/cluster', prefix);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export interface TestClusterOptions {
+  /** Short label of the test file (goes into the prefix). */
+  label: string;
+  edges?: number;
+  /** Settings for every process (config.ts ENV_VARS); the backends default to the test infra's. */
+  env?: Record<string, string>;
+  serviceEnv?: ClusterOptions['serviceEnv'];
+}
+
+export interface TestCluster {
+  cluster: Cluster;
+  prefix: string;
+  redisUrl: string;
+  endpoints: Endpoint[];
+  jwtSecret: string;
+  /** Live routes of a user, read from Redis (the cluster's route table). */
+  routes(userId: string): Promise<Route[]>;
+  /** The last lines of every process's log. */
+  logTail(lines?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Timers that keep the fault scenarios short; every test file may override them. */
+export const FAST_TIMERS: Record<string, string> = {
+  IM_DRAIN_GRACE_MS: '300',
+  IM_GRPC_DEADLINE_MS: '2000',
+};
+
+export async function startTestCluster(opts: TestClusterOptions): Promise<TestCluster> {
+  const infra = {
+    REDIS_URL: process.env.REDIS_URL ?? '',
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '',
+    DATABASE_URL: process.env.DATABASE_URL ?? '',
+  };
+  const env = { ...infra, ...FAST_TIMERS, ...opts.env };
+  if (!env.REDIS_URL || !env.KAFKA_BROKERS || !env.DATABASE_URL) requireInfra(); // throws with the how-to
+  const prefix = uniquePrefix(opts.label).replace(/_+$/, '');
+  const cluster = await startCluster({
+    edges: opts.edges ?? 2,
+    env,
+    serviceEnv: opts.serviceEnv,
+    prefix,
+    logDir: clusterLogDir(prefix),
+    readyTimeoutMs: 60_000,
+    stopTimeoutMs: 10_000,
+  });
+  const routeStore = new RedisRouteStore({
+    url: env.REDIS_URL,
+    prefix: `${prefix}:routes:`,
+    ttlMs: 60_000,
+    redisOptions: { maxRetriesPerRequest: 2, connectTimeout: 2_000 },
+  });
+  return {
+    cluster,
+    prefix,
+    redisUrl: env.REDIS_URL,
+    endpoints: cluster.edges.map((e) => ({ host: e.host, port: e.port })),
+    jwtSecret: cluster.jwtSecret,
+    async routes(userId) {
+      return (await routeStore.lookup([userId])).get(userId) ?? [];
+    },
+    async logTail(lines = 25) {
+      const parts = await Promise.all(
+        cluster.all().map(async (p) => `==== ${p.name} (${p.logFile}) ====\n${await p.logTail(lines)}`),
+      );
+      return parts.join('\n');
+    },
+    async stop() {
+      await Promise.allSettled([cluster.stop(), routeStore.close()]);
+    },
+  };
+}
+
+/** The cluster as a conformance Target (test/conformance/suite.ts). */
+export function clusterTarget(c: TestCluster): Target {
+  const admin = c.cluster.admin;
+  return {
+    endpoints: c.endpoints,
+    jwtSecret: c.jwtSecret,
+    // Pushes and kicks cross Kafka (a fetch waits up to 1 s when idle).
+    deliveryTimeoutMs: 10_000,
+    async devices(userId) {
+      return (await c.routes(userId)).map((r) => r.deviceId).sort();
+    },
+    // Groups are managed through the admin API (protocol.md §7) when the cluster runs one.
+    ...(admin
+      ? {
+          async createGroup(groupId: string, members: string[]) {
+            const res = await fetch(`http://127.0.0.1:${admin.port}/v1/groups`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${c.cluster.adminSecret}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ groupId, members }),
+              signal: AbortSignal.timeout(5_000),
+            });
+            if (res.status !== 201) throw new Error(`POST /v1/groups: ${res.status} ${await res.text()}`);
+          },
+        }
+      : {}),
+    logTail: () => c.logTail(),
+    close: () => c.stop(),
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The conformance scenarios' view of a Target: identities signed with its secret, raw clients on a
+ * chosen edge (index modulo the number of edges, so "edge 1" is the second node of a cluster and
+ * the only node of the embedded server), and cleanup of every client a scenario opened.
+ */
+import { signDevToken } from '../../packages/core/src/index.js';
+import { Command, Status } from '../../packages/protocol/src/index.js';
+import { connectAs, type Identity, expectStatus, nextPush, sleep } from '../support/im.js';
+import { RawClient } from '../support/raw-client.js';
+import type { Endpoint, Target } from './target.js';
+
+const DEFAULT_DELIVERY_MS = 5_000;
+
+export class Harness {
+  private clients: RawClient[] = [];
+
+  constructor(readonly target: Target) {
+    if (target.endpoints.length === 0) throw new Error('a conformance target needs at least one endpoint');
+  }
+
+  /** Number of edge nodes. */
+  get edges(): number {
+    return this.target.endpoints.length;
+  }
+
+  /** How long to wait for a push or kick that must arrive. */
+  get deliveryMs(): number {
+    return this.target.deliveryTimeoutMs ?? DEFAULT_DELIVERY_MS;
+  }
+
+  endpoint(edge = 0): Endpoint {
+    return this.target.endpoints[edge % this.edges] as Endpoint;
+  }
+
+  async identity(userId: string, deviceId = 'd1'): Promise<Identity> {
+    return { userId, deviceId, token: await signDevToken(this.target.jwtSecret, userId, 3600) };
+  }
+
+  /** A connected, not logged-in client on an edge. */
+  async raw(edge = 0): Promise<RawClient> {
+    const ep = this.endpoint(edge);
+    const c = await RawClient.connect(ep.port, ep.host);
+    this.clients.push(c);
+    return c;
+  }
+
+  /** A logged-in client of (userId, deviceId) on an edge. */
+  async online(userId: string, deviceId = 'd1', edge = 0) {
+    const r = await connectAs(this.endpoint(edge), await this.identity(userId, deviceId));
+    this.clients.push(r.c);
+    return r;
+  }
+
+  /** The next MPS on c, waiting as long as this target needs. */
+  push(c: RawClient) {
+    return nextPush(c, this.deliveryMs);
+  }
+
+  /**
+   * True when no MPS arrived on c by the time a PING round trip (plus a wait) completes. The wait
+   * scales with the target: a push that crosses Kafka would arrive later than one in memory.
+   */
+  async noPush(c: RawClient, waitMs = Math.min(1_000, this.deliveryMs / 10)): Promise<boolean> {
+    await sleep(waitMs);
+    expectStatus(await c.request({ command: Command.PING }), Status.OK);
+    return c.pending((f) => f.command === Command.MPS).length === 0;
+  }
+
+  /** Closes every client opened since the last call. */
+  closeClients(): void {
+    for (const c of this.clients.splice(0)) c.close();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The issue's "done when": two SDK clients log in with RSA (2), exchange AES (1) frames and an
+ * end-to-end-encrypted (3) message through the server, and the stored row holds no plaintext.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ImClient, messageText, single, textContent } from '../../packages/client/src/index.js';
+import { openPgliteStore } from '../../packages/core/src/index.js';
+import { Command, Encrypt, type Frame, type Message, publicKeyDer, unpackFlag } from '../../packages/protocol/src/index.js';
+import { uniqueUser } from '../support/im.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+let srv: TestServer;
+const SECRET_TEXT = 'meet me at the old mill at midnight';
+
+beforeAll(async () => {
+  srv = await startTestServer();
+});
+
+afterAll(async () => {
+  await srv?.close();
+});
+
+function nextMessage(c: ImClient): Promise<Message> {
+  return new Promise((resolve) => c.once('message', resolve));
+}
+
+it('RSA login, AES frames both ways, an end-to-end message, and no plaintext in the database', async () => {
+  const serverPublicKey = srv.server.serverKeys?.publicKeyPem as string;
+  const aliceKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const bobKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const aliceId = uniqueUser('alice');
+  const bobId = uniqueUser('bob');
+  const make = async (userId: string, key: typeof aliceKey) => {
+    const id = await srv.identity(userId);
+    return new ImClient({
+      host: '127.0.0.1',
+      port: srv.port,
+      userId,
+      deviceId: id.deviceId,
+      token: id.token,
+      reconnect: false,
+      encryption: 'rsa',
+      serverPublicKey,
+      e2eKey: key.privateKey,
+    });
+  };
+  const alice = await make(aliceId, aliceKey);
+  const bob = await make(bobId, bobKey);
+  try {
+    await alice.connect();
+    await bob.connect();
+    expect(alice.connection?.encrypted).toBe(true);
+    expect(bob.connection?.encrypted).toBe(true);
+    // Every frame bob's connection reads arrives AES-sealed, or E2E for the end-to-end message.
+    const wire: Frame[] = [];
+    bob.connection?.on('frame', (f) => wire.push(f));
+
+    // The published key is what the admin API serves (presence stores LoginRequest.publicKey).
+    expect(await srv.server.presence.publicKey(bobId)).toEqual(publicKeyDer(bobKey.publicKey));
+
+    // An ordinary message over the AES connection.
+    const plainArrives = nextMessage(bob);
+    await alice.sendText(bobId, 'hello over AES');
+    expect(messageText(await plainArrives)).toBe('hello over AES');
+
+    // The end-to-end message: sealed for bob (and alice's own key), searchable/push content empty.
+    const sealedArrives = nextMessage(bob);
+    const ack = await alice.sendEncrypted({
+      conversation: single(bobId),
+      content: textContent(SECRET_TEXT),
+      recipientKeys: [bobKey.publicKey],
+    });
+    const got = await sealedArrives;
+    expect(got.messageUid).toBe(ack.messageUid);
+    expect(messageText(got)).toBe(SECRET_TEXT);
+    const mps = wire.filter((f) => f.command === Command.MPS);
+    expect(mps.map((f) => unpackFlag(f.flag).encrypt)).toEqual([Encrypt.NONE, Encrypt.E2E]);
+
+    // A pull returns the sealed data; the SDK opens it with bob's key, alice can open her copy too.
+    const pulled = (await bob.pull({ since: 0 })).messages.find((m) => m.messageUid === ack.messageUid) as Message;
+    expect(new TextDecoder().decode(pulled.messageContent?.data)).not.toContain('midnight');
+    expect(messageText(bob.decrypt(pulled))).toBe(SECRET_TEXT);
+    expect(messageText(alice.decrypt(pulled))).toBe(SECRET_TEXT);
+    // A third party's key does not open it.
+    const eve = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { openContent } = await import('../../packages/client/src/index.js');
+    expect(() =>
+      openContent(pulled.messageContent?.data as Uint8Array, eve.privateKey, {
+        from: pulled.from,
+        conversation: pulled.conversation as NonNullable<Message['conversation']>,
+      }),
+    ).toThrow(/not sealed for this key/);
+  } finally {
+    await alice.close();
+    await bob.close();
+  }
+
+  // The stored row, read with SQL after the server stopped: no plaintext anywhere in it.
+  await srv.stop();
+  const store = await openPgliteStore({ dataDir: join(srv.dataDir, 'pg') });
+  try {
+    const { rows } = await store.driver.query<Record<string, unknown>>(
+      'SELECT * FROM messages WHERE from_user = $1 AND e2e',
+      [aliceId],
+    );
+    expect(rows).toHaveLength(1);
+    const row = rows[0] as Record<string, unknown>;
+    expect(row.searchable).toBe('');
+    expect(row.push).toBe('');
+    const data = Buffer.from(row.data as Uint8Array);
+    expect(data.length).toBeGreaterThan(SECRET_TEXT.length);
+    expect(data.includes(Buffer.from('midnight'))).toBe(false);
+    const everything = JSON.stringify(row, (_k, v) =>
+      v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : typeof v === 'bigint' ? String(v) : v,
+    );
+    expect(everything).not.toContain('midnight');
+    // The AES-transported message, by contrast, is stored readable (only E2E hides content from the server).
+    const { rows: plainRows } = await store.driver.query<{ searchable: string }>(
+      'SELECT searchable FROM messages WHERE from_user = $1 AND NOT e2e',
+      [aliceId],
+    );
+    expect(plainRows.map((r) => r.searchable)).toEqual(['hello over AES']);
+  } finally {
+    await store.close();
+  }
+});
