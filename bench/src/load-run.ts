@@ -373,7 +373,7 @@ export async function runLoad(input: RunInput): Promise<RunResult> {
   const undelivered = measured.expectedDeliveries - measured.delivered;
   if (undelivered > 0) measuredErrors.undelivered = undelivered;
   if (maxPacerLagMs > 50)
-    log(`note: the pacer fell up to ${maxPacerLagMs.toFixed(0)} ms behind (generator CPU-bound)`);
+    log(`note: the pacer fell up to ${maxPacerLagMs.toFixed(0)} ms behind (the generator was short of CPU)`);
 
   closing = true;
   for (const p of peers) p.conn.close();

@@ -64,7 +64,18 @@ describeInfra('cluster: users on different edges', () => {
     // One conversation, one order: each inbox holds all ten, seq 1..10, in the order accepted.
     const inbox = await pullAll(b.client);
     expect(inboxProblems('bob', inbox, [...toBob, ...toAlice])).toEqual([]);
-    expect(inbox.messages.map(messageText)).toEqual(['a0', 'b0', 'a1', 'b1', 'a2', 'b2', 'a3', 'b3', 'a4', 'b4']);
+    expect(inbox.messages.map(messageText)).toEqual([
+      'a0',
+      'b0',
+      'a1',
+      'b1',
+      'a2',
+      'b2',
+      'a3',
+      'b3',
+      'a4',
+      'b4',
+    ]);
   });
 
   it("bob's second device on edge 1 gets the copy of what bob sends and of what bob receives", async () => {
@@ -83,7 +94,9 @@ describeInfra('cluster: users on different edges', () => {
     expect(laptop.received[0]?.from).toBe(bob);
 
     const incoming = await a.client.sendText(bob, 'to both of your devices');
-    await expect.poll(() => uids(laptop), { timeout: DELIVERY_MS }).toEqual([own.messageUid, incoming.messageUid]);
+    await expect
+      .poll(() => uids(laptop), { timeout: DELIVERY_MS })
+      .toEqual([own.messageUid, incoming.messageUid]);
     await expect.poll(() => uids(phone), { timeout: DELIVERY_MS }).toEqual([incoming.messageUid]);
     expect(uids(a)).toEqual([own.messageUid]);
   });
@@ -146,6 +159,8 @@ describeInfra('cluster: users on different edges', () => {
     await killed;
     expect(acked.size).toBe(perSender * users.length);
 
+    // The kill hit the conversation: sends on edge 1 failed and were retried with the same messageId.
+    expect((devices[0]?.retries ?? 0) + (devices[1]?.retries ?? 0)).toBeGreaterThan(0);
     // The clients of edge 1 reconnected — to edge 2, the only one left.
     for (const t of devices.slice(0, 2)) {
       expect(t.reconnects).toBeGreaterThanOrEqual(1);
@@ -168,11 +183,13 @@ describeInfra('cluster: users on different edges', () => {
     // Every inbox, by a full pull: seq 1..head without gaps, each uid once, every acked uid of it present.
     const problems: string[] = [];
     for (const [i, t] of devices.entries()) {
-      const mine = [...acked].filter(([, [from, to]]) => from === users[i] || to === users[i]).map(([u]) => u);
+      const mine = [...acked]
+        .filter(([, [from, to]]) => from === users[i] || to === users[i])
+        .map(([u]) => u);
       const inbox = await pullAll(t.client);
       problems.push(...inboxProblems(t.userId, inbox, mine));
       expect(inbox.head).toBe(mine.length);
     }
     expect(problems).toEqual([]);
-  });
+  }, 90_000);
 });

@@ -126,31 +126,55 @@ export function bodyFor(command: number): fc.Arbitrary<Uint8Array> {
   );
 }
 
-/** One request frame: a command, a flag with reserved bits 0 (any other part), a body. */
-export const requestFrame: fc.Arbitrary<{ command: number; flag: number; body: Uint8Array }> = fc
-  .constantFrom(...COMMANDS)
-  .chain((command) =>
-    fc.record({
-      command: fc.constant(command),
-      flag: fc.oneof(
-        { weight: 4, arbitrary: fc.constant(0) },
-        { weight: 1, arbitrary: fc.record({ compression: fc.nat({ max: 3 }), encrypt: fc.nat({ max: 3 }), flow: fc.nat({ max: 3 }) }).map((p) => packFlag(p)) },
-      ),
-      body: bodyFor(command),
-    }),
-  );
+export interface RequestFrame {
+  command: number;
+  flag: number;
+  body: Uint8Array;
+}
+
+/** A request frame for `command`: a flag with reserved bits 0 (any other part), a body. */
+export function requestFrameFor(command: number): fc.Arbitrary<RequestFrame> {
+  return fc.record({
+    command: fc.constant(command),
+    flag: fc.oneof(
+      { weight: 4, arbitrary: fc.constant(0) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .record({ compression: fc.nat({ max: 3 }), encrypt: fc.nat({ max: 3 }), flow: fc.nat({ max: 3 }) })
+          .map((p) => packFlag(p)),
+      },
+    ),
+    body: bodyFor(command),
+  });
+}
+
+/** A request frame for any command of COMMANDS. */
+export const requestFrame: fc.Arbitrary<RequestFrame> = fc.constantFrom(...COMMANDS).chain(requestFrameFor);
 
 export interface ProbeResult {
   /** Responses to what we wrote, in order. */
   responses: Frame[];
   /** The server closed the connection. */
   closed: boolean;
-  /** After everything, a PING on the same connection was answered OK (undefined if it closed). */
+  /**
+   * After everything, a PING on the same connection was answered (OK after LOGIN, UNAUTHORIZED
+   * before it); undefined if the connection closed.
+   */
   stillServing?: boolean;
 }
 
-/** Connects (and logs in when `id` is given), writes `bytes`, waits for quiet or close, then PINGs. */
-export async function probe(port: number, id: Identity | null, bytes: Uint8Array[], quietMs = 150): Promise<ProbeResult> {
+export interface ProbeOptions {
+  /** Stop waiting once a response with this seq came (or the connection closed). */
+  awaitSeq?: number;
+  /** Without awaitSeq: wait until nothing arrived for this long. Default 150 ms. */
+  quietMs?: number;
+}
+
+const PROBE_PING_SEQ = 0xfffffff0;
+
+/** Connects (and logs in when `id` is given), writes `bytes`, waits, then checks the connection with a PING. */
+export async function probe(port: number, id: Identity | null, bytes: Uint8Array[], opts: ProbeOptions = {}): Promise<ProbeResult> {
   const c = await RawClient.connect(port);
   try {
     if (id) {
@@ -159,23 +183,28 @@ export async function probe(port: number, id: Identity | null, bytes: Uint8Array
     }
     const before = c.received.length;
     for (const b of bytes) c.write(b);
-    let seen = -1;
-    while (seen !== c.received.length && !c.isClosed) {
-      seen = c.received.length;
-      await c.closedWithin(quietMs);
+    if (opts.awaitSeq !== undefined) {
+      const seq = opts.awaitSeq;
+      await Promise.race([c.next((f) => isResponse(f) && f.seq === seq, 3000).catch(() => undefined), c.closed]);
+      await c.closedWithin(5); // a close right behind the answer
+    } else {
+      let seen = -1;
+      while (seen !== c.received.length && !c.isClosed) {
+        seen = c.received.length;
+        await c.closedWithin(opts.quietMs ?? 150);
+      }
     }
     const responses = c.received.slice(before).filter(isResponse);
     if (c.isClosed) return { responses, closed: true };
-    const ping = frameToBytes({ seq: 0xfffffff0, command: Command.PING, flag: 0, status: 0, body: new Uint8Array(0) });
-    c.write(ping);
+    c.write(frameToBytes({ seq: PROBE_PING_SEQ, command: Command.PING, flag: 0, status: 0, body: new Uint8Array(0) }));
     let stillServing = false;
     try {
-      const pong = await c.next((f) => isResponse(f) && f.seq === 0xfffffff0, 3000);
-      stillServing = pong.status === Status.OK;
+      const pong = await c.next((f) => isResponse(f) && f.seq === PROBE_PING_SEQ, 3000);
+      stillServing = pong.status === (id ? Status.OK : Status.UNAUTHORIZED);
     } catch {
-      stillServing = false;
+      stillServing = c.isClosed ? undefined as unknown as boolean : false;
     }
-    return { responses, closed: c.isClosed, stillServing };
+    return { responses: responses.filter((f) => f.seq !== PROBE_PING_SEQ), closed: c.isClosed, stillServing };
   } finally {
     c.close();
   }

@@ -3,15 +3,17 @@
  * exit code; every failure becomes one readable line on stderr (describe.ts).
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { group } from './commands/group.js';
 import { listen } from './commands/listen.js';
 import { pull } from './commands/pull.js';
 import { recall } from './commands/recall.js';
+import { room } from './commands/room.js';
 import { send } from './commands/send.js';
 import { serverKey } from './commands/server-key.js';
 import { token } from './commands/token.js';
 import { describeError } from './describe.js';
 import { type Io, UsageError } from './io.js';
-import { commonOptions, type Flags } from './options.js';
+import { adminOptions, commonOptions, type Flags } from './options.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -31,6 +33,8 @@ interface CommandSpec {
 const CONNECT_USAGE =
   '[--host 127.0.0.1] [--port 7100] [--token JWT] [--device ID] [--tls [--ca FILE]] [--rsa [--server-key FILE]]';
 
+const ADMIN_USAGE = '[--admin http://127.0.0.1:7180] [--admin-secret S] [--json]';
+
 const COMMANDS: Record<string, CommandSpec> = {
   token: {
     usage: 'im token <user> [--ttl 24h]',
@@ -38,8 +42,13 @@ const COMMANDS: Record<string, CommandSpec> = {
     run: token,
   },
   listen: {
-    usage: `im listen --as <user> [--json] [--since SEQ] ${CONNECT_USAGE}`,
-    options: { ...commonOptions, json: { type: 'boolean' }, since: { type: 'string' } },
+    usage: `im listen --as <user> [--join <chatroom>]... [--json] [--since SEQ] ${CONNECT_USAGE}`,
+    options: {
+      ...commonOptions,
+      json: { type: 'boolean' },
+      since: { type: 'string' },
+      join: { type: 'string', multiple: true },
+    },
     run: listen,
   },
   send: {
@@ -53,13 +62,14 @@ const COMMANDS: Record<string, CommandSpec> = {
     run: send,
   },
   pull: {
-    usage: `im pull --as <user> [--since SEQ] [--with <peer> [--group]] [--limit N] [--json] ${CONNECT_USAGE}`,
+    usage: `im pull --as <user> [--since SEQ] [--with <peer> [--group] [--before UID]] [--limit N] [--json] ${CONNECT_USAGE}`,
     options: {
       ...commonOptions,
       json: { type: 'boolean' },
       since: { type: 'string' },
       with: { type: 'string' },
       group: { type: 'boolean' },
+      before: { type: 'string' },
       limit: { type: 'string' },
     },
     run: pull,
@@ -68,6 +78,16 @@ const COMMANDS: Record<string, CommandSpec> = {
     usage: 'im server-key [--server-key FILE]',
     options: { 'server-key': { type: 'string' } },
     run: serverKey,
+  },
+  group: {
+    usage: `im group create|show|add|remove|delete <groupId> [users...] ${ADMIN_USAGE}`,
+    options: { ...adminOptions },
+    run: group,
+  },
+  room: {
+    usage: `im room create|show|delete <chatroomId> ${ADMIN_USAGE}`,
+    options: { ...adminOptions },
+    run: room,
   },
   recall: {
     usage: `im recall --as <user> <messageUid> ${CONNECT_USAGE}`,
@@ -85,6 +105,8 @@ export function usage(): string {
     '--port defaults to IM_EDGE_PORT or 7100 (with --tls: IM_EDGE_TLS_PORT or 7143).',
     '--tls connects with TLS (--ca FILE trusts a private CA); --rsa logs in with RSA (2) and seals every frame',
     '  with AES (1), using --server-key FILE or the key `im server-key` prints.',
+    'group / room call the admin API: --admin defaults to IM_ADMIN_URL or http://127.0.0.1:<IM_ADMIN_PORT or 7180>,',
+    '  --admin-secret to IM_ADMIN_SECRET or <IM_DATA_DIR or .data>/dev-admin-secret (written by `pnpm start`).',
   ].join('\n');
 }
 

@@ -45,7 +45,21 @@ export interface Flags {
   ca?: string;
   rsa?: boolean;
   'server-key'?: string;
+  /** History paging: messages older than this uid. */
+  before?: string;
+  /** Chatrooms `im listen` joins. */
+  join?: string[];
+  /** The admin API (admin.ts). */
+  admin?: string;
+  'admin-secret'?: string;
 }
+
+/** Flags of the commands that call the admin API (admin.ts). */
+export const adminOptions = {
+  admin: { type: 'string' },
+  'admin-secret': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 type Env = Record<string, string | undefined>;
 
@@ -60,7 +74,8 @@ export function target(flags: Flags, env: Env): Target {
   if (!flags.as) throw new UsageError('--as <user> is required');
   const tls = flags.tls === true || flags.ca !== undefined;
   const portText =
-    flags.port ?? (tls ? (env.IM_EDGE_TLS_PORT ?? String(DEFAULT_TLS_PORT)) : (env.IM_EDGE_PORT ?? String(DEFAULT_PORT)));
+    flags.port ??
+    (tls ? (env.IM_EDGE_TLS_PORT ?? String(DEFAULT_TLS_PORT)) : (env.IM_EDGE_PORT ?? String(DEFAULT_PORT)));
   const port = Number(portText);
   if (!Number.isInteger(port) || port <= 0 || port > 65535)
     throw new UsageError(`--port must be 1..65535, got "${portText}"`);
@@ -86,7 +101,12 @@ export async function clientFor(
     ...t,
     token,
     tls: await tlsSettings(flags),
-    ...(rsa ? { encryption: 'rsa' as const, serverPublicKey: (await findServerKey(flags['server-key'], env)).publicKey } : {}),
+    ...(rsa
+      ? {
+          encryption: 'rsa' as const,
+          serverPublicKey: (await findServerKey(flags['server-key'], env)).publicKey,
+        }
+      : {}),
     platform: PLATFORM_BOT,
     clientVersion: 'im-cli 0.1.0',
     reconnect: opts.reconnect,
@@ -100,7 +120,9 @@ async function tlsSettings(flags: Flags): Promise<TlsSettings | undefined> {
   try {
     return { ca: await readFile(flags.ca, 'utf8') };
   } catch (err) {
-    throw new CliError(`cannot read --ca ${flags.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new CliError(
+      `cannot read --ca ${flags.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 

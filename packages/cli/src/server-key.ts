@@ -20,7 +20,11 @@ export interface FoundKey {
 
 export async function findServerKey(file: string | undefined, env: Env): Promise<FoundKey> {
   if (file) return { publicKey: await readKey(file), source: file };
-  if (env.IM_RSA_PRIVATE_KEY) return { publicKey: toPublic(env.IM_RSA_PRIVATE_KEY, 'IM_RSA_PRIVATE_KEY'), source: 'IM_RSA_PRIVATE_KEY' };
+  if (env.IM_RSA_PRIVATE_KEY)
+    return {
+      publicKey: toPublic(env.IM_RSA_PRIVATE_KEY, 'IM_RSA_PRIVATE_KEY'),
+      source: 'IM_RSA_PRIVATE_KEY',
+    };
   if (env.IM_RSA_PRIVATE_KEY_FILE) {
     return { publicKey: await readKey(env.IM_RSA_PRIVATE_KEY_FILE), source: env.IM_RSA_PRIVATE_KEY_FILE };
   }
@@ -40,7 +44,9 @@ async function readKey(path: string): Promise<KeyObject> {
   try {
     pem = await readFile(path, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read the server key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new CliError(
+      `cannot read the server key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   return toPublic(pem, path);
 }
@@ -58,5 +64,7 @@ function toPublic(pem: string, source: string): KeyObject {
 
 /** SHA-256 of the SPKI DER, hex (the fingerprint the server logs at start). */
 export function fingerprint(key: KeyObject): string {
-  return createHash('sha256').update(key.export({ format: 'der', type: 'spki' })).digest('hex');
+  return createHash('sha256')
+    .update(key.export({ format: 'der', type: 'spki' }))
+    .digest('hex');
 }

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { describeInfra, requireInfra, uniqueSchema } from '../../../test/support/infra.js';
-import { PgDriver } from '../src/store/sql/driver.pg.js';
 import { SqlChatroomDirectory } from '../src/store/sql/chatrooms.sql.js';
+import { PgDriver } from '../src/store/sql/driver.pg.js';
 import { SqlGroupDirectory } from '../src/store/sql/groups.sql.js';
 import { chatroomDirectoryContract } from './contracts/chatroom-directory.contract.js';
 import { groupDirectoryContract } from './contracts/group-directory.contract.js';

@@ -5,8 +5,8 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SqlDriver } from '../src/store/sql/driver.js';
 import { SqlChatroomDirectory } from '../src/store/sql/chatrooms.sql.js';
+import type { SqlDriver } from '../src/store/sql/driver.js';
 import { SqlGroupDirectory } from '../src/store/sql/groups.sql.js';
 import { SqlMessageStore } from '../src/store/sql/store.sql.js';
 import { pgliteDriver } from '../src/store/store.pglite.js';

@@ -8,13 +8,13 @@ import { isImError, Status } from '@im/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { bearerCheck } from './auth.js';
 import type { AdminDeps } from './deps.js';
-import { ID_MAX_LENGTH } from './schemas.js';
 import { chatroomRoutes } from './routes/chatrooms.js';
 import { groupRoutes } from './routes/groups.js';
 import { opsRoutes } from './routes/ops.js';
 import { serverRoutes } from './routes/server.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
+import { ID_MAX_LENGTH } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

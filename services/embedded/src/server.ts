@@ -13,8 +13,9 @@ import {
   type Config,
   createLogger,
   createTokenVerifier,
-  loadServerKeys,
+  type GroupAdmin,
   type Logger,
+  loadServerKeys,
   MemoryBus,
   MemoryChatroomRegistry,
   MemoryPublicKeyStore,
@@ -30,13 +31,18 @@ import {
   SqlChatroomDirectory,
   SqlGroupDirectory,
   signDevToken,
-  type GroupAdmin,
   type TokenVerifier,
 } from '@im/core';
 import { createEdge, type Edge } from '@im/edge';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { readOrCreateDevServerKeys } from './dev-server-key.js';
 
 export interface EmbeddedOptions {
+  /**
+   * Served on the admin API's /metrics (Prometheus). Default: a registry with the process's
+   * default metrics; pass one to add the edge's and services' own.
+   */
+  metrics?: Registry;
   /** Default: a pino logger named after the node at config.logLevel. */
   logger?: Logger;
   /** Default: from config.auth (HS256 secret and/or a JWKS URL or file). */
@@ -130,6 +136,7 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
               ? (userId, ttl) => signDevToken(config.auth.jwtSecret, userId, ttl)
               : null,
           serverPublicKey: () => serverKeys?.publicKeyPem ?? null,
+          metrics: opts.metrics ?? defaultRegistry(),
           logger: logger.child({ component: 'admin' }),
         },
         { host: config.admin.host, port: config.admin.port },
@@ -186,4 +193,10 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
       return closing;
     },
   };
+}
+
+function defaultRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry;
 }

@@ -47,6 +47,8 @@ export interface TrackedClient {
   /** Set when the client got a KICKED notify. */
   kicked: boolean;
   reconnects: number;
+  /** Sends that failed on the connection and were tried again (sendUntilAcked). */
+  retries: number;
 }
 
 /** An ImClient on `endpoints` (starting at edge `first`), connected and logged in, with its events recorded. */
@@ -71,7 +73,15 @@ export async function trackedClient(
     lastSeq: 0,
     ...extra,
   });
-  const t: TrackedClient = { client, userId, deviceId, received: [], kicked: false, reconnects: 0 };
+  const t: TrackedClient = {
+    client,
+    userId,
+    deviceId,
+    received: [],
+    kicked: false,
+    reconnects: 0,
+    retries: 0,
+  };
   client.on('message', (m) => t.received.push(m));
   client.on('kicked', () => {
     t.kicked = true;
@@ -107,6 +117,7 @@ export async function sendUntilAcked(
       });
     } catch (err) {
       lastErr = err;
+      t.retries += 1;
       const id = (err as { messageId?: bigint }).messageId;
       if (id !== undefined) messageId = id;
       await new Promise((r) => setTimeout(r, 100));

@@ -74,6 +74,8 @@ export async function startTestCluster(opts: TestClusterOptions): Promise<TestCl
     ttlMs: 60_000,
     redisOptions: { maxRetriesPerRequest: 2, connectTimeout: 2_000 },
   });
+  // Scenarios stop Redis on purpose: the reconnect errors of this inspection client are expected.
+  (routeStore as unknown as { redis: { on(e: 'error', f: () => void): void } }).redis.on('error', () => {});
   return {
     cluster,
     prefix,
@@ -112,7 +114,10 @@ export function clusterTarget(c: TestCluster): Target {
           async createGroup(groupId: string, members: string[]) {
             const res = await fetch(`http://127.0.0.1:${admin.port}/v1/groups`, {
               method: 'POST',
-              headers: { authorization: `Bearer ${c.cluster.adminSecret}`, 'content-type': 'application/json' },
+              headers: {
+                authorization: `Bearer ${c.cluster.adminSecret}`,
+                'content-type': 'application/json',
+              },
               body: JSON.stringify({ groupId, members }),
               signal: AbortSignal.timeout(5_000),
             });

@@ -9,7 +9,15 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execFileAsync, freePort, type Spawned, spawnLogged, stopProcess, tailFile, waitFor } from './proc.js';
+import {
+  execFileAsync,
+  freePort,
+  type Spawned,
+  spawnLogged,
+  stopProcess,
+  tailFile,
+  waitFor,
+} from './proc.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const LIBS = join(ROOT, 'test/.infra/kafka/libs');
@@ -33,7 +41,13 @@ export function kafkaJarsAvailable(): boolean {
   return existsSync(LIBS) && existsSync(TEMPLATE);
 }
 
-const JVM = ['-Xms64m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];
+const JVM = [
+  '-Xms64m',
+  '-Xmx256m',
+  '-XX:+UseSerialGC',
+  '-XX:TieredStopAtLevel=1',
+  '-Djava.awt.headless=true',
+];
 
 export async function startPrivateKafka(logDir: string): Promise<PrivateKafka> {
   const port = await freePort();
@@ -52,7 +66,17 @@ export async function startPrivateKafka(logDir: string): Promise<PrivateKafka> {
   const cp = `${LIBS}/*`;
   const jvm = [...JVM, `-Dlog4j2.configurationFile=${LOG4J}`];
   const clusterId = randomBytes(16).toString('base64url');
-  await execFileAsync('java', [...jvm, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', conf]);
+  await execFileAsync('java', [
+    ...jvm,
+    '-cp',
+    cp,
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    clusterId,
+    '-c',
+    conf,
+  ]);
 
   let server: Spawned | null = null;
   const ready = async () => {

@@ -28,7 +28,8 @@ async function pgBinDir(): Promise<string> {
     'ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1',
   ]);
   const dir = stdout.trim();
-  if (!dir) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql (run scripts/test.sh once)');
+  if (!dir)
+    throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql (run scripts/test.sh once)');
   return dir;
 }
 
@@ -93,7 +94,18 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   ].join(' ');
   const start = async () => {
     try {
-      await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-l', logFile, '-w', '-t', '30', '-o', opts, 'start']);
+      await asPostgres(join(bin, 'pg_ctl'), [
+        '-D',
+        data,
+        '-l',
+        logFile,
+        '-w',
+        '-t',
+        '30',
+        '-o',
+        opts,
+        'start',
+      ]);
     } catch (err) {
       throw new Error(`postgres did not start: ${String(err)}\n${await tailFile(logFile)}`);
     }

@@ -15,7 +15,12 @@ export interface PrivateRedis {
   logFile: string;
   /** One command, answered as the raw RESP reply text (e.g. "+OK\r\n"). */
   command(...args: string[]): Promise<string>;
+  /** Stops the server (SIGTERM; no persistence, so its data is gone). */
   stop(): Promise<void>;
+  /** Starts it again on the same port, empty. */
+  start(): Promise<void>;
+  /** Stops it and deletes its directory. */
+  destroy(): Promise<void>;
 }
 
 export function redisServerAvailable(): Promise<boolean> {
@@ -25,25 +30,37 @@ export function redisServerAvailable(): Promise<boolean> {
   );
 }
 
-/** Sends one RESP command to 127.0.0.1:port and resolves with the first reply chunk. */
-export function redisCommand(port: number, args: string[], timeoutMs = 3_000): Promise<string> {
+/**
+ * Sends RESP commands on one connection to host:port and resolves with the reply text once there
+ * is a line per command (enough for the simple replies used here: +PONG, +OK, :n).
+ */
+export function redisCommand(
+  port: number,
+  args: string[] | string[][],
+  { host = '127.0.0.1', timeoutMs = 3_000 } = {},
+): Promise<string> {
+  const commands = (Array.isArray(args[0]) ? args : [args]) as string[][];
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
+    let text = '';
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`redis ${args[0]} timed out`));
+      reject(new Error(`redis ${commands.map((c) => c[0]).join(', ')} timed out`));
     }, timeoutMs);
     socket.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
     });
-    socket.once('data', (d) => {
+    socket.on('data', (d) => {
+      text += d.toString('utf8');
+      if (text.split('\r\n').length - 1 < commands.length) return;
       clearTimeout(timer);
       socket.destroy();
-      resolve(d.toString('utf8'));
+      resolve(text);
     });
-    const parts = args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
-    socket.write(`*${args.length}\r\n${parts}`);
+    for (const c of commands) {
+      socket.write(`*${c.length}\r\n${c.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+    }
   });
 }
 
@@ -51,24 +68,34 @@ export async function startPrivateRedis(logDir: string): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'im-redis-'));
   const logFile = join(logDir, `redis-${port}.log`);
-  const server: Spawned = spawnLogged(
-    'redis-server',
-    ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir],
-    { logFile },
-  );
-  await waitFor(
-    `redis-server on ${port}`,
-    async () => (await redisCommand(port, ['PING'])).startsWith('+PONG'),
-    15_000,
-    logFile,
-  );
+  let server: Spawned | null = null;
+  const start = async () => {
+    server = spawnLogged(
+      'redis-server',
+      ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir],
+      { logFile },
+    );
+    await waitFor(
+      `redis-server on ${port}`,
+      async () => (await redisCommand(port, ['PING'])).startsWith('+PONG'),
+      15_000,
+      logFile,
+    );
+  };
+  const stop = async () => {
+    if (server) await stopProcess(server, 5_000);
+    server = null;
+  };
+  await start();
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     logFile,
     command: (...args) => redisCommand(port, args),
-    async stop() {
-      await stopProcess(server, 5_000);
+    stop,
+    start,
+    async destroy() {
+      await stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -29,7 +29,11 @@ export function spawnLogged(
   opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string },
 ): Spawned {
   const out = createWriteStream(opts.logFile, { flags: 'a' });
-  const proc = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(cmd, args, {
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   proc.stdout?.pipe(out, { end: false });
   proc.stderr?.pipe(out, { end: false });
   live.add(proc);
@@ -52,7 +56,10 @@ export function spawnLogged(
 export async function tailFile(path: string, lines = 40): Promise<string> {
   try {
     const text = await readFile(path, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n');
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch {
     return '';
   }

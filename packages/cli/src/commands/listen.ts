@@ -18,10 +18,19 @@ export async function listen({ flags, positionals, env, io }: CommandContext): P
   client.on('error', (err) => {
     if (client.state !== 'closed') io.err(describe(err));
   });
+  // protocol.md §6 Chatrooms: membership is per connection, so a reconnect joins again.
+  const rooms = flags.join ?? [];
+  const joinRooms = async () => {
+    for (const r of rooms) await client.joinChatroom(r);
+  };
+  client.on('reconnect', () => {
+    joinRooms().catch((err: unknown) => io.err(`rejoining chatrooms failed: ${describe(err)}`));
+  });
   const ended = untilEnd(client, io);
   const login = await client.connect();
+  await joinRooms();
   io.err(
-    `listening as ${where.userId} (device ${where.deviceId}) on ${where.host}:${where.port}, inbox head ${login.head} — Ctrl-C to stop`,
+    `listening as ${where.userId} (device ${where.deviceId}) on ${where.host}:${where.port}, inbox head ${login.head}${rooms.length > 0 ? `, in room(s) ${rooms.join(' ')}` : ''} — Ctrl-C to stop`,
   );
   try {
     await ended;

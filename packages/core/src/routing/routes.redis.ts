@@ -4,7 +4,8 @@ import type { Route, RouteStore } from '../ports.js';
 /*
  * Layout (prefix P, e.g. `im:routes:`):
  *   P u:<userId>   hash   deviceId → "<expiresAtMs>|<epoch>|<platform>|<nodeId>"
- *   P epoch        string connection-epoch counter (INCR; never expires)
+ *   P epoch        hash   n → the connection-epoch counter (HINCRBY; never expires),
+ *                         base → where this counter started (see "Data loss" below)
  *
  * One hash per user, so a lookup of a user is one read and a user's devices are one key. Each
  * route carries its own expiry (the hash field), because devices of one user log in and die
@@ -15,27 +16,47 @@ import type { Route, RouteStore } from '../ports.js';
  *
  * register / unregister / refresh are Lua scripts: the epoch check and the write are one atomic
  * step, so a late cleanup or a late refresh from an old connection can never remove or revive a
- * route it no longer owns (protocol.md §6 Session). Epochs come from one INCR counter: they
+ * route it no longer owns (protocol.md §6 Session). Epochs come from one counter: they
  * grow with every login of any device, never repeat, and survive route expiry (a per-user
  * counter would restart after its hash expired and could hand an old epoch out again).
- * The register script touches the user's hash and the counter together; on Redis Cluster put a
- * hash tag in the prefix (`{im-routes}:`) so both live in one slot.
+ *
+ * Data loss (FLUSHALL, a restart without persistence, failover to a replica that lacked the
+ * writes): the routes of live connections vanish although nobody removed them, and the counter
+ * vanishes with them. The counter is therefore created starting at the Redis server's time in
+ * microseconds, recorded as `base`: every epoch handed out since then is > base, and every epoch of
+ * a LOST incarnation of the data is below the base of the new one (or there is no base yet). So a
+ * refresh that finds its route's field missing can tell "removed or expired here" (epoch > base:
+ * not revived, as the contract requires) from "lost with the data" (no base, or epoch < base):
+ * such a route is written back, and live pushes to that device resume at the edge's next refresh
+ * instead of at its next reconnect. New logins after a loss get epochs above the old ones, so an old
+ * connection's late cleanup can never remove a new route. (Epochs are ~1.8e15: below 2^53, exact
+ * in JavaScript and in Lua's doubles; written with %d so Lua never prints them as 1.8e+15.)
+ * The scripts touch the user's hash and the counter together; on Redis Cluster put a hash tag in
+ * the prefix (`{im-routes}:`) so both live in one slot.
  */
 
 const SEP = '|';
 
-/** KEYS: userKey, epochKey. ARGV: deviceId, nodeId, platform, ttlMs. → {epoch, previousValue|false} */
-const REGISTER = `
+/** Sets `now` (ms) and `nowUs` from the Redis server's clock. */
+const NOW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
+`;
+
+/** KEYS: userKey, epochKey. ARGV: deviceId, nodeId, platform, ttlMs. → {epoch, previousValue|false} */
+const REGISTER = `${NOW}
 local ttl = tonumber(ARGV[4])
-local epoch = redis.call('INCR', KEYS[2])
+if redis.call('HSETNX', KEYS[2], 'base', string.format('%d', nowUs)) == 1 then
+  redis.call('HSET', KEYS[2], 'n', string.format('%d', nowUs))
+end
+local epoch = redis.call('HINCRBY', KEYS[2], 'n', 1)
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 if prev then
   local exp = tonumber(string.match(prev, '^(%d+)|'))
   if exp <= now then prev = false end
 end
-redis.call('HSET', KEYS[1], ARGV[1], (now + ttl) .. '|' .. epoch .. '|' .. ARGV[3] .. '|' .. ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[1], string.format('%d|%d|%s|%s', now + ttl, epoch, ARGV[3], ARGV[2]))
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return {epoch, prev}
 `;
@@ -53,20 +74,27 @@ if tonumber(exp) <= now then return 0 end
 return 1
 `;
 
-/** KEYS: userKey. ARGV: ttlMs, then deviceId, epoch pairs. → number refreshed */
-const REFRESH = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+/**
+ * KEYS: userKey, epochKey. ARGV: ttlMs, then deviceId, epoch, platform, nodeId per route.
+ * → number refreshed or restored. A route whose field is there with another epoch, or expired, is
+ * left alone; a missing field is restored only when it was lost with the data (see the header).
+ */
+const REFRESH = `${NOW}
 local ttl = tonumber(ARGV[1])
+local base = redis.call('HGET', KEYS[2], 'base')
 local n = 0
-for i = 2, #ARGV, 2 do
+for i = 2, #ARGV, 4 do
   local v = redis.call('HGET', KEYS[1], ARGV[i])
   if v then
     local exp, epoch, rest = string.match(v, '^(%d+)|(%d+)|(.*)$')
     if epoch == ARGV[i + 1] and tonumber(exp) > now then
-      redis.call('HSET', KEYS[1], ARGV[i], (now + ttl) .. '|' .. epoch .. '|' .. rest)
+      redis.call('HSET', KEYS[1], ARGV[i], string.format('%d|', now + ttl) .. epoch .. '|' .. rest)
       n = n + 1
     end
+  elseif not base or tonumber(ARGV[i + 1]) < tonumber(base) then
+    redis.call('HSET', KEYS[1], ARGV[i],
+      string.format('%d|', now + ttl) .. ARGV[i + 1] .. '|' .. ARGV[i + 2] .. '|' .. ARGV[i + 3])
+    n = n + 1
   end
 end
 if n > 0 and redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
@@ -94,7 +122,7 @@ return out
 interface RouteScripts {
   imRouteRegister(userKey: string, epochKey: string, ...args: string[]): Promise<[number, string | null]>;
   imRouteUnregister(userKey: string, deviceId: string, epoch: string): Promise<number>;
-  imRouteRefresh(userKey: string, ...args: string[]): Promise<number>;
+  imRouteRefresh(userKey: string, epochKey: string, ...args: string[]): Promise<number>;
   imRouteLookup(userKey: string): Promise<string[]>;
 }
 
@@ -144,7 +172,7 @@ export class RedisRouteStore implements RouteStore {
     // defineCommand: EVALSHA with a transparent fallback to EVAL (NOSCRIPT), usable in pipelines.
     redis.defineCommand('imRouteRegister', { numberOfKeys: 2, lua: REGISTER });
     redis.defineCommand('imRouteUnregister', { numberOfKeys: 1, lua: UNREGISTER });
-    redis.defineCommand('imRouteRefresh', { numberOfKeys: 1, lua: REFRESH });
+    redis.defineCommand('imRouteRefresh', { numberOfKeys: 2, lua: REFRESH });
     redis.defineCommand('imRouteLookup', { numberOfKeys: 1, lua: LOOKUP });
     this.redis = redis as ScriptedRedis;
   }
@@ -178,7 +206,10 @@ export class RedisRouteStore implements RouteStore {
     return (await this.redis.imRouteUnregister(this.userKey(userId), deviceId, String(epoch))) === 1;
   }
 
-  /** One script call per user, all in one pipeline (one round trip for an edge's whole batch). */
+  /**
+   * One script call per user, all in one pipeline (one round trip for an edge's whole batch). Also
+   * restores routes that Redis lost (FLUSHALL, restart): see the header comment.
+   */
   async refresh(routes: Route[]): Promise<void> {
     if (routes.length === 0) return;
     const byUser = new Map<string, string[]>();
@@ -188,12 +219,14 @@ export class RedisRouteStore implements RouteStore {
         args = [String(this.ttlMs)];
         byUser.set(r.userId, args);
       }
-      args.push(r.deviceId, String(r.epoch));
+      // platform and nodeId too: a route lost with Redis's data is written back whole.
+      args.push(r.deviceId, String(r.epoch), String(r.platform), r.nodeId);
     }
     const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & {
-      imRouteRefresh(userKey: string, ...args: string[]): unknown;
+      imRouteRefresh(userKey: string, epochKey: string, ...args: string[]): unknown;
     };
-    for (const [userId, args] of byUser) pipeline.imRouteRefresh(this.userKey(userId), ...args);
+    const epochKey = `${this.prefix}epoch`;
+    for (const [userId, args] of byUser) pipeline.imRouteRefresh(this.userKey(userId), epochKey, ...args);
     throwFirstError(await pipeline.exec());
   }
 

@@ -1,6 +1,6 @@
-import type { Group, GroupAdmin } from '../../groups.js';
 import type { Clock } from '../../clock.js';
 import { systemClock } from '../../clock.js';
+import type { Group, GroupAdmin } from '../../groups.js';
 import type { SqlDriver } from './driver.js';
 import { migrate } from './migrations.js';
 

@@ -1,0 +1,205 @@
+/**
+ * Issue 3 "Bad input and faults" for Redis (the route table): FLUSHALL during traffic, and Redis
+ * down for a moment. Acked messages must still land in every inbox (they live in PostgreSQL), and
+ * live pushes must resume once the routes are back — through the edges' periodic route refresh,
+ * without the clients reconnecting (protocol.md §6 Heartbeat, Delivery, Guarantee).
+ *
+ * Which Redis: FLUSHALL wipes every key of a server, and the other test files share the test Redis
+ * (REDIS_URL), so this file starts its own `redis-server --port <free> --save ''` (installed by
+ * test/infra/start.sh). Without redis-server (backends given by URL, e.g. in Docker) it falls back
+ * to database 15 of the shared Redis and FLUSHDB — which wipes only that database, so the other
+ * files (database 0) are untouched — and skips the "Redis down" scenario, which needs a server it
+ * may stop.
+ */
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { signDevToken } from '../../packages/core/src/index.js';
+import { Command, codec, Status } from '../../packages/protocol/src/index.js';
+import { loginBody, sleep, uniqueUser } from '../support/im.js';
+import { describeInfra } from '../support/infra.js';
+import { RawClient } from '../support/raw-client.js';
+import {
+  inboxProblems,
+  pullAll,
+  sendUntilAcked,
+  type TrackedClient,
+  trackedClient,
+} from './support/clients.js';
+import { clusterLogDir, startTestCluster, type TestCluster } from './support/cluster.js';
+import {
+  type PrivateRedis,
+  redisCommand,
+  redisServerAvailable,
+  startPrivateRedis,
+} from './support/private-redis.js';
+
+const REFRESH_MS = 400;
+const GRPC_DEADLINE_MS = 2_000;
+const DELIVERY_MS = 10_000;
+const SHARED_DB = 15;
+
+const ownRedis = await redisServerAvailable();
+
+describeInfra('cluster: Redis wiped or down', () => {
+  let redis: PrivateRedis | null = null;
+  let flush: () => Promise<void>;
+  let c: TestCluster;
+  const clients: TrackedClient[] = [];
+  /** uid → [from, to] of every acked message of this file. */
+  const acked = new Map<bigint, [string, string]>();
+
+  async function device(userId: string, edge: number): Promise<TrackedClient> {
+    const t = await trackedClient(c.endpoints, c.jwtSecret, userId, 'd1', edge);
+    clients.push(t);
+    return t;
+  }
+  const uids = (t: TrackedClient) => t.received.map((m) => m.messageUid);
+  async function send(from: TrackedClient, to: TrackedClient, text: string) {
+    const ack = await sendUntilAcked(from, to.userId, text, 20_000);
+    acked.set(ack.messageUid, [from.userId, to.userId]);
+    return ack;
+  }
+  /** Every acked message for t's user reached t (by push or by its gap pull); none twice. */
+  async function expectAllDelivered(t: TrackedClient) {
+    const want = [...acked].filter(([, [, to]]) => to === t.userId).map(([uid]) => uid);
+    await expect
+      .poll(() => want.filter((u) => !uids(t).includes(u)).length, {
+        timeout: DELIVERY_MS,
+        message: `${t.userId} is missing acked messages`,
+      })
+      .toBe(0);
+    expect(new Set(uids(t)).size).toBe(t.received.length);
+  }
+  async function expectInboxesComplete(ts: TrackedClient[]) {
+    const problems: string[] = [];
+    for (const t of ts) {
+      const mine = [...acked].filter(([, [f, to]]) => f === t.userId || to === t.userId).map(([u]) => u);
+      const inbox = await pullAll(t.client);
+      problems.push(...inboxProblems(t.userId, inbox, mine));
+      expect(inbox.head).toBe(mine.length);
+    }
+    expect(problems).toEqual([]);
+  }
+  async function routesBack(ts: TrackedClient[]) {
+    await expect
+      .poll(async () => (await Promise.all(ts.map((t) => c.routes(t.userId)))).every((r) => r.length === 1), {
+        timeout: 20 * REFRESH_MS,
+        message: 'routes did not come back through the edges’ refresh',
+      })
+      .toBe(true);
+  }
+
+  beforeAll(async () => {
+    let url: string;
+    if (ownRedis) {
+      redis = await startPrivateRedis(clusterLogDir('private-redis'));
+      url = redis.url;
+      flush = async () => {
+        expect(await redis?.command('FLUSHALL')).toMatch(/^\+OK/);
+      };
+    } else {
+      const shared = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+      shared.pathname = `/${SHARED_DB}`;
+      url = shared.toString();
+      flush = async () => {
+        const reply = await redisCommand(
+          Number(shared.port || 6379),
+          [['SELECT', String(SHARED_DB)], ['FLUSHDB']],
+          {
+            host: shared.hostname,
+          },
+        );
+        expect(reply).toMatch(/^\+OK\r\n\+OK/);
+      };
+    }
+    c = await startTestCluster({
+      label: 'redis',
+      env: {
+        REDIS_URL: url,
+        IM_ROUTE_REFRESH_MS: String(REFRESH_MS),
+        IM_GRPC_DEADLINE_MS: String(GRPC_DEADLINE_MS),
+      },
+    });
+  });
+
+  beforeEach((ctx) => {
+    ctx.onTestFailed(async () => console.error(`---- cluster logs ----\n${await c?.logTail()}`));
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((t) => t.client.close()));
+    await c?.stop();
+    await redis?.destroy();
+  });
+
+  it(`${ownRedis ? 'FLUSHALL' : 'FLUSHDB'} during traffic: acked messages land in the inboxes; pushes resume when the routes come back`, async () => {
+    const a = await device(uniqueUser('alice'), 0);
+    const b = await device(uniqueUser('bob'), 1);
+    let flushed = false;
+    const loop = async (from: TrackedClient, to: TrackedClient, n: number) => {
+      for (let i = 0; i < n; i++) {
+        await send(from, to, `${from.userId}#${i}`);
+        if (acked.size >= 20 && !flushed) {
+          flushed = true;
+          await flush();
+        }
+        await sleep(20);
+      }
+    };
+    await Promise.all([loop(a, b, 30), loop(b, a, 30)]);
+    expect(flushed).toBe(true);
+
+    // The routes vanished with the flush; the edges' next refresh must put them back.
+    await routesBack([a, b]);
+    const after = await send(a, b, 'after the flush');
+    await expect.poll(() => uids(b).includes(after.messageUid), { timeout: DELIVERY_MS }).toBe(true);
+    // Live again without a reconnect: the route came back, not the client.
+    expect([a.reconnects, b.reconnects]).toEqual([0, 0]);
+    for (const t of [a, b]) await expectAllDelivered(t);
+    await expectInboxesComplete([a, b]);
+
+    // A login after the flush gets an epoch no live connection holds: kicking works as before.
+    const b2 = await device(b.userId, 0);
+    await expect.poll(() => b.kicked, { timeout: DELIVERY_MS }).toBe(true);
+    const last = await send(a, b2, 'to the new connection');
+    await expect.poll(() => uids(b2).includes(last.messageUid), { timeout: DELIVERY_MS }).toBe(true);
+  }, 60_000);
+
+  it.skipIf(!ownRedis)(
+    'Redis down for a moment: sends are still stored and acked; a LOGIN is UNAVAILABLE in time; pushes resume after',
+    async () => {
+      const a = await device(uniqueUser('alice'), 0);
+      const b = await device(uniqueUser('bob'), 1);
+      await send(a, b, 'before');
+      await expect.poll(() => uids(b).length, { timeout: DELIVERY_MS }).toBe(1);
+
+      await redis?.stop();
+      const started = Date.now();
+      const during = await send(a, b, 'while Redis is down');
+      expect(Date.now() - started).toBeLessThan(GRPC_DEADLINE_MS + 1_000);
+      await send(b, a, 'the other way, while Redis is down');
+
+      // protocol.md §3 UNAVAILABLE: the route cannot be registered; an answer within the deadline, not a hang.
+      const raw = await RawClient.connect(c.endpoints[1]?.port ?? 0);
+      const t0 = Date.now();
+      const userId = uniqueUser('late');
+      const id = { userId, deviceId: 'd1', token: await signDevToken(c.jwtSecret, userId, 600) };
+      const res = await raw.request(
+        { command: Command.LOGIN, body: loginBody(id) },
+        GRPC_DEADLINE_MS + 5_000,
+      );
+      raw.close();
+      expect(res.status, codec.ErrorInfo.decode(res.body).message).toBe(Status.UNAVAILABLE);
+      expect(Date.now() - t0).toBeLessThan(GRPC_DEADLINE_MS + 1_500);
+
+      await redis?.start(); // empty, like after FLUSHALL
+      await routesBack([a, b]);
+      const after = await send(a, b, 'after Redis came back');
+      await expect.poll(() => uids(b).includes(after.messageUid), { timeout: DELIVERY_MS }).toBe(true);
+      expect(uids(b)).toContain(during.messageUid);
+      expect([a.reconnects, b.reconnects]).toEqual([0, 0]);
+      for (const t of [a, b]) await expectAllDelivered(t);
+      await expectInboxesComplete([a, b]);
+    },
+    60_000,
+  );
+});
