@@ -31,7 +31,8 @@ if [ -z "${REDIS_URL:-}" ] || [ -z "${KAFKA_BROKERS:-}" ] || [ -z "${DATABASE_UR
     fi
   }
   trap stop_infra EXIT
-  flock "$ROOT/test/.infra/start.lock" bash "$ROOT/test/infra/start.sh" || die 'the backends did not start (see above)'
+  # -o and 9>&-: the backends start.sh leaves running must not inherit (and hold forever) either lock.
+  flock -o "$ROOT/test/.infra/start.lock" bash "$ROOT/test/infra/start.sh" 9>&- || die 'the backends did not start (see above)'
   set -a
   # shellcheck disable=SC1091
   source "$ROOT/test/.infra/env"

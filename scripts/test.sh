@@ -36,7 +36,8 @@ else
     fi
   }
   trap stop_infra EXIT
-  flock "$ROOT/test/.infra/start.lock" bash "$ROOT/test/infra/start.sh" || die 'the test backends did not start (see above)'
+  # -o: the backends start.sh leaves running must not inherit (and so hold forever) the lock.
+  flock -o "$ROOT/test/.infra/start.lock" bash "$ROOT/test/infra/start.sh" 9>&- || die 'the test backends did not start (see above)'
   set -a
   # shellcheck disable=SC1091
   source "$ROOT/test/.infra/env"

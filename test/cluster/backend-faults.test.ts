@@ -24,7 +24,7 @@ import {
 import { describeInfra } from '../support/infra.js';
 import { RawClient } from '../support/raw-client.js';
 import { startTestCluster, type TestCluster } from './support/cluster.js';
-import { pgAvailable, type PrivatePostgres, startPrivatePostgres } from './support/private-postgres.js';
+import { type PrivatePostgres, pgAvailable, startPrivatePostgres } from './support/private-postgres.js';
 
 const DEADLINE_MS = 1_500;
 /** An UNAVAILABLE must come within the deadline plus this (scheduling on a busy 2-core machine). */

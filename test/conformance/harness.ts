@@ -5,7 +5,7 @@
  */
 import { signDevToken } from '../../packages/core/src/index.js';
 import { Command, Status } from '../../packages/protocol/src/index.js';
-import { connectAs, type Identity, expectStatus, nextPush, sleep } from '../support/im.js';
+import { connectAs, expectStatus, type Identity, nextPush, sleep } from '../support/im.js';
 import { RawClient } from '../support/raw-client.js';
 import type { Endpoint, Target } from './target.js';
 

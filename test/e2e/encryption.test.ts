@@ -15,7 +15,7 @@ import {
   frameToBytes,
   packFlag,
   rsaSeal,
-  SessionCipher,
+  type SessionCipher,
   Status,
   unpackFlag,
 } from '../../packages/protocol/src/index.js';
@@ -77,7 +77,10 @@ describe('RSA (2) LOGIN, then AES (1) both ways', () => {
     const ping = await alice.request({ command: Command.PING });
     expect([ping.status, ping.wireEncrypt, ping.body.length]).toEqual([Status.OK, Encrypt.AES, 0]);
 
-    const sent = await alice.request({ command: Command.MS, body: codec.Message.encode(textMessage(bobId, 'sealed hi')) });
+    const sent = await alice.request({
+      command: Command.MS,
+      body: codec.Message.encode(textMessage(bobId, 'sealed hi')),
+    });
     expect(sent.wireEncrypt).toBe(Encrypt.AES);
     const ack = codec.SendAck.decode(expectStatus(sent, Status.OK).body);
 
@@ -97,7 +100,10 @@ describe('RSA (2) LOGIN, then AES (1) both ways', () => {
     const bobId = uniqueUser('bob');
     const alice = await secure();
     const bob = await plain(bobId);
-    const res = await alice.request({ command: Command.MS, body: codec.Message.encode(textMessage(bobId, 'mixed')) });
+    const res = await alice.request({
+      command: Command.MS,
+      body: codec.Message.encode(textMessage(bobId, 'mixed')),
+    });
     expectStatus(res, Status.OK);
     const { frame, message } = await nextPush(bob);
     expect(unpackFlag(frame.flag).encrypt).toBe(Encrypt.NONE);
@@ -148,7 +154,10 @@ describe('refusals on an encrypted connection (protocol.md §2, §3)', () => {
     const c = await secure();
     const seq = c.raw.nextSeq();
     const flag = packFlag({ flow: Flow.REQUEST, encrypt: Encrypt.AES });
-    const body = (c.cipher as SessionCipher).seal({ seq, command: Command.PING, flag, status: 0 }, Uint8Array.of(1));
+    const body = (c.cipher as SessionCipher).seal(
+      { seq, command: Command.PING, flag, status: 0 },
+      Uint8Array.of(1),
+    );
     body[14] = (body[14] as number) ^ 0x01;
     c.raw.send({ seq, command: Command.PING, flag, body });
     expectStatus(c.open(await c.raw.next((f) => isResponse(f) && f.seq === seq)), Status.BAD_REQUEST);
@@ -159,7 +168,10 @@ describe('refusals on an encrypted connection (protocol.md §2, §3)', () => {
     const c = await secure();
     const seq = c.raw.nextSeq();
     const flag = packFlag({ flow: Flow.REQUEST, encrypt: Encrypt.AES });
-    const body = (c.cipher as SessionCipher).seal({ seq, command: Command.PING, flag, status: 0 }, new Uint8Array(0));
+    const body = (c.cipher as SessionCipher).seal(
+      { seq, command: Command.PING, flag, status: 0 },
+      new Uint8Array(0),
+    );
     const bytes = frameToBytes({ seq, command: Command.PING, flag, status: 0, body });
     c.raw.write(bytes);
     expectStatus(c.open(await c.raw.next((f) => isResponse(f) && f.seq === seq)), Status.OK);
@@ -198,7 +210,10 @@ describe('refusals on an encrypted connection (protocol.md §2, §3)', () => {
 
   it('a second LOGIN, even sealed, is BAD_REQUEST and closes', async () => {
     const c = await secure();
-    const res = await c.request({ command: Command.LOGIN, body: loginBody(await srv.identity(uniqueUser('x'))) });
+    const res = await c.request({
+      command: Command.LOGIN,
+      body: loginBody(await srv.identity(uniqueUser('x'))),
+    });
     expectStatus(res, Status.BAD_REQUEST);
     expect(await c.raw.closedWithin(2000)).toBe(true);
   });

@@ -6,13 +6,7 @@
  * gzip bombs (bad-input.test.ts).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Command,
-  codec,
-  type Frame,
-  frameToBytes,
-  Status,
-} from '../../packages/protocol/src/index.js';
+import { Command, codec, type Frame, frameToBytes, Status } from '../../packages/protocol/src/index.js';
 import {
   connectAs,
   errorOf,
@@ -158,7 +152,13 @@ describe('per-IP connection count and accept rate', () => {
       expect(await fourth.closedWithin(2000)).toBe(true);
       expect(fourth.received).toEqual([]);
       // The three still work.
-      expectStatus(await (three[0] as RawClient).request({ command: Command.LOGIN, body: loginBody(await srv.identity(uniqueUser('ip'))) }), Status.OK);
+      expectStatus(
+        await (three[0] as RawClient).request({
+          command: Command.LOGIN,
+          body: loginBody(await srv.identity(uniqueUser('ip'))),
+        }),
+        Status.OK,
+      );
       (three[1] as RawClient).close();
       await sleep(100);
       const again = await RawClient.connect(srv.port);
@@ -181,7 +181,13 @@ describe('per-IP connection count and accept rate', () => {
       await sleep(450);
       const later = await RawClient.connect(srv.port);
       clients.push(later);
-      expectStatus(await later.request({ command: Command.LOGIN, body: loginBody(await srv.identity(uniqueUser('storm'))) }), Status.OK);
+      expectStatus(
+        await later.request({
+          command: Command.LOGIN,
+          body: loginBody(await srv.identity(uniqueUser('storm'))),
+        }),
+        Status.OK,
+      );
     } finally {
       await srv.close();
     }
@@ -201,7 +207,10 @@ describe('caps after decoding (strings, bytes, repeated fields, nesting)', () =>
     const c = await RawClient.connect(srv.port);
     clients.push(c);
     const id = await srv.identity(uniqueUser('cap'));
-    const res = await c.request({ command: Command.LOGIN, body: loginBody({ ...id, deviceId: 'd'.repeat(201) }) });
+    const res = await c.request({
+      command: Command.LOGIN,
+      body: loginBody({ ...id, deviceId: 'd'.repeat(201) }),
+    });
     expectStatus(res, Status.BAD_REQUEST);
     expect(errorOf(res).message).toMatch(/LoginRequest\.deviceId.*limit is 200/);
     expectStatus(await c.request({ command: Command.LOGIN, body: loginBody(id) }), Status.OK);
@@ -209,12 +218,17 @@ describe('caps after decoding (strings, bytes, repeated fields, nesting)', () =>
 
   it('bytes and repeated fields over the cap: BAD_REQUEST', async () => {
     const c = await online(srv);
-    const bytes = await sendMessage(c, textMessage(uniqueUser('p'), '', { content: { searchableContent: '', data: new Uint8Array(1001) } }));
+    const bytes = await sendMessage(
+      c,
+      textMessage(uniqueUser('p'), '', { content: { searchableContent: '', data: new Uint8Array(1001) } }),
+    );
     expectStatus(bytes, Status.BAD_REQUEST);
     expect(errorOf(bytes).message).toMatch(/data.*limit is 1000/);
     const many = await sendMessage(
       c,
-      textMessage(uniqueUser('p'), 'hi', { content: { mentionedType: 1, mentionedTargets: ['a', 'b', 'c', 'd'] } }),
+      textMessage(uniqueUser('p'), 'hi', {
+        content: { mentionedType: 1, mentionedTargets: ['a', 'b', 'c', 'd'] },
+      }),
     );
     expectStatus(many, Status.BAD_REQUEST);
     expect(errorOf(many).message).toMatch(/mentionedTargets.*limit is 3/);
@@ -230,7 +244,11 @@ describe('caps after decoding (strings, bytes, repeated fields, nesting)', () =>
     expectStatus(res, Status.BAD_REQUEST);
     expect(errorOf(res).message).toMatch(/depth/);
     // Shallow unknown groups are skipped as usual (then the Message is judged on its own merits).
-    const shallow = new Uint8Array([(15 << 3) | 3, (15 << 3) | 4, ...codec.Message.encode(textMessage(uniqueUser('p'), 'ok'))]);
+    const shallow = new Uint8Array([
+      (15 << 3) | 3,
+      (15 << 3) | 4,
+      ...codec.Message.encode(textMessage(uniqueUser('p'), 'ok')),
+    ]);
     expectStatus(await c.request({ command: Command.MS, body: shallow }), Status.OK);
   });
 });

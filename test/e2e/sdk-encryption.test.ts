@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ImClient, messageText, single, textContent } from '../../packages/client/src/index.js';
 import { openPgliteStore } from '../../packages/core/src/index.js';
-import { Command, Encrypt, type Frame, type Message, publicKeyDer, unpackFlag } from '../../packages/protocol/src/index.js';
+import {
+  Command,
+  Encrypt,
+  type Frame,
+  type Message,
+  publicKeyDer,
+  unpackFlag,
+} from '../../packages/protocol/src/index.js';
 import { uniqueUser } from '../support/im.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -79,7 +86,9 @@ it('RSA login, AES frames both ways, an end-to-end message, and no plaintext in 
     expect(mps.map((f) => unpackFlag(f.flag).encrypt)).toEqual([Encrypt.NONE, Encrypt.E2E]);
 
     // A pull returns the sealed data; the SDK opens it with bob's key, alice can open her copy too.
-    const pulled = (await bob.pull({ since: 0 })).messages.find((m) => m.messageUid === ack.messageUid) as Message;
+    const pulled = (await bob.pull({ since: 0 })).messages.find(
+      (m) => m.messageUid === ack.messageUid,
+    ) as Message;
     expect(new TextDecoder().decode(pulled.messageContent?.data)).not.toContain('midnight');
     expect(messageText(bob.decrypt(pulled))).toBe(SECRET_TEXT);
     expect(messageText(alice.decrypt(pulled))).toBe(SECRET_TEXT);

@@ -7,8 +7,8 @@ import { rm } from 'node:fs/promises';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionError, ImClient, messageText, type Message } from '../../packages/client/src/index.js';
-import { Command, codec, Status } from '../../packages/protocol/src/index.js';
+import { ConnectionError, ImClient, messageText } from '../../packages/client/src/index.js';
+import { Command, codec, type Message, Status } from '../../packages/protocol/src/index.js';
 import { connectAs, expectStatus, loginBody, nextPush, uniqueUser } from '../support/im.js';
 import { RawClient } from '../support/raw-client.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -25,14 +25,29 @@ afterAll(async () => {
   if (cert) await rm(cert.dir, { recursive: true, force: true });
 });
 
-function client(srv: TestServer, userId: string, token: string, tls: ConstructorParameters<typeof ImClient>[0]['tls']) {
-  return new ImClient({ host: '127.0.0.1', port: srv.server.tlsPort as number, userId, deviceId: 'd1', token, tls, reconnect: false });
+function client(
+  srv: TestServer,
+  userId: string,
+  token: string,
+  tls: ConstructorParameters<typeof ImClient>[0]['tls'],
+) {
+  return new ImClient({
+    host: '127.0.0.1',
+    port: srv.server.tlsPort as number,
+    userId,
+    deviceId: 'd1',
+    token,
+    tls,
+    reconnect: false,
+  });
 }
 
 describe('TLS beside the plain port', () => {
   let srv: TestServer;
   beforeAll(async () => {
-    srv = await startTestServer({ edge: { tlsPort: 0, tlsCertFile: cert.certFile, tlsKeyFile: cert.keyFile } });
+    srv = await startTestServer({
+      edge: { tlsPort: 0, tlsCertFile: cert.certFile, tlsKeyFile: cert.keyFile },
+    });
     expect(srv.server.tlsPort).toBeGreaterThan(0);
     expect(srv.server.tlsPort).not.toBe(srv.port);
   });
@@ -47,7 +62,10 @@ describe('TLS beside the plain port', () => {
       await alice.connect();
       const ack = await alice.sendText(bobId, 'over TLS');
       const { message } = await nextPush(bob);
-      expect([message.messageUid, new TextDecoder().decode(message.messageContent?.data)]).toEqual([ack.messageUid, 'over TLS']);
+      expect([message.messageUid, new TextDecoder().decode(message.messageContent?.data)]).toEqual([
+        ack.messageUid,
+        'over TLS',
+      ]);
       // And back: bob → alice arrives on the TLS connection.
       const got = new Promise<Message>((resolve) => alice.once('message', resolve));
       const { sendOk, textMessage } = await import('../support/im.js');
@@ -122,10 +140,21 @@ describe('TLS beside the plain port', () => {
       expect(key.code).toBe(0);
       expect(key.out).toBe(`${srv.server.serverKeys?.publicKeyPem.trimEnd()}\n`);
       expect(key.err).toContain(srv.server.serverKeys?.fingerprint as string);
-      const sealed = await run(['send', '--as', alice, '--rsa', '--port', String(srv.port), bob, 'cli over RSA+AES']);
+      const sealed = await run([
+        'send',
+        '--as',
+        alice,
+        '--rsa',
+        '--port',
+        String(srv.port),
+        bob,
+        'cli over RSA+AES',
+      ]);
       expect(sealed.err).toBe('');
       expect(sealed.code).toBe(0);
-      expect(new TextDecoder().decode((await nextPush(b)).message.messageContent?.data)).toBe('cli over RSA+AES');
+      expect(new TextDecoder().decode((await nextPush(b)).message.messageContent?.data)).toBe(
+        'cli over RSA+AES',
+      );
     } finally {
       b.close();
     }
@@ -140,7 +169,10 @@ describe('TLS instead of the plain port (edge.plain = false)', () => {
     try {
       expect(srv.port).toBe(srv.server.tlsPort);
       const id = uniqueUser('only-tls');
-      const c = client(srv, id, (await srv.identity(id)).token, { ca: cert.certPem, servername: 'localhost' });
+      const c = client(srv, id, (await srv.identity(id)).token, {
+        ca: cert.certPem,
+        servername: 'localhost',
+      });
       const login = await c.connect();
       expect(login.heartbeatSeconds).toBeGreaterThan(0);
       expect(await c.ping()).toBeGreaterThanOrEqual(0);

@@ -13,7 +13,9 @@ let srv: TestServer;
 const corpus = loadCorpus();
 
 beforeAll(async () => {
-  srv = await startTestServer({ edge: { rateFramesPerSecond: 0, rateBytesPerSecond: 0, acceptPerIpPerSecond: 0 } });
+  srv = await startTestServer({
+    edge: { rateFramesPerSecond: 0, rateBytesPerSecond: 0, acceptPerIpPerSecond: 0 },
+  });
 });
 
 afterAll(async () => {

@@ -16,13 +16,22 @@ import {
 } from '../../packages/protocol/src/index.js';
 import { uniqueUser } from '../support/im.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { COMMANDS, CONTRACT_STATUSES, probe, type RequestFrame, requestFrame, requestFrameFor } from './support.js';
+import {
+  COMMANDS,
+  CONTRACT_STATUSES,
+  probe,
+  type RequestFrame,
+  requestFrame,
+  requestFrameFor,
+} from './support.js';
 
 let srv: TestServer;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 
 beforeAll(async () => {
-  srv = await startTestServer({ edge: { rateFramesPerSecond: 0, rateBytesPerSecond: 0, acceptPerIpPerSecond: 0 } });
+  srv = await startTestServer({
+    edge: { rateFramesPerSecond: 0, rateBytesPerSecond: 0, acceptPerIpPerSecond: 0 },
+  });
 });
 
 afterAll(async () => {
@@ -50,7 +59,10 @@ async function check(loggedIn: boolean, frame: RequestFrame): Promise<void> {
   const r = await probe(srv.port, id, [bytes], { awaitSeq: seq });
   const answer = r.responses.find((f) => f.seq === seq);
   if (!answer) {
-    expect(mayGoUnanswered(frame.command, frame.flag), `no answer to command ${frame.command} flag ${frame.flag}`).toBe(true);
+    expect(
+      mayGoUnanswered(frame.command, frame.flag),
+      `no answer to command ${frame.command} flag ${frame.flag}`,
+    ).toBe(true);
     expect(r.closed).toBe(true);
     return;
   }
@@ -58,9 +70,13 @@ async function check(loggedIn: boolean, frame: RequestFrame): Promise<void> {
   expect(answer.status, `INTERNAL for command ${frame.command}`).not.toBe(Status.INTERNAL);
   expect(answer.command).toBe(frame.command);
   expect(unpackFlag(answer.flag).flow).toBe(Flow.RESPONSE);
-  if (unpackFlag(frame.flag).compression !== Compression.GZIP) expect(unpackFlag(answer.flag).compression).toBe(0);
+  if (unpackFlag(frame.flag).compression !== Compression.GZIP)
+    expect(unpackFlag(answer.flag).compression).toBe(0);
   if (r.closed) {
-    expect(closingStatus(answer.status, frame.command), `closed after status ${answer.status} to command ${frame.command}`).toBe(true);
+    expect(
+      closingStatus(answer.status, frame.command),
+      `closed after status ${answer.status} to command ${frame.command}`,
+    ).toBe(true);
   } else {
     expect(r.stillServing).toBe(true);
   }
@@ -69,19 +85,22 @@ async function check(loggedIn: boolean, frame: RequestFrame): Promise<void> {
 describe('every command handler under arbitrary input', () => {
   it.each(COMMANDS.map((c) => [c]))('command %i: arbitrary bodies after LOGIN', async (command) => {
     await fc.assert(
-      fc.asyncProperty(
-        requestFrameFor(command),
-        async (f) => check(true, f),
-      ),
+      fc.asyncProperty(requestFrameFor(command), async (f) => check(true, f)),
       { numRuns: Math.ceil(RUNS / 4) },
     );
   });
 
   it('mixed commands and flags, after LOGIN', async () => {
-    await fc.assert(fc.asyncProperty(requestFrame, async (f) => check(true, f)), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(requestFrame, async (f) => check(true, f)),
+      { numRuns: RUNS },
+    );
   });
 
   it('mixed commands and flags, before LOGIN', async () => {
-    await fc.assert(fc.asyncProperty(requestFrame, async (f) => check(false, f)), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(requestFrame, async (f) => check(false, f)),
+      { numRuns: RUNS },
+    );
   });
 });

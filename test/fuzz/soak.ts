@@ -12,14 +12,14 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Socket, connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { ImClient, messageText, type Message } from '../../packages/client/src/index.js';
+import { ImClient, messageText } from '../../packages/client/src/index.js';
 import { signDevToken } from '../../packages/core/src/index.js';
-import { Command, FrameDecoder, frameToBytes } from '../../packages/protocol/src/index.js';
+import { Command, FrameDecoder, frameToBytes, type Message } from '../../packages/protocol/src/index.js';
 import { loginBody } from '../support/im.js';
 import { loadCorpus, mutate, requestFrame } from './support.js';
 
@@ -40,7 +40,15 @@ if (!(SECONDS > 0) || !(WORKERS > 0)) {
 }
 
 const SECRET = 'soak-secret-0123456789abcdef';
-const stats = { connections: 0, loggedIn: 0, framesSent: 0, bytesSent: 0, responses: 0, closedByServer: 0, connectErrors: 0 };
+const stats = {
+  connections: 0,
+  loggedIn: 0,
+  framesSent: 0,
+  bytesSent: 0,
+  responses: 0,
+  closedByServer: 0,
+  connectErrors: 0,
+};
 const corpus = loadCorpus();
 
 function freePort(): Promise<number> {
@@ -55,7 +63,11 @@ function freePort(): Promise<number> {
 }
 
 function rssOf(pid: number): number {
-  const kb = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)]).toString().trim());
+  const kb = Number(
+    execFileSync('ps', ['-o', 'rss=', '-p', String(pid)])
+      .toString()
+      .trim(),
+  );
   return kb * 1024;
 }
 
@@ -64,7 +76,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rand = Math.random;
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 
-async function startServer(dataDir: string, port: number, adminPort: number): Promise<{ child: ChildProcess; stderr: string[] }> {
+async function startServer(
+  dataDir: string,
+  port: number,
+  adminPort: number,
+): Promise<{ child: ChildProcess; stderr: string[] }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/embedded/src/main.ts'], {
     cwd: ROOT,
     env: {
@@ -105,7 +121,13 @@ function nextPayload(): Uint8Array {
   if (r < 0.5) return mutate(pick(pick(corpus).frames), rand);
   if (r < 0.85) {
     const [f] = fc.sample(requestFrame, 1) as [{ command: number; flag: number; body: Uint8Array }];
-    return frameToBytes({ seq: 1 + Math.floor(rand() * 1e6), command: f.command, flag: f.flag, status: 0, body: f.body });
+    return frameToBytes({
+      seq: 1 + Math.floor(rand() * 1e6),
+      command: f.command,
+      flag: f.flag,
+      status: 0,
+      body: f.body,
+    });
   }
   const junk = new Uint8Array(Math.floor(rand() * 64));
   for (let i = 0; i < junk.length; i++) junk[i] = Math.floor(rand() * 256);
@@ -147,7 +169,15 @@ async function attack(port: number, user: number, until: number): Promise<void> 
   };
   if (rand() < 0.5) {
     const token = await signDevToken(SECRET, `soak-${user}`, 600);
-    write(frameToBytes({ seq: 1, command: Command.LOGIN, flag: 0, status: 0, body: loginBody({ userId: `soak-${user}`, deviceId: `d${user % 3}`, token }) }));
+    write(
+      frameToBytes({
+        seq: 1,
+        command: Command.LOGIN,
+        flag: 0,
+        status: 0,
+        body: loginBody({ userId: `soak-${user}`, deviceId: `d${user % 3}`, token }),
+      }),
+    );
     stats.loggedIn++;
   }
   const n = 1 + Math.floor(rand() * 20);
@@ -172,7 +202,14 @@ async function freshClientWorks(port: number): Promise<void> {
   const a = `fresh-a-${Date.now()}`;
   const b = `fresh-b-${Date.now()}`;
   const mk = async (userId: string) =>
-    new ImClient({ host: '127.0.0.1', port, userId, deviceId: 'fresh', token: await signDevToken(SECRET, userId, 600), reconnect: false });
+    new ImClient({
+      host: '127.0.0.1',
+      port,
+      userId,
+      deviceId: 'fresh',
+      token: await signDevToken(SECRET, userId, 600),
+      reconnect: false,
+    });
   const alice = await mk(a);
   const bob = await mk(b);
   try {
@@ -236,10 +273,16 @@ async function main(): Promise<void> {
     const rssOk = endRss <= startRss + RSS_SLACK;
     console.log('soak: summary');
     console.log(`  duration          ${SECONDS} s, ${WORKERS} workers`);
-    console.log(`  connections       ${stats.connections} (${stats.loggedIn} logged in, ${stats.connectErrors} refused at connect)`);
+    console.log(
+      `  connections       ${stats.connections} (${stats.loggedIn} logged in, ${stats.connectErrors} refused at connect)`,
+    );
     console.log(`  frames / bytes    ${stats.framesSent} / ${stats.bytesSent}`);
-    console.log(`  server answers    ${stats.responses}; connections closed by the server: ${stats.closedByServer}`);
-    console.log(`  RSS               start ${mb(startRss)}, peak ${mb(peakRss)}, end ${mb(endRss)} (allowed: start + ${mb(RSS_SLACK)})`);
+    console.log(
+      `  server answers    ${stats.responses}; connections closed by the server: ${stats.closedByServer}`,
+    );
+    console.log(
+      `  RSS               start ${mb(startRss)}, peak ${mb(peakRss)}, end ${mb(endRss)} (allowed: start + ${mb(RSS_SLACK)})`,
+    );
     console.log(`  fresh client      logged in and delivered a message: yes`);
     console.log(`  server process    alive: ${child.exitCode === null ? 'yes' : 'NO'}`);
     ok = rssOk && child.exitCode === null;

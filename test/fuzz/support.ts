@@ -32,7 +32,10 @@ export function loadCorpus(): CorpusEntry[] {
     .map((file) => {
       const lines = readFileSync(new URL(file, dir), 'utf8').split('\n');
       const comments = lines.filter((l) => l.startsWith('#')).map((l) => l.slice(1).trim());
-      const phase = comments.find((c) => c.startsWith('phase:'))?.slice(6).trim();
+      const phase = comments
+        .find((c) => c.startsWith('phase:'))
+        ?.slice(6)
+        .trim();
       return {
         name: file.replace(/\.hex$/, ''),
         about: comments[0] ?? '',
@@ -66,7 +69,13 @@ export const COMMANDS = [
 /** A body that is a valid encoding of the command's request type, with arbitrary field values. */
 const validBody: Record<number, fc.Arbitrary<Uint8Array>> = {
   [Command.LOGIN]: fc
-    .record({ userId: fc.string(), token: fc.string(), deviceId: fc.string(), platform: fc.nat(), publicKey: fc.uint8Array({ maxLength: 64 }) })
+    .record({
+      userId: fc.string(),
+      token: fc.string(),
+      deviceId: fc.string(),
+      platform: fc.nat(),
+      publicKey: fc.uint8Array({ maxLength: 64 }),
+    })
     .map((v) => codec.LoginRequest.encode(v)),
   [Command.MS]: fc
     .record({
@@ -89,12 +98,20 @@ const validBody: Record<number, fc.Arbitrary<Uint8Array>> = {
       since: fc.nat(),
       limit: fc.nat(),
       beforeUid: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
-      conversation: fc.option(fc.record({ type: fc.nat({ max: 5 }), target: fc.string({ maxLength: 10 }) }), { nil: undefined }),
+      conversation: fc.option(fc.record({ type: fc.nat({ max: 5 }), target: fc.string({ maxLength: 10 }) }), {
+        nil: undefined,
+      }),
     })
     .map((v) => codec.PullRequest.encode(v)),
-  [Command.MR]: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((messageUid) => codec.RecallRequest.encode({ messageUid })),
-  [Command.CRJ]: fc.string({ maxLength: 30 }).map((chatroomId) => codec.ChatroomRequest.encode({ chatroomId })),
-  [Command.CRQ]: fc.string({ maxLength: 30 }).map((chatroomId) => codec.ChatroomRequest.encode({ chatroomId })),
+  [Command.MR]: fc
+    .bigInt({ min: 0n, max: 2n ** 64n - 1n })
+    .map((messageUid) => codec.RecallRequest.encode({ messageUid })),
+  [Command.CRJ]: fc
+    .string({ maxLength: 30 })
+    .map((chatroomId) => codec.ChatroomRequest.encode({ chatroomId })),
+  [Command.CRQ]: fc
+    .string({ maxLength: 30 })
+    .map((chatroomId) => codec.ChatroomRequest.encode({ chatroomId })),
 };
 
 /** Flips, inserts and deletes a few bytes. */
@@ -104,8 +121,10 @@ export function mutate(bytes: Uint8Array, rand: () => number): Uint8Array {
   for (let i = 0; i < edits; i++) {
     const at = Math.floor(rand() * (out.length + 1));
     const r = rand();
-    if (r < 0.5 && out.length > 0) out[Math.min(at, out.length - 1)] ^= 1 << Math.floor(rand() * 8);
-    else if (r < 0.75) out.splice(at, 0, Math.floor(rand() * 256));
+    if (r < 0.5 && out.length > 0) {
+      const i = Math.min(at, out.length - 1);
+      out[i] = (out[i] as number) ^ (1 << Math.floor(rand() * 8));
+    } else if (r < 0.75) out.splice(at, 0, Math.floor(rand() * 256));
     else out.splice(at, 1);
   }
   return Uint8Array.from(out);
@@ -120,8 +139,12 @@ export function bodyFor(command: number): fc.Arbitrary<Uint8Array> {
     junk,
     valid,
     fc.tuple(valid, fc.integer()).map(([b, seed]) => {
+      // A small LCG seeded by fast-check, so a failing case replays exactly.
       let s = seed >>> 0;
-      return mutate(b, () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32));
+      return mutate(b, () => {
+        s = (s * 1664525 + 1013904223) >>> 0;
+        return s / 2 ** 32;
+      });
     }),
   );
 }
@@ -174,7 +197,12 @@ export interface ProbeOptions {
 const PROBE_PING_SEQ = 0xfffffff0;
 
 /** Connects (and logs in when `id` is given), writes `bytes`, waits, then checks the connection with a PING. */
-export async function probe(port: number, id: Identity | null, bytes: Uint8Array[], opts: ProbeOptions = {}): Promise<ProbeResult> {
+export async function probe(
+  port: number,
+  id: Identity | null,
+  bytes: Uint8Array[],
+  opts: ProbeOptions = {},
+): Promise<ProbeResult> {
   const c = await RawClient.connect(port);
   try {
     if (id) {
@@ -185,7 +213,10 @@ export async function probe(port: number, id: Identity | null, bytes: Uint8Array
     for (const b of bytes) c.write(b);
     if (opts.awaitSeq !== undefined) {
       const seq = opts.awaitSeq;
-      await Promise.race([c.next((f) => isResponse(f) && f.seq === seq, 3000).catch(() => undefined), c.closed]);
+      await Promise.race([
+        c.next((f) => isResponse(f) && f.seq === seq, 3000).catch(() => undefined),
+        c.closed,
+      ]);
       await c.closedWithin(5); // a close right behind the answer
     } else {
       let seen = -1;
@@ -196,13 +227,21 @@ export async function probe(port: number, id: Identity | null, bytes: Uint8Array
     }
     const responses = c.received.slice(before).filter(isResponse);
     if (c.isClosed) return { responses, closed: true };
-    c.write(frameToBytes({ seq: PROBE_PING_SEQ, command: Command.PING, flag: 0, status: 0, body: new Uint8Array(0) }));
+    c.write(
+      frameToBytes({
+        seq: PROBE_PING_SEQ,
+        command: Command.PING,
+        flag: 0,
+        status: 0,
+        body: new Uint8Array(0),
+      }),
+    );
     let stillServing = false;
     try {
       const pong = await c.next((f) => isResponse(f) && f.seq === PROBE_PING_SEQ, 3000);
       stillServing = pong.status === (id ? Status.OK : Status.UNAUTHORIZED);
     } catch {
-      stillServing = c.isClosed ? undefined as unknown as boolean : false;
+      stillServing = c.isClosed ? (undefined as unknown as boolean) : false;
     }
     return { responses: responses.filter((f) => f.seq !== PROBE_PING_SEQ), closed: c.isClosed, stillServing };
   } finally {

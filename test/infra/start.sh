@@ -13,6 +13,15 @@
 # IM_TEST_KAFKA_CONTROLLER_PORT (59093).
 set -euo pipefail
 
+# The servers started here outlive this script: they must not inherit the callers' lock files
+# (scripts/test.sh runs us under `flock start.lock` while holding users.lock on fd 9), or they
+# would hold those locks for as long as they run and every later `flock start.lock` would hang.
+for fd in /proc/$$/fd/*; do
+  fd=${fd##*/}
+  # 3..99 only: bash reads this very script through fd 255.
+  if [ "$fd" -gt 2 ] 2>/dev/null && [ "$fd" -lt 100 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
+
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../../scripts/lib/common.sh
 source "$ROOT/scripts/lib/common.sh"

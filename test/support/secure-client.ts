@@ -15,7 +15,7 @@ import {
   SessionCipher,
   unpackFlag,
 } from '../../packages/protocol/src/index.js';
-import { loginBody, type Identity } from './im.js';
+import { type Identity, loginBody } from './im.js';
 import { isResponse, RawClient } from './raw-client.js';
 
 export interface SecureRequest {
@@ -45,7 +45,11 @@ export class SecureClient {
   }
 
   /** RSA (2) LOGIN; the answer is opened with the secret it carried (protocol.md §2 RSA). */
-  async rsaLogin(id: Identity, serverPublicKey: string | Uint8Array, extra: { publicKey?: Uint8Array } = {}): Promise<Opened> {
+  async rsaLogin(
+    id: Identity,
+    serverPublicKey: string | Uint8Array,
+    extra: { publicKey?: Uint8Array } = {},
+  ): Promise<Opened> {
     const seq = this.raw.nextSeq();
     const flag = packFlag({ flow: Flow.REQUEST, encrypt: Encrypt.RSA });
     const header = { seq, command: Command.LOGIN, flag, status: 0 };
@@ -73,7 +77,9 @@ export class SecureClient {
 
   async request(r: SecureRequest, timeoutMs?: number): Promise<Opened> {
     const seq = this.send(r);
-    return this.open(await this.raw.next((f) => isResponse(f) && f.seq === seq && f.command === r.command, timeoutMs));
+    return this.open(
+      await this.raw.next((f) => isResponse(f) && f.seq === seq && f.command === r.command, timeoutMs),
+    );
   }
 
   /** The next frame matching pred, opened (AES) or as is (E2E). */

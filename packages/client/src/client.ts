@@ -9,6 +9,8 @@ import {
   type Conversation,
   ConversationType,
   codec,
+  Encrypt,
+  Flow,
   type Frame,
   type LoginResponse,
   type Message,
@@ -20,8 +22,6 @@ import {
   packFlag,
   publicKeyDer,
   type SendAck,
-  Encrypt,
-  Flow,
   Status,
   toPrivateKey,
 } from '@im/protocol';
@@ -410,7 +410,9 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
           deviceId: this.opts.deviceId,
           platform: this.opts.platform ?? 0,
           clientVersion: this.opts.clientVersion ?? DEFAULT_CLIENT_VERSION,
-          publicKey: this.opts.publicKey ?? (this.opts.e2eKey === undefined ? undefined : publicKeyDer(toPrivateKey(this.opts.e2eKey))),
+          publicKey:
+            this.opts.publicKey ??
+            (this.opts.e2eKey === undefined ? undefined : publicKeyDer(toPrivateKey(this.opts.e2eKey))),
         }),
         this.opts.encryption === 'rsa' ? { rsa: this.opts.serverPublicKey } : {},
       );

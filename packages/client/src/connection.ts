@@ -15,8 +15,8 @@ import {
   Flow,
   type Frame,
   FrameDecoder,
-  gunzipBody,
   frameAad,
+  gunzipBody,
   MAX_SEQ,
   type PublicKeyInput,
   packFlag,
@@ -254,13 +254,21 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
         return undefined;
       }
       try {
-        frame = { ...frame, flag: withEncrypt(frame.flag, Encrypt.NONE), body: cipher.open(frame, frame.body) };
+        frame = {
+          ...frame,
+          flag: withEncrypt(frame.flag, Encrypt.NONE),
+          body: cipher.open(frame, frame.body),
+        };
       } catch (err) {
         if (!(err instanceof DecryptError)) throw err;
         this.destroy(
-          new ConnectionError('PROTOCOL', `a frame from ${this.label} does not authenticate: ${err.message}`, {
-            cause: err,
-          }),
+          new ConnectionError(
+            'PROTOCOL',
+            `a frame from ${this.label} does not authenticate: ${err.message}`,
+            {
+              cause: err,
+            },
+          ),
         );
         return undefined;
       }

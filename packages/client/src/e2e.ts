@@ -58,9 +58,14 @@ export function isSealedContent(data: Uint8Array): boolean {
 }
 
 /** Seals `plaintext` for every key in `recipients` (de-duplicated by the caller if needed). */
-export function sealContent(plaintext: Uint8Array, recipients: PublicKeyInput[], ctx: E2eContext): Uint8Array {
+export function sealContent(
+  plaintext: Uint8Array,
+  recipients: PublicKeyInput[],
+  ctx: E2eContext,
+): Uint8Array {
   if (recipients.length === 0) throw new RangeError('end-to-end content needs at least one recipient key');
-  if (recipients.length > MAX_RECIPIENT_KEYS) throw new RangeError(`at most ${MAX_RECIPIENT_KEYS} recipient keys`);
+  if (recipients.length > MAX_RECIPIENT_KEYS)
+    throw new RangeError(`at most ${MAX_RECIPIENT_KEYS} recipient keys`);
   const contentKey = new Uint8Array(randomBytes(CONTENT_KEY_LENGTH));
   const parts: Uint8Array[] = [E2E_MAGIC, Uint8Array.of(E2E_VERSION, recipients.length)];
   for (const key of recipients) {
@@ -77,7 +82,8 @@ export function sealContent(plaintext: Uint8Array, recipients: PublicKeyInput[],
 /** The plaintext, or DecryptError when the data is not for this key or was altered. */
 export function openContent(data: Uint8Array, privateKey: PrivateKeyInput, ctx: E2eContext): Uint8Array {
   if (!isSealedContent(data)) throw new DecryptError('not end-to-end content (no IME2 header)');
-  if (data[4] !== E2E_VERSION) throw new DecryptError(`end-to-end content version ${data[4]} is not supported`);
+  if (data[4] !== E2E_VERSION)
+    throw new DecryptError(`end-to-end content version ${data[4]} is not supported`);
   const key = toPrivateKey(privateKey);
   const n = data[5] as number;
   const view = new DataView(data.buffer, data.byteOffset, data.length);

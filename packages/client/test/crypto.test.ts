@@ -9,6 +9,7 @@ import {
   decodeHeader,
   Encrypt,
   Flow,
+  frameAad,
   frameToBytes,
   HEADER_LENGTH,
   packFlag,
@@ -16,12 +17,11 @@ import {
   SessionCipher,
   Status,
   unpackFlag,
-  frameAad,
 } from '@im/protocol';
 import { describe, expect, it } from 'vitest';
 import { loadCryptoVectors } from '../../protocol/test/vectors/crypto.js';
 import { bytesToHex, hexToBytes } from '../../protocol/test/vectors/index.js';
-import { Connection, ConnectionError, openContent, sealContent } from '../src/index.js';
+import { Connection, type ConnectionError, openContent, sealContent } from '../src/index.js';
 import { MemoryTransport } from './helpers/memory-transport.js';
 
 const v = loadCryptoVectors();
@@ -29,11 +29,18 @@ const secret = hexToBytes(v.secret);
 const vectorFrame = (name: string) => hexToBytes(v.aes.find((a) => a.name === name)?.frame as string);
 
 /** A Connection whose RSA LOGIN (with the vector's secret) the fake server accepts. */
-async function encryptedConnection(): Promise<{ t: MemoryTransport; conn: Connection; server: SessionCipher }> {
+async function encryptedConnection(): Promise<{
+  t: MemoryTransport;
+  conn: Connection;
+  server: SessionCipher;
+}> {
   const t = new MemoryTransport();
   const conn = new Connection(t, { label: 'mem' });
   const serverPub = v.rsa.privateKeyPem; // toPublicKey derives the public half
-  const login = conn.request(Command.LOGIN, hexToBytes(v.rsa.plaintext), { rsa: serverPub, rsaSecret: secret });
+  const login = conn.request(Command.LOGIN, hexToBytes(v.rsa.plaintext), {
+    rsa: serverPub,
+    rsaSecret: secret,
+  });
   const written = t.written[0] as Uint8Array;
   const header = decodeHeader(written);
   // The header is the vector's byte for byte; the body opens with the vector key into the same secret.
@@ -44,7 +51,12 @@ async function encryptedConnection(): Promise<{ t: MemoryTransport; conn: Connec
   const server = new SessionCipher(secret, 'server');
   const flag = packFlag({ flow: Flow.RESPONSE, encrypt: Encrypt.AES });
   const resHead = { seq: 1, command: Command.LOGIN, flag, status: Status.OK };
-  const resBody = codec.LoginResponse.encode({ serverTime: 1, heartbeatSeconds: 30, head: 0, sessionId: 's' });
+  const resBody = codec.LoginResponse.encode({
+    serverTime: 1,
+    heartbeatSeconds: 30,
+    head: 0,
+    sessionId: 's',
+  });
   t.feed(frameToBytes({ ...resHead, body: server.seal(resHead, resBody) }));
   const res = await login;
   expect(codec.LoginResponse.decode(res.body).sessionId).toBe('s');
@@ -59,12 +71,19 @@ describe('SDK vs the shared crypto vectors', () => {
     const pingBytes = t.written[1] as Uint8Array;
     const expected = vectorFrame('ping-request-aes');
     // Same header (seq 2, AES flag) as the vector; the nonce is random, so the body differs but opens.
-    expect(bytesToHex(pingBytes.subarray(0, HEADER_LENGTH))).toBe(bytesToHex(expected.subarray(0, HEADER_LENGTH)));
+    expect(bytesToHex(pingBytes.subarray(0, HEADER_LENGTH))).toBe(
+      bytesToHex(expected.subarray(0, HEADER_LENGTH)),
+    );
     const h = decodeHeader(pingBytes);
     expect(server.open(h, pingBytes.subarray(HEADER_LENGTH))).toEqual(new Uint8Array(0));
     // And the server side opens the vector's own bytes the same way.
     expect(server.open(decodeHeader(expected), expected.subarray(HEADER_LENGTH))).toEqual(new Uint8Array(0));
-    const pingRes = { seq: 2, command: Command.PING, flag: packFlag({ flow: Flow.RESPONSE, encrypt: Encrypt.AES }), status: 0 };
+    const pingRes = {
+      seq: 2,
+      command: Command.PING,
+      flag: packFlag({ flow: Flow.RESPONSE, encrypt: Encrypt.AES }),
+      status: 0,
+    };
     t.feed(frameToBytes({ ...pingRes, body: server.seal(pingRes, new Uint8Array(0)) }));
     await ping;
 
@@ -94,7 +113,15 @@ describe('SDK refusals on an encrypted connection', () => {
   it('a plain frame after the session key is refused (no downgrade)', async () => {
     const { t, conn } = await encryptedConnection();
     const closed = new Promise<Error>((resolve) => conn.once('close', resolve));
-    t.feed(frameToBytes({ seq: 1, command: Command.MN, flag: packFlag({ flow: Flow.NOTIFY }), status: 0, body: new Uint8Array(0) }));
+    t.feed(
+      frameToBytes({
+        seq: 1,
+        command: Command.MN,
+        flag: packFlag({ flow: Flow.NOTIFY }),
+        status: 0,
+        body: new Uint8Array(0),
+      }),
+    );
     expect(((await closed) as ConnectionError).message).toMatch(/plain frame on an encrypted connection/);
   });
 
@@ -118,10 +145,20 @@ describe('SDK refusals on an encrypted connection', () => {
   it('a failed RSA LOGIN leaves the connection plain', async () => {
     const t = new MemoryTransport();
     const conn = new Connection(t);
-    const login = conn.request(Command.LOGIN, new Uint8Array(0), { rsa: v.rsa.privateKeyPem, rsaSecret: secret });
+    const login = conn.request(Command.LOGIN, new Uint8Array(0), {
+      rsa: v.rsa.privateKeyPem,
+      rsaSecret: secret,
+    });
     const cand = new SessionCipher(secret, 'server');
-    const head = { seq: 1, command: Command.LOGIN, flag: packFlag({ flow: Flow.RESPONSE, encrypt: Encrypt.AES }), status: Status.UNAUTHORIZED };
-    t.feed(frameToBytes({ ...head, body: cand.seal(head, codec.ErrorInfo.encode({ message: 'bad token' })) }));
+    const head = {
+      seq: 1,
+      command: Command.LOGIN,
+      flag: packFlag({ flow: Flow.RESPONSE, encrypt: Encrypt.AES }),
+      status: Status.UNAUTHORIZED,
+    };
+    t.feed(
+      frameToBytes({ ...head, body: cand.seal(head, codec.ErrorInfo.encode({ message: 'bad token' })) }),
+    );
     await expect(login).rejects.toThrow(/bad token/);
     expect(conn.encrypted).toBe(false);
     conn.request(Command.PING).catch(() => undefined);

@@ -51,7 +51,14 @@ async function rejects(p: Promise<void>, status: number, reason: RegExp): Promis
   expect((err as ImError).message).toMatch(reason);
 }
 
-const base: AuthSettings = { jwtSecret: '', jwksUrl: '', jwksFile: '', jwtIssuer: '', jwtAudience: '', clockSkewSeconds: 5 };
+const base: AuthSettings = {
+  jwtSecret: '',
+  jwksUrl: '',
+  jwksFile: '',
+  jwtIssuer: '',
+  jwtAudience: '',
+  clockSkewSeconds: 5,
+};
 
 beforeAll(async () => {
   rs = await generateKeyPair('RS256');
@@ -89,25 +96,61 @@ describe('JWKS over HTTP (RS256 / ES256)', () => {
 
   it('refuses another subject, a key not in the set, and missing claims', async () => {
     const v = createTokenVerifier({ ...base, jwksUrl: url });
-    await rejects(v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'bob' }), 'alice'), Status.UNAUTHORIZED, /subject/);
-    await rejects(v.verify(await sign(stranger, 'RS256', 'rs-1', { sub: 'alice' }), 'alice'), Status.UNAUTHORIZED, /signature/);
-    await rejects(v.verify(await sign(stranger, 'RS256', 'rs-9', { sub: 'alice' }), 'alice'), Status.UNAUTHORIZED, /key/);
+    await rejects(
+      v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'bob' }), 'alice'),
+      Status.UNAUTHORIZED,
+      /subject/,
+    );
+    await rejects(
+      v.verify(await sign(stranger, 'RS256', 'rs-1', { sub: 'alice' }), 'alice'),
+      Status.UNAUTHORIZED,
+      /signature/,
+    );
+    await rejects(
+      v.verify(await sign(stranger, 'RS256', 'rs-9', { sub: 'alice' }), 'alice'),
+      Status.UNAUTHORIZED,
+      /key/,
+    );
     await rejects(v.verify(await sign(rs, 'RS256', 'rs-1'), 'alice'), Status.UNAUTHORIZED, /sub/);
   });
 
   it('exp and nbf are checked with the configured skew', async () => {
     const v = createTokenVerifier({ ...base, jwksUrl: url, clockSkewSeconds: 5 });
     await v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'a', exp: now() - 3 }), 'a'); // within the skew
-    await rejects(v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'a', exp: now() - 30 }), 'a'), Status.UNAUTHORIZED, /expired/);
+    await rejects(
+      v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'a', exp: now() - 30 }), 'a'),
+      Status.UNAUTHORIZED,
+      /expired/,
+    );
     await v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'a', nbf: now() + 3 }), 'a');
-    await rejects(v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'a', nbf: now() + 60 }), 'a'), Status.UNAUTHORIZED, /not yet valid/);
+    await rejects(
+      v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'a', nbf: now() + 60 }), 'a'),
+      Status.UNAUTHORIZED,
+      /not yet valid/,
+    );
   });
 
   it('issuer and audience, when configured, are required', async () => {
-    const v = createTokenVerifier({ ...base, jwksUrl: url, jwtIssuer: 'https://auth.example', jwtAudience: 'im' });
-    await v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'a', iss: 'https://auth.example', aud: 'im' }), 'a');
-    await rejects(v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'a', iss: 'https://evil', aud: 'im' }), 'a'), Status.UNAUTHORIZED, /iss/);
-    await rejects(v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'a', iss: 'https://auth.example' }), 'a'), Status.UNAUTHORIZED, /aud/);
+    const v = createTokenVerifier({
+      ...base,
+      jwksUrl: url,
+      jwtIssuer: 'https://auth.example',
+      jwtAudience: 'im',
+    });
+    await v.verify(
+      await sign(rs, 'RS256', 'rs-1', { sub: 'a', iss: 'https://auth.example', aud: 'im' }),
+      'a',
+    );
+    await rejects(
+      v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'a', iss: 'https://evil', aud: 'im' }), 'a'),
+      Status.UNAUTHORIZED,
+      /iss/,
+    );
+    await rejects(
+      v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'a', iss: 'https://auth.example' }), 'a'),
+      Status.UNAUTHORIZED,
+      /aud/,
+    );
   });
 
   it('an unreachable key set is UNAVAILABLE (a retry may succeed), not UNAUTHORIZED', async () => {
@@ -116,7 +159,11 @@ describe('JWKS over HTTP (RS256 / ES256)', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     const v = JwksVerifier.fromUrl(`http://127.0.0.1:${port}/jwks.json`);
-    await rejects(v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'a' }), 'a'), Status.UNAVAILABLE, /unreachable/);
+    await rejects(
+      v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'a' }), 'a'),
+      Status.UNAVAILABLE,
+      /unreachable/,
+    );
   });
 });
 
@@ -124,16 +171,28 @@ describe('JWKS file, HS256, and both together', () => {
   it('a JWKS file works like the URL', async () => {
     const v = createTokenVerifier({ ...base, jwksFile: join(dir, 'jwks.json') });
     await v.verify(await sign(es, 'ES256', 'es-1', { sub: 'carol' }), 'carol');
-    await rejects(v.verify(await sign(stranger, 'RS256', 'rs-1', { sub: 'carol' }), 'carol'), Status.UNAUTHORIZED, /signature/);
+    await rejects(
+      v.verify(await sign(stranger, 'RS256', 'rs-1', { sub: 'carol' }), 'carol'),
+      Status.UNAUTHORIZED,
+      /signature/,
+    );
   });
 
   it('with a secret and a key set, each token goes by its alg; other algs are refused', async () => {
     const secret = 'a-shared-secret-of-enough-length!!';
     const v = createTokenVerifier({ ...base, jwtSecret: secret, jwksUrl: url });
-    const hs = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('d').setExpirationTime(now() + 60).sign(new TextEncoder().encode(secret));
+    const hs = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('d')
+      .setExpirationTime(now() + 60)
+      .sign(new TextEncoder().encode(secret));
     await v.verify(hs, 'd');
     await v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'd' }), 'd');
-    const hs512 = await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject('d').setExpirationTime(now() + 60).sign(new TextEncoder().encode(secret.repeat(2)));
+    const hs512 = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS512' })
+      .setSubject('d')
+      .setExpirationTime(now() + 60)
+      .sign(new TextEncoder().encode(secret.repeat(2)));
     await rejects(v.verify(hs512, 'd'), Status.UNAUTHORIZED, /algorithm/);
     await rejects(v.verify('not.a.jwt', 'd'), Status.UNAUTHORIZED, /malformed/);
   });
@@ -141,7 +200,11 @@ describe('JWKS file, HS256, and both together', () => {
   it('algorithm confusion: an HS256 token keyed with the RSA public key is refused when only a JWKS is set', async () => {
     const v = createTokenVerifier({ ...base, jwksUrl: url });
     const pem = JSON.stringify(jwks.keys[0]);
-    const forged = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: 'rs-1' }).setSubject('a').setExpirationTime(now() + 60).sign(new TextEncoder().encode(pem));
+    const forged = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', kid: 'rs-1' })
+      .setSubject('a')
+      .setExpirationTime(now() + 60)
+      .sign(new TextEncoder().encode(pem));
     await rejects(v.verify(forged, 'a'), Status.UNAUTHORIZED, /algorithm/);
   });
 

@@ -9,14 +9,14 @@ import { writeFileSync } from 'node:fs';
 import {
   Command,
   codec,
+  deriveSessionKeys,
   Encrypt,
   Flow,
+  frameAad,
   frameToBytes,
   packFlag,
   rsaSeal,
   SessionCipher,
-  deriveSessionKeys,
-  frameAad,
 } from '../src/index.js';
 import { bytesToHex, hexToBytes } from '../test/vectors/index.js';
 

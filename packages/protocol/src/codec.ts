@@ -56,107 +56,142 @@ export interface BodyCodec<T> {
 type Kind = ScalarKind | { message: MessageSchema<unknown> } | { repeated: MessageSchema<unknown> };
 type Plain = Record<string, unknown>;
 
-function fieldsOf(schema: MessageSchema<unknown>): [string, Kind][] {
-  return Object.entries(schema.fields as Record<string, Kind>);
+/** Plain value → what the generated encoder takes, or undefined to leave a proto3 default out. */
+type FieldEncoder = (v: unknown, path: string) => unknown;
+/** Generated value → the plain value with its proto3 default filled in (undefined: absent message). */
+type FieldDecoder = (v: unknown, path: string, limits: DecodeLimits) => unknown;
+
+/**
+ * One field of a schema, resolved once when the codecs are built: the per-call work is a loop over
+ * these, with no Object.entries, no switch on the kind and no path strings built per value.
+ */
+interface Field {
+  key: string;
+  /** `Message.from`: names the field in errors. */
+  path: string;
+  encode: FieldEncoder;
+  decode: FieldDecoder;
 }
 
-function toGenerated(schema: MessageSchema<unknown>, value: Plain): Plain {
+const compiled = new WeakMap<MessageSchema<unknown>, readonly Field[]>();
+
+function fieldsOf(schema: MessageSchema<unknown>): readonly Field[] {
+  let fields = compiled.get(schema);
+  if (!fields) {
+    fields = Object.entries(schema.fields as Record<string, Kind>).map(([key, kind]) =>
+      compileField(`${schema.name}.${key}`, key, kind),
+    );
+    compiled.set(schema, fields);
+  }
+  return fields;
+}
+
+function compileField(path: string, key: string, kind: Kind): Field {
+  if (typeof kind === 'object') {
+    if ('message' in kind) {
+      const nested = fieldsOf(kind.message);
+      return {
+        key,
+        path,
+        encode: (v) => toGenerated(nested, v as Plain),
+        decode: (v, _path, limits) => (v == null ? undefined : fromGenerated(nested, v as Plain, limits)),
+      };
+    }
+    const element = fieldsOf(kind.repeated);
+    return {
+      key,
+      path,
+      encode: (v) => {
+        const list = v as Plain[];
+        return list.length > 0 ? list.map((e) => toGenerated(element, e)) : undefined;
+      },
+      decode: (v, p, limits) => {
+        const list = (v ?? []) as Plain[];
+        capCount(list.length, p, limits);
+        return list.map((e) => fromGenerated(element, e, limits));
+      },
+    };
+  }
+  return { key, path, encode: SCALAR_ENCODERS[kind], decode: SCALAR_DECODERS[kind] };
+}
+
+function toGenerated(fields: readonly Field[], value: Plain): Plain {
   const out: Plain = {};
-  for (const [key, kind] of fieldsOf(schema)) {
-    const v = value[key];
+  for (const f of fields) {
+    const v = value[f.key];
     if (v === undefined || v === null) continue;
-    const path = `${schema.name}.${key}`;
-    const encoded = encodeField(kind, v, path);
-    if (encoded !== undefined) out[key] = encoded;
+    const encoded = f.encode(v, f.path);
+    if (encoded !== undefined) out[f.key] = encoded;
   }
   return out;
 }
 
-/** The value to hand to the generated encoder, or undefined to leave a proto3 default out. */
-function encodeField(kind: Kind, v: unknown, path: string): unknown {
-  if (typeof kind === 'object') {
-    if ('message' in kind) return toGenerated(kind.message, v as Plain);
-    const list = v as Plain[];
-    return list.length > 0 ? list.map((e) => toGenerated(kind.repeated, e)) : undefined;
-  }
-  switch (kind) {
-    case 'string':
-      if (typeof v !== 'string') throw new TypeError(`${path} must be a string`);
-      return v === '' ? undefined : v;
-    case 'bytes':
-      if (!(v instanceof Uint8Array)) throw new TypeError(`${path} must be a Uint8Array`);
-      return v.length === 0 ? undefined : v;
-    case 'bool':
-      return v === true ? true : undefined;
-    case 'uint32':
-      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) {
-        throw new RangeError(`${path} must be an integer 0..2^32-1, got ${String(v)}`);
-      }
-      return v === 0 ? undefined : v;
-    case 'strings': {
-      const list = v as unknown[];
-      if (!list.every((s) => typeof s === 'string')) throw new TypeError(`${path} must hold strings`);
-      return list.length > 0 ? [...list] : undefined;
-    }
-    case 'u64': {
-      const long = bigintToU64(v as bigint, path); // validates even a 0n
-      return v === 0n ? undefined : long;
-    }
-    case 'u64n': {
-      const long = numberToU64(v as number, path);
-      return v === 0 ? undefined : long;
-    }
-    case 'i64n': {
-      const long = numberToI64(v as number, path);
-      return v === 0 ? undefined : long;
-    }
-  }
-}
-
-function fromGenerated(schema: MessageSchema<unknown>, m: Plain, limits: DecodeLimits): Plain {
+function fromGenerated(fields: readonly Field[], m: Plain, limits: DecodeLimits): Plain {
   const out: Plain = {};
-  for (const [key, kind] of fieldsOf(schema)) {
-    const v = decodeField(kind, m[key], `${schema.name}.${key}`, limits);
-    if (v !== undefined) out[key] = v;
+  for (const f of fields) {
+    const v = f.decode(m[f.key], f.path, limits);
+    if (v !== undefined) out[f.key] = v;
   }
   return out;
 }
 
-/** A plain value with its proto3 default filled in; undefined only for an absent nested message. */
-function decodeField(kind: Kind, v: unknown, path: string, limits: DecodeLimits): unknown {
-  if (typeof kind === 'object') {
-    if ('message' in kind) return v == null ? undefined : fromGenerated(kind.message, v as Plain, limits);
-    const list = (v ?? []) as Plain[];
+const SCALAR_ENCODERS: Record<ScalarKind, FieldEncoder> = {
+  string: (v, path) => {
+    if (typeof v !== 'string') throw new TypeError(`${path} must be a string`);
+    return v === '' ? undefined : v;
+  },
+  bytes: (v, path) => {
+    if (!(v instanceof Uint8Array)) throw new TypeError(`${path} must be a Uint8Array`);
+    return v.length === 0 ? undefined : v;
+  },
+  bool: (v) => (v === true ? true : undefined),
+  uint32: (v, path) => {
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) {
+      throw new RangeError(`${path} must be an integer 0..2^32-1, got ${String(v)}`);
+    }
+    return v === 0 ? undefined : v;
+  },
+  strings: (v, path) => {
+    const list = v as unknown[];
+    if (!list.every((s) => typeof s === 'string')) throw new TypeError(`${path} must hold strings`);
+    return list.length > 0 ? [...list] : undefined;
+  },
+  u64: (v, path) => {
+    const wire = bigintToU64(v as bigint, path); // validates even a 0n
+    return v === 0n ? undefined : wire;
+  },
+  u64n: (v, path) => {
+    const wire = numberToU64(v as number, path);
+    return v === 0 ? undefined : wire;
+  },
+  i64n: (v, path) => {
+    const wire = numberToI64(v as number, path);
+    return v === 0 ? undefined : wire;
+  },
+};
+
+const EMPTY_BYTES = new Uint8Array(0);
+
+const SCALAR_DECODERS: Record<ScalarKind, FieldDecoder> = {
+  string: (v, path, limits) => capString((v ?? '') as string, path, limits),
+  bytes: (v, path, limits) => {
+    const bytes = (v ?? EMPTY_BYTES) as Uint8Array;
+    if (limits.maxBytesLength !== undefined && bytes.length > limits.maxBytesLength) {
+      throw tooLong(path, `${bytes.length} bytes`, limits.maxBytesLength);
+    }
+    return new Uint8Array(bytes); // a copy: plain Uint8Array, not a view into the frame
+  },
+  bool: (v) => v === true,
+  uint32: (v) => (v ?? 0) as number,
+  strings: (v, path, limits) => {
+    const list = (v ?? []) as string[];
     capCount(list.length, path, limits);
-    return list.map((e) => fromGenerated(kind.repeated, e, limits));
-  }
-  switch (kind) {
-    case 'string':
-      return capString((v ?? '') as string, path, limits);
-    case 'bytes': {
-      const bytes = (v ?? new Uint8Array(0)) as Uint8Array;
-      if (limits.maxBytesLength !== undefined && bytes.length > limits.maxBytesLength) {
-        throw tooLong(path, `${bytes.length} bytes`, limits.maxBytesLength);
-      }
-      return new Uint8Array(bytes); // a copy: plain Uint8Array, not a view into the frame
-    }
-    case 'bool':
-      return v === true;
-    case 'uint32':
-      return (v ?? 0) as number;
-    case 'strings': {
-      const list = (v ?? []) as string[];
-      capCount(list.length, path, limits);
-      return list.map((s) => capString(s, path, limits));
-    }
-    case 'u64':
-      return u64ToBigint((v ?? 0) as LongLike);
-    case 'u64n':
-      return u64ToNumber((v ?? 0) as LongLike, path);
-    case 'i64n':
-      return i64ToNumber((v ?? 0) as LongLike, path);
-  }
-}
+    return list.map((s) => capString(s, path, limits));
+  },
+  u64: (v) => u64ToBigint((v ?? 0) as LongLike),
+  u64n: (v, path) => u64ToNumber((v ?? 0) as LongLike, path),
+  i64n: (v, path) => i64ToNumber((v ?? 0) as LongLike, path),
+};
 
 function capString(s: string, path: string, limits: DecodeLimits): string {
   if (limits.maxStringLength !== undefined && s.length > limits.maxStringLength) {
@@ -177,10 +212,11 @@ function tooLong(path: string, what: string, limit: number): ImError {
 
 function makeCodec<T>(schema: MessageSchema<T>): BodyCodec<T> {
   const s = schema as MessageSchema<unknown>;
+  const fields = fieldsOf(s);
   return {
     name: schema.name,
     encode(value) {
-      const out = s.gen.encode(toGenerated(s, value as Plain) as never).finish();
+      const out = s.gen.encode(toGenerated(fields, value as Plain) as never).finish();
       return new Uint8Array(out.buffer, out.byteOffset, out.length);
     },
     decode(bytes, limits = {}) {
@@ -197,7 +233,7 @@ function makeCodec<T>(schema: MessageSchema<T>): BodyCodec<T> {
       } finally {
         protobuf.Reader.recursionLimit = savedDepth;
       }
-      return fromGenerated(s, decoded as Plain, limits) as T;
+      return fromGenerated(fields, decoded as Plain, limits) as T;
     },
   };
 }

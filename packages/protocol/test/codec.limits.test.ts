@@ -28,14 +28,25 @@ function nestedGroups(depth: number): Uint8Array {
 
 describe('DecodeLimits', () => {
   it('caps strings, bytes and repeated fields, naming the field', () => {
-    badRequest(() => codec.LoginRequest.decode(codec.LoginRequest.encode({ userId: 'x'.repeat(11) }), limits), /LoginRequest\.userId.*limit is 10/);
-    badRequest(() => codec.LoginRequest.decode(codec.LoginRequest.encode({ publicKey: new Uint8Array(9) }), limits), /publicKey.*9 bytes/);
+    badRequest(
+      () => codec.LoginRequest.decode(codec.LoginRequest.encode({ userId: 'x'.repeat(11) }), limits),
+      /LoginRequest\.userId.*limit is 10/,
+    );
+    badRequest(
+      () => codec.LoginRequest.decode(codec.LoginRequest.encode({ publicKey: new Uint8Array(9) }), limits),
+      /publicKey.*9 bytes/,
+    );
     const mentions = codec.Message.encode({ messageContent: { mentionedTargets: ['a', 'b', 'c'] } });
     badRequest(() => codec.Message.decode(mentions, limits), /mentionedTargets.*3 entries/);
     const nested = codec.Message.encode({ messageContent: { searchableContent: 'y'.repeat(11) } });
     badRequest(() => codec.Message.decode(nested, limits), /searchableContent/);
     // At the limits: fine.
-    expect(codec.LoginRequest.decode(codec.LoginRequest.encode({ userId: 'x'.repeat(10), publicKey: new Uint8Array(8) }), limits).userId).toHaveLength(10);
+    expect(
+      codec.LoginRequest.decode(
+        codec.LoginRequest.encode({ userId: 'x'.repeat(10), publicKey: new Uint8Array(8) }),
+        limits,
+      ).userId,
+    ).toHaveLength(10);
   });
 
   it('caps protobuf nesting (skipped unknown groups) at maxDepth, and restores the global limit', () => {
@@ -51,14 +62,22 @@ describe('DecodeLimits', () => {
   it('any bytes decode or fail with BAD_REQUEST, for every body type, with and without limits', () => {
     const names = Object.keys(codec) as CodecName[];
     fc.assert(
-      fc.property(fc.constantFrom(...names), fc.uint8Array({ maxLength: 200 }), fc.boolean(), (name, bytes, capped) => {
-        try {
-          (codec[name] as { decode(b: Uint8Array, l?: object): unknown }).decode(bytes, capped ? limits : undefined);
-        } catch (e) {
-          expect(e).toBeInstanceOf(ImError);
-          expect((e as ImError).status).toBe(Status.BAD_REQUEST);
-        }
-      }),
+      fc.property(
+        fc.constantFrom(...names),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.boolean(),
+        (name, bytes, capped) => {
+          try {
+            (codec[name] as { decode(b: Uint8Array, l?: object): unknown }).decode(
+              bytes,
+              capped ? limits : undefined,
+            );
+          } catch (e) {
+            expect(e).toBeInstanceOf(ImError);
+            expect((e as ImError).status).toBe(Status.BAD_REQUEST);
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });

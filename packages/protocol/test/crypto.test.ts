@@ -23,8 +23,8 @@ import {
   SessionCipher,
   toPublicKey,
 } from '../src/index.js';
-import { bytesToHex, hexToBytes } from './vectors/index.js';
 import { loadCryptoVectors } from './vectors/crypto.js';
+import { bytesToHex, hexToBytes } from './vectors/index.js';
 
 const v = loadCryptoVectors();
 const secret = hexToBytes(v.secret);
@@ -45,7 +45,9 @@ describe('shared crypto vectors (vectors/crypto.json)', () => {
       ['im c2s', v.c2s],
       ['im s2c', v.s2c],
     ] as const) {
-      const okm = createHmac('sha256', prk).update(Buffer.concat([Buffer.from(info), Uint8Array.of(1)])).digest();
+      const okm = createHmac('sha256', prk)
+        .update(Buffer.concat([Buffer.from(info), Uint8Array.of(1)]))
+        .digest();
       expect(okm.toString('hex')).toBe(hex);
     }
   });
@@ -120,11 +122,20 @@ describe('tampering (protocol.md §2: a tampered header fails authentication)', 
 
 describe('RSA (protocol.md §2 RSA: OAEP-SHA256, never PKCS#1 v1.5)', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const aad = frameAad({ seq: 1, command: Command.LOGIN, flag: packFlag({ encrypt: Encrypt.RSA }), status: 0 });
+  const aad = frameAad({
+    seq: 1,
+    command: Command.LOGIN,
+    flag: packFlag({ encrypt: Encrypt.RSA }),
+    status: 0,
+  });
 
   it('round-trips with a PEM, a KeyObject or SPKI DER public key', () => {
     const payload = Uint8Array.of(1, 2, 3);
-    for (const key of [publicKey, publicKey.export({ format: 'pem', type: 'spki' }).toString(), publicKeyDer(publicKey)]) {
+    for (const key of [
+      publicKey,
+      publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+      publicKeyDer(publicKey),
+    ]) {
       const sealed = rsaSeal(key, aad, payload);
       const opened = rsaOpen(privateKey, aad, sealed.body);
       expect(opened.plaintext).toEqual(payload);
@@ -145,7 +156,12 @@ describe('RSA (protocol.md §2 RSA: OAEP-SHA256, never PKCS#1 v1.5)', () => {
     const sealed = rsaSeal(other.publicKey, aad, Uint8Array.of(9));
     expect(() => rsaOpen(privateKey, aad, sealed.body)).toThrow(DecryptError);
     const mine = rsaSeal(publicKey, aad, Uint8Array.of(9));
-    const wrongAad = frameAad({ seq: 2, command: Command.LOGIN, flag: packFlag({ encrypt: Encrypt.RSA }), status: 0 });
+    const wrongAad = frameAad({
+      seq: 2,
+      command: Command.LOGIN,
+      flag: packFlag({ encrypt: Encrypt.RSA }),
+      status: 0,
+    });
     expect(() => rsaOpen(privateKey, wrongAad, mine.body)).toThrow(DecryptError);
     for (const n of [0, 1, 2, 100, 258, 285]) {
       expect(() => rsaOpen(privateKey, aad, mine.body.subarray(0, n))).toThrow(DecryptError);

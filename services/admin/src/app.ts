@@ -46,7 +46,7 @@ export async function createAdminApp(deps: AdminDeps): Promise<AdminApp> {
   const app: FastifyInstance = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     // Ids are checked by the schemas (400 with a reason), not cut off by the router (414).
-    maxParamLength: 4 * ID_MAX_LENGTH,
+    routerOptions: { maxParamLength: 4 * ID_MAX_LENGTH },
     // Strict validation: a wrong type or an unknown field is a 400, never silently coerced or dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });

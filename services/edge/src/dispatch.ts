@@ -29,13 +29,13 @@ import {
   Command,
   Compression,
   codec,
+  type DecodeLimits,
   Encrypt,
   Flow,
   type Frame,
   GZIP_RESPONSE_THRESHOLD,
   gunzipBody,
   gzipBody,
-  type DecodeLimits,
   ImError,
   isKnownCommand,
   Status,
@@ -197,7 +197,14 @@ export async function dispatch(ctx: EdgeContext, conn: Connection, received: Fra
     const body = gzip ? gunzipBody(sealed, ctx.config.edge.maxBodyBytes) : sealed;
     const e2e = unpackFlag(frame.flag).encrypt === Encrypt.E2E;
     const limits = decodeLimits(ctx.config.edge);
-    reply = await handler(ctx, conn, { seq: frame.seq, command: frame.command, body, e2e, limits, secure: candidate });
+    reply = await handler(ctx, conn, {
+      seq: frame.seq,
+      command: frame.command,
+      body,
+      e2e,
+      limits,
+      secure: candidate,
+    });
   } catch (err) {
     const r = toErrorReply(err);
     if (r.unexpected) conn.log('error', { err, command: frame.command }, 'request failed');

@@ -35,7 +35,9 @@ export async function openListeners(
 ): Promise<Listening> {
   const { edge } = config;
   if (!edge.plain && !tlsEnabled(edge)) {
-    throw new Error('the edge has nothing to listen on: IM_EDGE_PLAIN=false needs IM_TLS_CERT_FILE and IM_TLS_KEY_FILE');
+    throw new Error(
+      'the edge has nothing to listen on: IM_EDGE_PLAIN=false needs IM_TLS_CERT_FILE and IM_TLS_KEY_FILE',
+    );
   }
   if ((edge.tlsCertFile === '') !== (edge.tlsKeyFile === '')) {
     throw new Error('TLS needs both IM_TLS_CERT_FILE and IM_TLS_KEY_FILE');
@@ -49,7 +51,10 @@ export async function openListeners(
       refusedSinceLog++;
       const now = performance.now();
       if (now - lastLog >= REFUSAL_LOG_EVERY_MS) {
-        logger.warn({ address: verdict.key, refused: refusedSinceLog }, `connection refused: ${verdict.reason}`);
+        logger.warn(
+          { address: verdict.key, refused: refusedSinceLog },
+          `connection refused: ${verdict.reason}`,
+        );
         lastLog = now;
         refusedSinceLog = 0;
       }
@@ -101,7 +106,13 @@ export async function openListeners(
   return out;
 }
 
-function listenOn(srv: Server, port: number, host: string, logger: EdgeLogger, name: string): Promise<number> {
+function listenOn(
+  srv: Server,
+  port: number,
+  host: string,
+  logger: EdgeLogger,
+  name: string,
+): Promise<number> {
   srv.on('error', (err) => logger.error({ err }, `${name} error`));
   return new Promise<number>((resolve, reject) => {
     srv.once('error', reject);

@@ -8,6 +8,19 @@
  * probe the message or presence services: they are shared by every edge, so a probe would take
  * every edge out of the load balancer at once when one of them blips, and clients get UNAVAILABLE
  * (and retry) from a reachable edge anyway.
+ *
+ * When a backend is down (issue: Bad input and faults), as decided:
+ *   Redis  — LOGIN answers UNAVAILABLE: presence cannot register the route (and decide a kick)
+ *            within IM_GRPC_DEADLINE_MS, and a session without a route would get no pushes.
+ *            Logged-in connections keep sending: MS is stored and acked (the message service
+ *            needs Redis only for fan-out, which logs and drops; recipients pull later). Route
+ *            refreshes fail, are logged, and are retried every IM_ROUTE_REFRESH_MS (routes live
+ *            IM_ROUTE_TTL_MS, several periods). The message service's uid worker lease survives
+ *            an outage of up to its TTL (60 s); past it MS is UNAVAILABLE until Redis is back.
+ *   Kafka  — MS is acked once stored; the fan-out publish fails, is logged and dropped; recipients
+ *            pull (they get MN/pushes again once Kafka is back). This node's consumer reconnects
+ *            by itself (kafkajs restarts a crashed consumer).
+ *   gRPC   — a call past IM_GRPC_DEADLINE_MS, or to a service that is down, answers UNAVAILABLE.
  */
 import {
   type Config,

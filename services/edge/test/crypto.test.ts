@@ -4,16 +4,7 @@
  * frames that open with the vector's secret. And without an RSA key, RSA is UNSUPPORTED.
  */
 import { type Config, loadConfig, serverKeysFromPem, type TokenVerifier } from '@im/core';
-import {
-  Command,
-  codec,
-  Encrypt,
-  ImError,
-  packFlag,
-  SessionCipher,
-  Status,
-  unpackFlag,
-} from '@im/protocol';
+import { Command, codec, Encrypt, ImError, packFlag, SessionCipher, Status, unpackFlag } from '@im/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadCryptoVectors } from '../../../packages/protocol/test/vectors/crypto.js';
@@ -68,7 +59,11 @@ describe('edge vs the shared crypto vectors', () => {
 
     c.write(hexToBytes(v.aes.find((a) => a.name === 'ping-request-aes')?.frame as string));
     const ping = await c.next((f) => isResponse(f) && f.seq === 2);
-    expect([ping.command, ping.status, unpackFlag(ping.flag).encrypt]).toEqual([Command.PING, 0, Encrypt.AES]);
+    expect([ping.command, ping.status, unpackFlag(ping.flag).encrypt]).toEqual([
+      Command.PING,
+      0,
+      Encrypt.AES,
+    ]);
     expect(client.open(ping, ping.body)).toEqual(new Uint8Array(0));
 
     // The same vector again is a replay now: refused and closed.
@@ -86,7 +81,12 @@ describe('edge vs the shared crypto vectors', () => {
     const res = await c.next((f) => isResponse(f) && f.seq === 1);
     expect(res.status).toBe(Status.UNSUPPORTED);
     expect(codec.ErrorInfo.decode(res.body).message).toMatch(/no RSA key/);
-    const ping = await c.request({ command: Command.LOGIN, seq: 2, body: codec.LoginRequest.encode({ userId: 'u', token: 't', deviceId: 'd' }), flag: packFlag({}) });
+    const ping = await c.request({
+      command: Command.LOGIN,
+      seq: 2,
+      body: codec.LoginRequest.encode({ userId: 'u', token: 't', deviceId: 'd' }),
+      flag: packFlag({}),
+    });
     expect(ping.status).toBe(Status.OK);
   });
 });

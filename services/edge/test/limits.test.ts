@@ -1,5 +1,5 @@
 /** The limit primitives with a fake clock (protocol.md §6 Limits and abuse). Over TCP: test/e2e/limits.test.ts. */
-import { type Frame, ImError, Status } from '@im/protocol';
+import { type Frame, type ImError, Status } from '@im/protocol';
 import { describe, expect, it } from 'vitest';
 import { ClosingError } from '../src/errors.js';
 import { addressKey, IpGuard } from '../src/limits/ip-guard.js';
@@ -36,7 +36,13 @@ describe('RateGuard', () => {
   it('refuses on arrival with TOO_MANY_REQUESTS and retryAfterMs, and refused frames cost nothing', () => {
     let now = 0;
     const g = new RateGuard(
-      { rateFramesPerSecond: 2, rateFramesBurst: 2, rateBytesPerSecond: 0, rateBytesBurst: 0, abuseCloseMs: 10_000 },
+      {
+        rateFramesPerSecond: 2,
+        rateFramesBurst: 2,
+        rateBytesPerSecond: 0,
+        rateBytesBurst: 0,
+        abuseCloseMs: 10_000,
+      },
       () => now,
     );
     const fs = [frame(), frame(), frame()];
@@ -44,7 +50,11 @@ describe('RateGuard', () => {
     expect(g.verdict(fs[0] as Frame)).toBeNull();
     expect(g.verdict(fs[1] as Frame)).toBeNull();
     const v = g.verdict(fs[2] as Frame) as ImError;
-    expect([v.status, v.retryAfterMs, v instanceof ClosingError]).toEqual([Status.TOO_MANY_REQUESTS, 500, false]);
+    expect([v.status, v.retryAfterMs, v instanceof ClosingError]).toEqual([
+      Status.TOO_MANY_REQUESTS,
+      500,
+      false,
+    ]);
     now = 500;
     const next = frame();
     g.admit(next);
@@ -54,7 +64,13 @@ describe('RateGuard', () => {
   it('bytes: a frame the frame bucket allows but the byte bucket does not gives its frame token back', () => {
     let now = 0;
     const g = new RateGuard(
-      { rateFramesPerSecond: 1, rateFramesBurst: 1, rateBytesPerSecond: 100, rateBytesBurst: 100, abuseCloseMs: 10_000 },
+      {
+        rateFramesPerSecond: 1,
+        rateFramesBurst: 1,
+        rateBytesPerSecond: 100,
+        rateBytesBurst: 100,
+        abuseCloseMs: 10_000,
+      },
       () => now,
     );
     const big = frame(200);
@@ -72,7 +88,13 @@ describe('RateGuard', () => {
   it('persistent abuse: still refused abuseCloseMs after the first refusal → a closing error; a quiet second resets', () => {
     let now = 0;
     const g = new RateGuard(
-      { rateFramesPerSecond: 1, rateFramesBurst: 1, rateBytesPerSecond: 0, rateBytesBurst: 0, abuseCloseMs: 3000 },
+      {
+        rateFramesPerSecond: 1,
+        rateFramesBurst: 1,
+        rateBytesPerSecond: 0,
+        rateBytesBurst: 0,
+        abuseCloseMs: 3000,
+      },
       () => now,
     );
     const verdicts: (ImError | null)[] = [];
@@ -86,7 +108,13 @@ describe('RateGuard', () => {
     expect(firstClosing * 100).toBe(3100);
 
     const h = new RateGuard(
-      { rateFramesPerSecond: 1, rateFramesBurst: 1, rateBytesPerSecond: 0, rateBytesBurst: 0, abuseCloseMs: 3000 },
+      {
+        rateFramesPerSecond: 1,
+        rateFramesBurst: 1,
+        rateBytesPerSecond: 0,
+        rateBytesBurst: 0,
+        abuseCloseMs: 3000,
+      },
       () => now,
     );
     now = 0;
@@ -103,7 +131,13 @@ describe('RateGuard', () => {
   });
 
   it('0 means no limit', () => {
-    const g = new RateGuard({ rateFramesPerSecond: 0, rateFramesBurst: 0, rateBytesPerSecond: 0, rateBytesBurst: 0, abuseCloseMs: 1 });
+    const g = new RateGuard({
+      rateFramesPerSecond: 0,
+      rateFramesBurst: 0,
+      rateBytesPerSecond: 0,
+      rateBytesBurst: 0,
+      abuseCloseMs: 1,
+    });
     for (let i = 0; i < 1000; i++) {
       const f = frame(1000);
       g.admit(f);
@@ -124,7 +158,10 @@ describe('IpGuard', () => {
 
   it('limits the accept rate and forgets idle addresses', () => {
     let now = 0;
-    const g = new IpGuard({ maxConnectionsPerIp: 0, acceptPerIpPerSecond: 1, acceptPerIpBurst: 2 }, () => now);
+    const g = new IpGuard(
+      { maxConnectionsPerIp: 0, acceptPerIpPerSecond: 1, acceptPerIpBurst: 2 },
+      () => now,
+    );
     const v = [g.admit('1.1.1.1'), g.admit('1.1.1.1'), g.admit('1.1.1.1')];
     expect(v.map((x) => x.ok)).toEqual([true, true, false]);
     for (const x of v) if (x.ok) g.release(x.key);

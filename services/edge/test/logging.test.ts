@@ -41,9 +41,15 @@ it('LOGIN tokens and key material are not logged', async () => {
   const { port } = await edge.listen();
   const c = await RawClient.connect(port);
   const secretToken = 'SECRET-TOKEN-abc123';
-  const bad = await c.request({ command: Command.LOGIN, body: codec.LoginRequest.encode({ userId: 'u', deviceId: 'd', token: secretToken }) });
+  const bad = await c.request({
+    command: Command.LOGIN,
+    body: codec.LoginRequest.encode({ userId: 'u', deviceId: 'd', token: secretToken }),
+  });
   expect(bad.status).toBe(Status.UNAUTHORIZED);
-  const good = await c.request({ command: Command.LOGIN, body: codec.LoginRequest.encode({ userId: 'u', deviceId: 'd', token: 'ok:u' }) });
+  const good = await c.request({
+    command: Command.LOGIN,
+    body: codec.LoginRequest.encode({ userId: 'u', deviceId: 'd', token: 'ok:u' }),
+  });
   expect(good.status).toBe(Status.OK);
   c.close();
   // An RSA LOGIN carrying the vector secret (token 't' is refused by fakeVerifier).

@@ -4,13 +4,7 @@
  * flag or status makes the tag check fail. node:crypto only.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import {
-  AAD_LENGTH,
-  AES_KEY_LENGTH,
-  AES_OVERHEAD,
-  GCM_NONCE_LENGTH,
-  GCM_TAG_LENGTH,
-} from './constants.js';
+import { AAD_LENGTH, AES_KEY_LENGTH, AES_OVERHEAD, GCM_NONCE_LENGTH, GCM_TAG_LENGTH } from './constants.js';
 import { DecryptError } from './errors.js';
 
 /** The header fields that are authenticated; `length` is not (it is implied by the body). */

@@ -10,7 +10,14 @@ import { randomBytes } from 'node:crypto';
 import { aesOpen, aesSeal } from './aead.js';
 import { AES_OVERHEAD, RSA_KEY_LENGTH_FIELD, SESSION_SECRET_LENGTH } from './constants.js';
 import { DecryptError } from './errors.js';
-import { oaepDecrypt, oaepEncrypt, type PrivateKeyInput, type PublicKeyInput, toPrivateKey, toPublicKey } from './rsa.js';
+import {
+  oaepDecrypt,
+  oaepEncrypt,
+  type PrivateKeyInput,
+  type PublicKeyInput,
+  toPrivateKey,
+  toPublicKey,
+} from './rsa.js';
 
 export interface RsaSealOptions {
   /** Default: 32 fresh random bytes. */

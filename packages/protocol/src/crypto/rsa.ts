@@ -3,7 +3,14 @@
  * `oaepHash: 'sha256'`). PKCS#1 v1.5 padding is never used: its decryption oracle (Bleichenbacher)
  * is exactly what a server that answers "bad padding" differently would expose.
  */
-import { constants, createPrivateKey, createPublicKey, type KeyObject, privateDecrypt, publicEncrypt } from 'node:crypto';
+import {
+  constants,
+  createPrivateKey,
+  createPublicKey,
+  type KeyObject,
+  privateDecrypt,
+  publicEncrypt,
+} from 'node:crypto';
 import { MIN_RSA_MODULUS_BITS } from './constants.js';
 import { DecryptError } from './errors.js';
 
@@ -15,7 +22,8 @@ export type PrivateKeyInput = KeyObject | string;
 export function toPublicKey(key: PublicKeyInput): KeyObject {
   let k: KeyObject;
   if (typeof key === 'string') k = createPublicKey(key);
-  else if (key instanceof Uint8Array) k = createPublicKey({ key: Buffer.from(key), format: 'der', type: 'spki' });
+  else if (key instanceof Uint8Array)
+    k = createPublicKey({ key: Buffer.from(key), format: 'der', type: 'spki' });
   else k = key.type === 'private' ? createPublicKey(key) : key;
   return checkRsa(k);
 }

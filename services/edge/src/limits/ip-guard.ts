@@ -8,8 +8,9 @@
  * prefix does not multiply the allowance. The table forgets an address once it has no connection and
  * a full bucket, so it stays as small as the set of active addresses.
  */
-import type { Config } from '@im/core';
+
 import { isIPv6 } from 'node:net';
+import type { Config } from '@im/core';
 import { TokenBucket } from './token-bucket.js';
 
 type IpLimits = Pick<Config['edge'], 'maxConnectionsPerIp' | 'acceptPerIpPerSecond' | 'acceptPerIpBurst'>;
@@ -98,5 +99,7 @@ function expandIPv6(address: string): string[] {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const zeros = Array(Math.max(0, 8 - left.length - right.length)).fill('0');
-  return [...left, ...(tail === undefined ? [] : zeros), ...right].map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''));
+  return [...left, ...(tail === undefined ? [] : zeros), ...right].map((g) =>
+    g.toLowerCase().replace(/^0+(?=.)/, ''),
+  );
 }

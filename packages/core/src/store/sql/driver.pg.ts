@@ -1,3 +1,4 @@
+import { ImError, Status } from '@im/protocol';
 import pg from 'pg';
 import type { SqlDriver } from './driver.js';
 
@@ -16,6 +17,38 @@ export interface PgDriverOptions {
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Socket errors of a database that cannot be reached (down, restarting, network). */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'ENOTFOUND',
+]);
+/** SQLSTATEs of a server that is shutting down, starting up or out of connections. */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/** node-postgres' own messages for a connection that broke or could not be had in time. */
+const UNAVAILABLE_MESSAGE = /^Connection terminated|timeout exceeded when trying to connect|not queryable/;
+
+/**
+ * protocol.md §3: a database that is down is UNAVAILABLE ("safe to retry the same request"), not an
+ * INTERNAL error — the storage service's gRPC layer forwards an ImError's status as is, and answers
+ * INTERNAL for anything else. Errors of the statements themselves (constraint violations,
+ * serialization failures the store retries) pass through unchanged.
+ */
+export function pgUnavailable(err: unknown): unknown {
+  if (err instanceof ImError || !(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  const reachable =
+    !(
+      typeof code === 'string' &&
+      (UNREACHABLE_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))
+    ) && !UNAVAILABLE_MESSAGE.test(err.message);
+  if (reachable) return err;
+  return new ImError(Status.UNAVAILABLE, 'the database is unavailable', { cause: err });
+}
 
 /** A driver bound to one checked-out client: every query of a transaction runs on it. */
 function clientDriver(client: pg.PoolClient): SqlDriver {
@@ -58,11 +91,23 @@ export class PgDriver implements SqlDriver {
   }
 
   async query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }> {
-    const res = await this.pool.query(text, params);
-    return { rows: res.rows as R[] };
+    try {
+      const res = await this.pool.query(text, params);
+      return { rows: res.rows as R[] };
+    } catch (err) {
+      throw pgUnavailable(err);
+    }
   }
 
   async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
+    try {
+      return await this.inTransaction(fn);
+    } catch (err) {
+      throw pgUnavailable(err);
+    }
+  }
+
+  private async inTransaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: unknown;
     try {
