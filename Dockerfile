@@ -29,7 +29,7 @@ ENV IM_DATA_DIR=/data
 USER node
 
 # edge TCP, admin/metrics HTTP, message/presence/storage gRPC (DEFAULT_PORTS in packages/core/src/config.ts).
-EXPOSE 7100 7180 7201 7202 7203
+EXPOSE 7100 7143 7180 7201 7202 7203
 
 ENTRYPOINT ["node", "--import", "tsx"]
 CMD ["services/embedded/src/main.ts"]

@@ -5,6 +5,7 @@
  */
 import { signDevToken } from '../../packages/core/src/index.js';
 import { Command, Status } from '../../packages/protocol/src/index.js';
+import { type AdminClient, adminClient } from '../support/admin.js';
 import { connectAs, expectStatus, type Identity, nextPush, sleep } from '../support/im.js';
 import { RawClient } from '../support/raw-client.js';
 import type { Endpoint, Target } from './target.js';
@@ -64,6 +65,12 @@ export class Harness {
     await sleep(waitMs);
     expectStatus(await c.request({ command: Command.PING }), Status.OK);
     return c.pending((f) => f.command === Command.MPS).length === 0;
+  }
+
+  /** The admin API client, or null when the target has none (scenarios that need it skip). */
+  get admin(): AdminClient | null {
+    const a = this.target.admin;
+    return a ? adminClient(a.url, a.secret) : null;
   }
 
   /** Closes every client opened since the last call. */

@@ -25,6 +25,7 @@ import {
   textMessage,
   uniqueUser,
 } from '../support/im.js';
+import type { RawClient } from '../support/raw-client.js';
 import type { Harness } from './harness.js';
 import { CONFORMANCE_SETTINGS } from './target.js';
 
@@ -377,34 +378,67 @@ export function messagingScenarios(h: () => Harness): void {
     });
   });
 
-  describe('chatrooms (protocol.md §4 CRJ / CRQ)', () => {
+  describe('chatrooms (protocol.md §4 CRJ / CRQ, §6 Chatrooms)', () => {
+    const roomRequest = (c: RawClient, command: number, chatroomId: string) =>
+      c.request({ command, body: codec.ChatroomRequest.encode({ chatroomId }) });
+    const toRoom = (room: string, body: string) =>
+      textMessage(room, body, { type: ConversationType.CHATROOM });
+
     it('CRJ / CRQ of an unknown chatroom are NOT_FOUND; an empty id is BAD_REQUEST', async () => {
       const a = await sender();
       for (const command of [Command.CRJ, Command.CRQ]) {
-        const res = await a.request({
-          command,
-          body: codec.ChatroomRequest.encode({ chatroomId: uniqueUser('nope') }),
-        });
+        const res = await roomRequest(a, command, uniqueUser('nope'));
         expectStatus(res, Status.NOT_FOUND);
         expect(errorOf(res).message).toMatch(/chatroom/);
       }
-      const empty = await a.request({
-        command: Command.CRJ,
-        body: codec.ChatroomRequest.encode({ chatroomId: '' }),
-      });
-      expectStatus(empty, Status.BAD_REQUEST);
+      expectStatus(await roomRequest(a, Command.CRJ, ''), Status.BAD_REQUEST);
+    });
+
+    it('members present on any edge get the message with seq 0; it is not stored; CRQ stops it', async (ctx) => {
+      const admin = h().admin;
+      if (!admin) return ctx.skip('the target has no admin API to create chatrooms');
+      const room = uniqueUser('room');
+      expect((await admin.call('POST', '/v1/chatrooms', { chatroomId: room })).status).toBe(201);
+      const a = await sender();
+      const b = await recipient(uniqueUser('bob'));
+      const outsider = await recipient(uniqueUser('carol'));
+      for (const c of [a, b]) {
+        const res = await roomRequest(c, Command.CRJ, room);
+        expectStatus(res, Status.OK);
+        expect(res.body.length).toBe(0);
+      }
+      // protocol.md §6 Send: only members present may send.
+      expectStatus(await sendMessage(outsider, toRoom(room, 'let me in')), Status.FORBIDDEN);
+
+      const ack = await sendOk(a, toRoom(room, 'hello room'));
+      expect(ack.seq).toBe(0);
+      const { message } = await h().push(b);
+      expect(message.messageUid).toBe(ack.messageUid);
+      expect(message.seq).toBe(0);
+      expect(message.conversation).toEqual({ type: ConversationType.CHATROOM, target: room });
+      expect(text(message)).toBe('hello room');
+      expect(await h().noPush(outsider)).toBe(true);
+      expect((await pullOk(b, 0)).head).toBe(0);
+
+      expectStatus(await roomRequest(b, Command.CRQ, room), Status.OK);
+      await sendOk(a, toRoom(room, 'after bob left'));
+      expect(await h().noPush(b)).toBe(true);
     });
   });
 
   describe('groups (protocol.md §6 Groups)', () => {
     it('a group message is appended to every member inbox and pushed to the online ones', async (ctx) => {
-      const createGroup = h().target.createGroup?.bind(h().target);
-      if (!createGroup) return ctx.skip('the target cannot create groups');
+      const admin = h().admin;
+      if (!admin) return ctx.skip('the target has no admin API to create groups');
       const alice = uniqueUser('alice');
       const bob = uniqueUser('bob');
       const carol = uniqueUser('carol');
       const group = uniqueUser('group');
-      await createGroup(group, [alice, bob, carol]);
+      const created = await admin.call('POST', '/v1/groups', {
+        groupId: group,
+        members: [alice, bob, carol],
+      });
+      expect(created.status).toBe(201);
       const a = await sender(alice);
       const b = await recipient(bob);
       const ack = await sendOk(a, textMessage(group, 'hi all', { type: ConversationType.GROUP }));

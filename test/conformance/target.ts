@@ -15,8 +15,8 @@ export interface Target {
   jwtSecret: string;
   /** Device ids of a user's live routes (presence, protocol.md §6 Session). */
   devices?(userId: string): Promise<string[]>;
-  /** Creates a group with these members (protocol.md §6 Groups: the admin API's job). */
-  createGroup?(groupId: string, members: string[]): Promise<void>;
+  /** The admin HTTP API (protocol.md §7): groups and chatrooms are created through it. */
+  admin?: { url: string; secret: string };
   /** Upper bound for a push or a kick to arrive (crossing Kafka takes longer than memory). */
   deliveryTimeoutMs?: number;
   /** Recent server logs, printed when a scenario fails. */

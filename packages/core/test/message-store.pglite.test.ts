@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { Status } from '@im/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppendRequest } from '../src/ports.js';
 import type { SqlDriver } from '../src/store/sql/driver.js';
@@ -40,6 +41,23 @@ function counting(driver: SqlDriver): SqlDriver & { transactions: number; failNe
 }
 
 describe('SqlMessageStore on PGlite', () => {
+  it('answers a value PostgreSQL cannot hold (NUL in text) with BAD_REQUEST, not a raw error', async () => {
+    const store = await openPgliteStore();
+    try {
+      const bad = dm(unique('nul'), unique('peer'));
+      bad.message.content = { ...bad.message.content, searchableContent: 'a\u0000b' };
+      await expect(store.append(bad)).rejects.toMatchObject({ name: 'ImError', status: Status.BAD_REQUEST });
+      await expect(store.history(unique('u'), single('x\u0000'), 0n, 10)).rejects.toMatchObject({
+        status: Status.BAD_REQUEST,
+      });
+      // The store still works afterwards.
+      const ok = await store.append(dm(unique('a'), unique('b')));
+      expect(ok.duplicate).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('migrates once and records it; a second run applies nothing', async () => {
     const driver = pgliteDriver(new PGlite());
     expect(await migrate(driver)).toEqual(MIGRATIONS.map((m) => m.version));

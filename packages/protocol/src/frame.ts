@@ -76,15 +76,24 @@ export function encodeHeader(h: HeaderInput): Uint8Array {
   checkRange('flag', h.flag, MAX_U8);
   checkRange('status', h.status, MAX_U8);
   checkRange('body length', h.bodyLength, MAX_BODY_LENGTH_FIELD);
+  // Byte by byte, not through a DataView: this runs once per frame written, and a DataView per
+  // 12-byte header costs several times the header itself. Values are range-checked above.
   const out = new Uint8Array(HEADER_LENGTH);
-  const view = new DataView(out.buffer);
-  view.setUint32(OFFSET_LENGTH, h.bodyLength);
-  view.setUint8(OFFSET_VERSION, version);
-  view.setUint32(OFFSET_SEQ, h.seq);
-  view.setUint8(OFFSET_COMMAND, h.command);
-  view.setUint8(OFFSET_FLAG, h.flag);
-  view.setUint8(OFFSET_STATUS, h.status);
+  putUint32(out, OFFSET_LENGTH, h.bodyLength);
+  out[OFFSET_VERSION] = version;
+  putUint32(out, OFFSET_SEQ, h.seq);
+  out[OFFSET_COMMAND] = h.command;
+  out[OFFSET_FLAG] = h.flag;
+  out[OFFSET_STATUS] = h.status;
   return out;
+}
+
+/** Big-endian (protocol.md §1). */
+function putUint32(out: Uint8Array, offset: number, v: number): void {
+  out[offset] = v >>> 24;
+  out[offset + 1] = (v >>> 16) & 0xff;
+  out[offset + 2] = (v >>> 8) & 0xff;
+  out[offset + 3] = v & 0xff;
 }
 
 /**

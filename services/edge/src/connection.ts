@@ -6,7 +6,8 @@
  * connection are handled in order (§6 Send: two MS back to back are stored, acked and
  * delivered in that order).
  *
- * Writing: header and body inside cork()/uncork(), never concatenated; past
+ * Writing: header and body as separate chunks, never concatenated; the socket stays corked for the
+ * rest of the turn, so every frame of a turn leaves in one writev (write-flush.ts). Past
  * config.edge.maxOutboundBytes of unsent output the socket is destroyed (a client that stops
  * reading is disconnected; its messages stay pullable).
  *
@@ -32,6 +33,7 @@ import type { EdgeContext } from './context.js';
 import { type SecureSession, sealOutgoing } from './crypto/session-crypto.js';
 import { dispatch } from './dispatch.js';
 import { RateGuard } from './limits/rate-guard.js';
+import { flushAtEndOfTurn } from './write-flush.js';
 
 /** Pause reading when this many requests wait in the serial queue (a pipelining client cannot grow memory). */
 const MAX_QUEUED_REQUESTS = 64;
@@ -89,6 +91,8 @@ export class Connection {
   private held: NotifyFrame[] | null = null;
   /** When the request being handled arrived (metrics: MS received → SendAck written). */
   private handlingSince = 0;
+  /** The socket is corked until the end of this turn (write-flush.ts). */
+  private corked = false;
 
   private loginTimer: NodeJS.Timeout | null;
   private readonly idleTimer: NodeJS.Timeout;
@@ -345,14 +349,30 @@ export class Connection {
   private write(frames: [Uint8Array, Uint8Array][]): void {
     const s = this.socket;
     if (s.destroyed || !s.writable) return;
-    s.cork();
+    // Corked until the end of the turn (write-flush.ts): the turn's frames leave in one writev.
+    if (!this.corked) {
+      this.corked = true;
+      s.cork();
+      flushAtEndOfTurn(this);
+    }
     for (const [header, body] of frames) {
       s.write(header);
       if (body.length > 0) s.write(body);
     }
+    // Past the bound, flush at once: the bound is judged on what the kernel did not take, and
+    // never later than when every write was flushed by itself.
+    if (s.writableLength > this.ctx.config.edge.maxOutboundBytes) this.flushWrites();
+  }
+
+  /** Uncorks this turn's frames (write-flush.ts), then applies the unsent-bytes bound. */
+  flushWrites(bounded = true): void {
+    if (!this.corked) return;
+    this.corked = false;
+    const s = this.socket;
+    if (s.destroyed) return;
     s.uncork();
     // protocol.md §6 Limits: a bound on unsent output; a client that stops reading is dropped.
-    if (s.writableLength > this.ctx.config.edge.maxOutboundBytes) {
+    if (bounded && s.writableLength > this.ctx.config.edge.maxOutboundBytes) {
       this.log('warn', { unsent: s.writableLength }, 'client is not reading; disconnecting');
       this.destroy();
     }
@@ -382,6 +402,9 @@ export class Connection {
   /** Graceful close: what is written is flushed, then FIN; nothing more is read. Idempotent. */
   end(): void {
     if (this.closing) return;
+    // This turn's frames first, under the bound like any write (a slow reader is destroyed instead).
+    this.flushWrites();
+    if (this.closing) return;
     this.state = 'closing';
     this.stopTimers();
     this.socket.end();
@@ -392,6 +415,8 @@ export class Connection {
   /** Immediate close (reserved bits, foreign protocol, timeouts, slow reader). Idempotent. */
   destroy(): void {
     if (this.state === 'closed') return;
+    // Frames written earlier in this turn reach the kernel first, as when every write was flushed at once.
+    this.flushWrites(false);
     this.state = 'closing';
     this.stopTimers();
     this.socket.destroy();

@@ -1,5 +1,6 @@
 // Entry point of the presence service: `pnpm --filter @im/presence start` (tsx src/main.ts).
-// Env (packages/core/src/config.ts ENV_VARS): REDIS_URL, KAFKA_BROKERS, IM_ROUTE_TTL_MS,
+// Env (packages/core/src/config.ts ENV_VARS): REDIS_URL, IM_REDIS_PREFIX, KAFKA_BROKERS, IM_KAFKA_TOPIC_PREFIX,
+// IM_ROUTE_TTL_MS,
 // IM_PRESENCE_ADDR (listens on 0.0.0.0:<its port>), IM_ADMIN_HOST / IM_ADMIN_PORT, LOG_LEVEL.
 import { createLogger, loadConfig } from '@im/core';
 import { createRegistry, runService } from '@im/rpc';

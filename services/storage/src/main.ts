@@ -1,5 +1,5 @@
 // Entry point of the storage service: `pnpm --filter @im/storage start` (tsx src/main.ts).
-// Env (packages/core/src/config.ts ENV_VARS): DATABASE_URL, IM_STORAGE_ADDR (listens on 0.0.0.0:<its port>),
+// Env (packages/core/src/config.ts ENV_VARS): DATABASE_URL, IM_DB_SCHEMA, IM_STORAGE_ADDR (listens on 0.0.0.0:<its port>),
 // IM_ADMIN_HOST / IM_ADMIN_PORT (/healthz, /readyz, /metrics), LOG_LEVEL.
 import { createLogger, loadConfig } from '@im/core';
 import { createRegistry, runService } from '@im/rpc';

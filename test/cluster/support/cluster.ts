@@ -108,23 +108,7 @@ export function clusterTarget(c: TestCluster): Target {
     async devices(userId) {
       return (await c.routes(userId)).map((r) => r.deviceId).sort();
     },
-    // Groups are managed through the admin API (protocol.md §7) when the cluster runs one.
-    ...(admin
-      ? {
-          async createGroup(groupId: string, members: string[]) {
-            const res = await fetch(`http://127.0.0.1:${admin.port}/v1/groups`, {
-              method: 'POST',
-              headers: {
-                authorization: `Bearer ${c.cluster.adminSecret}`,
-                'content-type': 'application/json',
-              },
-              body: JSON.stringify({ groupId, members }),
-              signal: AbortSignal.timeout(5_000),
-            });
-            if (res.status !== 201) throw new Error(`POST /v1/groups: ${res.status} ${await res.text()}`);
-          },
-        }
-      : {}),
+    ...(admin ? { admin: { url: `http://127.0.0.1:${admin.port}`, secret: c.cluster.adminSecret } } : {}),
     logTail: () => c.logTail(),
     close: () => c.stop(),
   };

@@ -1,4 +1,4 @@
-import { ContentType } from '@im/protocol';
+import { ContentType, ImError, Status } from '@im/protocol';
 import type {
   AppendRequest,
   AppendResult,
@@ -200,7 +200,7 @@ export class SqlMessageStore implements MessageStore {
           this.onBatch?.({ size: batch.length, seconds: (performance.now() - started) / 1000, ok: false });
           if (batch.length === 1 || !blamesOneAppend(batchErr)) {
             // A lone append, or a failure of the database itself (down, timeout): all fail as one.
-            for (const p of batch) p.reject(batchErr);
+            for (const p of batch) p.reject(asClientError(batchErr));
             continue;
           }
           for (const p of batch) {
@@ -208,7 +208,7 @@ export class SqlMessageStore implements MessageStore {
               const [r] = await this.withRetry(() => this.driver.transaction((tx) => appendBatch(tx, [p])));
               p.resolve(r as AppendResult);
             } catch (e) {
-              p.reject(e);
+              p.reject(asClientError(e));
             }
           }
         }
@@ -216,6 +216,13 @@ export class SqlMessageStore implements MessageStore {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** Every read goes through here, so a value the database refuses is the client's error. */
+  private query<R>(text: string, params?: unknown[]): Promise<{ rows: R[] }> {
+    return this.driver.query<R>(text, params).catch((e: unknown) => {
+      throw asClientError(e);
+    });
   }
 
   private async withRetry<T>(fn: () => Promise<T>): Promise<T> {
@@ -230,7 +237,7 @@ export class SqlMessageStore implements MessageStore {
   }
 
   async pull(userId: string, since: number, limit: number): Promise<PullPage> {
-    const { rows } = await this.driver.query<{ seq: string; uid: string }>(
+    const { rows } = await this.query<{ seq: string; uid: string }>(
       `SELECT seq::text AS seq, uid::text AS uid FROM inbox
         WHERE user_id = $1 AND seq > $2 ORDER BY inbox.seq LIMIT $3`,
       [userId, String(Math.max(0, since)), limit],
@@ -251,7 +258,7 @@ export class SqlMessageStore implements MessageStore {
     const params: unknown[] = [userId, conversation.type, conversation.target, limit];
     const before = beforeUid === 0n ? '' : 'AND uid < $5';
     if (beforeUid !== 0n) params.push(toDb(beforeUid));
-    const { rows } = await this.driver.query<{ seq: string; uid: string }>(
+    const { rows } = await this.query<{ seq: string; uid: string }>(
       `SELECT seq::text AS seq, uid::text AS uid FROM inbox
         WHERE user_id = $1 AND conv_type = $2 AND conv_peer = $3 ${before}
         ORDER BY inbox.uid DESC LIMIT $4`,
@@ -261,7 +268,7 @@ export class SqlMessageStore implements MessageStore {
   }
 
   async head(userId: string): Promise<number> {
-    const { rows } = await this.driver.query<{ head: string }>(
+    const { rows } = await this.query<{ head: string }>(
       'SELECT head::text AS head FROM user_heads WHERE user_id = $1',
       [userId],
     );
@@ -269,7 +276,7 @@ export class SqlMessageStore implements MessageStore {
   }
 
   async get(uid: bigint): Promise<StoredMessage | null> {
-    const { rows } = await this.driver.query<MessageRow>(
+    const { rows } = await this.query<MessageRow>(
       `SELECT ${SELECT_MESSAGE} FROM messages WHERE uid = $1`,
       [toDb(uid)],
     );
@@ -278,7 +285,7 @@ export class SqlMessageStore implements MessageStore {
 
   /** protocol.md §6 Recall; see wipedContent() in ../inbox.ts for what is emptied. */
   async wipe(uid: bigint): Promise<boolean> {
-    const { rows } = await this.driver.query(
+    const { rows } = await this.query(
       `UPDATE messages SET content_type = $2, searchable = '', push = '', data = '\\x'::bytea,
           mentioned_type = 0, mentioned_targets = '{}', media_type = 0, msg_length = 0,
           remote_media_url = '', local_media_path = ''
@@ -299,7 +306,7 @@ export class SqlMessageStore implements MessageStore {
   /** Inbox rows → entries, the messages fetched by uid in one query. */
   private async entries(rows: { seq: string; uid: string }[]): Promise<InboxEntry[]> {
     if (rows.length === 0) return [];
-    const { rows: msgs } = await this.driver.query<MessageRow>(
+    const { rows: msgs } = await this.query<MessageRow>(
       `SELECT ${SELECT_MESSAGE} FROM messages WHERE uid = ANY($1::bigint[])`,
       [rows.map((r) => r.uid)],
     );
@@ -444,6 +451,20 @@ async function appendBatch(tx: SqlDriver, batch: Pending[]): Promise<AppendResul
       seqs: new Map([[orig.message.from, orig.senderSeq]]),
       duplicate: true,
     };
+  });
+}
+
+/**
+ * A data exception (SQLSTATE class 22) comes from a value the client sent that PostgreSQL cannot
+ * hold — e.g. a NUL character in a text field, which protobuf allows — so it is BAD_REQUEST
+ * (protocol.md §3), not INTERNAL. Anything else passes through unchanged.
+ */
+function asClientError(err: unknown): unknown {
+  const state = sqlState(err);
+  if (state === undefined || !state.startsWith('22')) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  return new ImError(Status.BAD_REQUEST, `a field holds a value that cannot be stored: ${detail}`, {
+    cause: err,
   });
 }
 
