@@ -7,8 +7,10 @@
 export interface Config {
   /** This process's node id (edge nodes: the Kafka delivery address). */
   nodeId: string;
+  /** pino level: fatal, error, warn, info, debug, trace. */
   logLevel: string;
   edge: {
+    /** Address the edge listens on. */
     host: string;
     /** Plain TCP port of the binary protocol. */
     port: number;
@@ -31,26 +33,32 @@ export interface Config {
     plain: boolean;
     /** TLS port of the same protocol; used when tlsCertFile and tlsKeyFile are set. */
     tlsPort: number;
-    /** PEM certificate chain and private key of the TLS listener. */
+    /** PEM certificate chain of the TLS listener. */
     tlsCertFile: string;
+    /** PEM private key of the TLS listener. */
     tlsKeyFile: string;
     // ---- limits and abuse (protocol.md §6 Limits and abuse; docs/security.md has the table) ----
-    /** Per-connection token bucket: frames per second (0 = no limit) and the burst it may save up. */
+    /** Per-connection token bucket: frames per second (0 = no limit). */
     rateFramesPerSecond: number;
+    /** Frames a connection may save up in its bucket. */
     rateFramesBurst: number;
-    /** Per-connection token bucket: bytes per second (header + body; 0 = no limit) and the burst. */
+    /** Per-connection token bucket: bytes per second, header + body (0 = no limit). */
     rateBytesPerSecond: number;
+    /** Bytes a connection may save up in its bucket. */
     rateBytesBurst: number;
     /** Still refused this long after the first TOO_MANY_REQUESTS (no quiet second between): closed. */
     abuseCloseMs: number;
     /** Open connections from one IP address (0 = no limit). */
     maxConnectionsPerIp: number;
-    /** New connections per second from one IP address (0 = no limit), and the burst. */
+    /** New connections per second from one IP address (0 = no limit). */
     acceptPerIpPerSecond: number;
+    /** New connections one IP address may save up. */
     acceptPerIpBurst: number;
-    /** Caps after decoding a body: string length (UTF-16 units), bytes length, repeated entries. */
+    /** Longest string field after decoding a body (UTF-16 units). */
     maxStringLength: number;
+    /** Longest bytes field after decoding a body. */
     maxBytesLength: number;
+    /** Most entries of a repeated field after decoding a body. */
     maxRepeated: number;
     /** Deepest protobuf nesting (messages and skipped groups) accepted in a body. */
     maxProtobufDepth: number;
@@ -58,11 +66,13 @@ export interface Config {
   auth: {
     /** HS256 secret for LoginRequest.token (JWT). */
     jwtSecret: string;
-    /** RS256/ES256 tokens: a JWKS URL (the issuer's, fetched and cached) or a JWKS file. */
+    /** RS256/ES256 tokens: the issuer's JWKS URL (fetched and cached). */
     jwksUrl: string;
+    /** RS256/ES256 tokens: a JWKS file. */
     jwksFile: string;
-    /** Required `iss` / `aud` claims when set. */
+    /** Required `iss` claim when set. */
     jwtIssuer: string;
+    /** Required `aud` claim when set. */
     jwtAudience: string;
     /** Tolerated clock difference for exp and nbf. */
     clockSkewSeconds: number;
@@ -72,7 +82,9 @@ export interface Config {
    * the environment. Embedded mode generates one for development when neither is set.
    */
   serverKey: {
+    /** The server's RSA private key (PEM file) for RSA (2) logins; embedded mode generates one. */
     privateKeyFile: string;
+    /** The same key as PEM text, instead of a file. */
     privateKeyPem: string;
   };
   message: {
@@ -82,7 +94,7 @@ export interface Config {
     pushMaxBodyBytes: number;
     /** Groups with more members than this get MN instead of MPS. */
     pushMaxGroupMembers: number;
-    /** Worker id for message uids (0..1023) when IM_WORKER_ID is set (embedded mode: 0). */
+    /** Worker id of message uids (0..1023); unset in the cluster: leased from Redis. */
     workerId: number;
     /**
      * The message service leases its worker id from Redis (uid-lease.redis.ts) instead of using
@@ -95,6 +107,7 @@ export interface Config {
     ttlMs: number;
   };
   admin: {
+    /** Address of the HTTP server (admin API, /metrics, /healthz, /readyz). */
     host: string;
     /** HTTP: admin API, /metrics, /healthz, /readyz. */
     port: number;
@@ -112,21 +125,27 @@ export interface Config {
   };
   /** Embedded mode: where the embedded PostgreSQL (PGlite) keeps its files. */
   dataDir: string;
+  /** Redis of the cluster (routes, chatroom presence, uid worker leases). */
   redisUrl: string;
   /**
    * Prefix of every Redis key of the cluster (routes `<p>routes:`, chatrooms `<p>rooms:`, uid worker
    * leases `<p>uid-worker:`), so several clusters (or test runs) can share one Redis.
    */
   redisPrefix: string;
+  /** Kafka brokers of the cluster, comma-separated (delivery to edge nodes, offline push). */
   kafkaBrokers: string[];
   /** Prefix of every Kafka topic and consumer group (`<p>deliver.<nodeId>`, `<p>offline-push`). */
   kafkaTopicPrefix: string;
+  /** PostgreSQL of the storage service. */
   databaseUrl: string;
   /** PostgreSQL schema of the storage service (created when missing); '' = the role's default. */
   databaseSchema: string;
   grpc: {
+    /** host:port of the message service (its own listen port, and where others call it). */
     messageAddr: string;
+    /** host:port of the presence service. */
     presenceAddr: string;
+    /** host:port of the storage service. */
     storageAddr: string;
     /** Deadline of every internal call; past it the client gets UNAVAILABLE. */
     deadlineMs: number;
