@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every process of the cluster. The entry point is `node --import tsx` (TypeScript runs
 # as-is, no build step); the command names the service to start: services/<name>/src/main.ts with
-# <name> one of edge, message, presence, storage, or the default, the all-in-one embedded server.
+# <name> one of edge, message, presence, storage, admin, or the default, the all-in-one embedded server.
 # tsx is loaded in-process (not the `tsx` CLI, which forks a child): SIGTERM reaches the service
 # itself, which drains gracefully (protocol.md §6 Shutdown). test/deploy/dockerfile.test.ts keeps this
 # file in step with package.json and packages/core/src/config.ts.

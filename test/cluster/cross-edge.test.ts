@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { messageText } from '../../packages/client/src/index.js';
-import { uniqueUser } from '../support/im.js';
+import { sleep, uniqueUser } from '../support/im.js';
 import { describeInfra } from '../support/infra.js';
 import {
   inboxProblems,
@@ -126,50 +126,44 @@ describeInfra('cluster: users on different edges', () => {
     expect((await c.routes(bob)).map((r) => r.nodeId)).toEqual(['edge-2']);
   });
 
-  it('an edge killed with SIGKILL mid-conversation: its clients move to the other edge and nothing acked is lost or doubled', async () => {
-    // Four users, two on each edge, each one device; everyone writes to everyone.
+  /**
+   * Four users, two on each edge, one device each, everyone writing to everyone; `stop` hits the
+   * victim edge (index) once a third of the traffic is acked. Afterwards the victim's clients are on
+   * the other edge, and protocol.md §6 Guarantee holds for every device and every inbox.
+   */
+  async function conversationSurvives(victim: number, stop: () => Promise<void>): Promise<void> {
+    const survivor = c.cluster.edges[1 - victim];
+    if (!survivor) throw new Error('needs two edges');
     const users = ['ann', 'ben', 'cat', 'dan'].map((n) => uniqueUser(n));
-    const devices = await Promise.all(users.map((u, i) => device(u, 'd1', i < 2 ? 0 : 1)));
+    const devices = await Promise.all(users.map((u, i) => device(u, 'd1', i < 2 ? victim : 1 - victim)));
+    const onVictim = devices.slice(0, 2);
     const perSender = 24;
-    const killAfter = 8;
     /** uid → [from, to] of every acked message. */
     const acked = new Map<bigint, [string, string]>();
-    let sentBeforeKill = 0;
-    let killed: Promise<void> | null = null;
-    const edge1 = c.cluster.edges[0];
-    if (!edge1) throw new Error('no edge 1');
+    let stopped: Promise<void> | null = null;
 
     const traffic = devices.map(async (from, i) => {
       for (let n = 0; n < perSender; n++) {
         const to = users[(i + 1 + (n % 3)) % users.length] as string;
         const ack = await sendUntilAcked(from, to, `${from.userId}#${n}`, 40_000);
         acked.set(ack.messageUid, [from.userId, to]);
-        if (++sentBeforeKill === killAfter * users.length && !killed) {
-          // protocol.md §6 Heartbeat: a dead edge cleans nothing up; its routes expire on their own.
-          edge1.kill('SIGKILL');
-          killed = edge1.waitExit(10_000).then((exit) => {
-            expect(exit.signal).toBe('SIGKILL');
-          });
-        }
-        await new Promise((r) => setTimeout(r, 15));
+        if (acked.size >= (perSender * users.length) / 3 && !stopped) stopped = stop();
+        await sleep(15);
       }
     });
     await Promise.all(traffic);
-    expect(killed, 'the edge was never killed').not.toBeNull();
-    await killed;
+    expect(stopped, 'the edge was never stopped').not.toBeNull();
+    await stopped;
     expect(acked.size).toBe(perSender * users.length);
 
-    // The kill hit the conversation: sends on edge 1 failed and were retried with the same messageId.
-    expect((devices[0]?.retries ?? 0) + (devices[1]?.retries ?? 0)).toBeGreaterThan(0);
-    // The clients of edge 1 reconnected — to edge 2, the only one left.
-    for (const t of devices.slice(0, 2)) {
+    // The victim's clients reconnected — to the only edge left.
+    for (const t of onVictim) {
       expect(t.reconnects).toBeGreaterThanOrEqual(1);
       expect(t.client.state).toBe('connected');
-      expect((await c.routes(t.userId)).map((r) => r.nodeId)).toEqual(['edge-2']);
+      expect((await c.routes(t.userId)).map((r) => r.nodeId)).toEqual([survivor.nodeId]);
     }
 
-    // protocol.md §6 Guarantee: every device ends up with every acked message for its user (push or
-    // pull), and the SDK emitted none twice.
+    // Every device ends up with every acked message for its user (push or pull), none twice.
     for (const [i, t] of devices.entries()) {
       const want = [...acked].filter(([, [, to]]) => to === users[i]).map(([uid]) => uid);
       await expect
@@ -180,7 +174,8 @@ describeInfra('cluster: users on different edges', () => {
         .toBe(0);
       expect(new Set(uids(t)).size).toBe(t.received.length);
     }
-    // Every inbox, by a full pull: seq 1..head without gaps, each uid once, every acked uid of it present.
+    // Every inbox, by a full pull: seq 1..head without gaps, each uid once, every acked uid of it
+    // present, and nothing else (head = the messages it took part in: a resend stored twice shows).
     const problems: string[] = [];
     for (const [i, t] of devices.entries()) {
       const mine = [...acked]
@@ -188,8 +183,36 @@ describeInfra('cluster: users on different edges', () => {
         .map(([u]) => u);
       const inbox = await pullAll(t.client);
       problems.push(...inboxProblems(t.userId, inbox, mine));
-      expect(inbox.head).toBe(mine.length);
+      if (inbox.head !== mine.length)
+        problems.push(`${t.userId}: head ${inbox.head}, took part in ${mine.length}`);
     }
     expect(problems).toEqual([]);
+    for (const t of devices) await t.client.close();
+  }
+
+  it('an edge drained with SIGTERM mid-conversation: it exits cleanly, its clients move over, nothing acked is lost', async () => {
+    const edge2 = c.cluster.edges[1];
+    if (!edge2) throw new Error('no edge 2');
+    await conversationSurvives(1, async () => {
+      // protocol.md §6 Shutdown: stop accepting, close connections gradually, exit.
+      edge2.kill('SIGTERM');
+      const exit = await edge2.waitExit(15_000);
+      expect(exit).toEqual({ code: 0, signal: null });
+    });
+    // Back for the next scenario (its consumer left its group cleanly, so it rejoins at once).
+    await edge2.start();
+  }, 90_000);
+
+  it('an edge killed with SIGKILL mid-conversation: its clients move to the other edge and nothing acked is lost or doubled', async () => {
+    const edge1 = c.cluster.edges[0];
+    if (!edge1) throw new Error('no edge 1');
+    const retriesBefore = clients.reduce((n, t) => n + t.retries, 0);
+    await conversationSurvives(0, async () => {
+      // protocol.md §6 Heartbeat: a dead edge cleans nothing up; its routes expire on their own.
+      edge1.kill('SIGKILL');
+      expect((await edge1.waitExit(10_000)).signal).toBe('SIGKILL');
+    });
+    // The kill hit the conversation: sends on edge 1 failed and were retried with the same messageId.
+    expect(clients.reduce((n, t) => n + t.retries, 0)).toBeGreaterThan(retriesBefore);
   }, 90_000);
 });

@@ -20,10 +20,12 @@ import {
   isGrpcKind,
   type Kind,
   kindOfMain,
-  listenPort,
+  listenPorts,
   portOf,
   REQUIRED_ENV,
   ROOT,
+  SECRET_READERS,
+  sharedSettingProblems,
 } from './facts.js';
 
 interface ComposeService {
@@ -133,6 +135,20 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('gives a secret only to the services that read it', () => {
+    for (const a of apps) {
+      for (const [name, readers] of Object.entries(SECRET_READERS)) {
+        if (a.env[name] === undefined) continue;
+        expect(readers, `${a.name} (${a.kind}) gets ${name}`).toContain(a.kind);
+      }
+    }
+  });
+
+  it('has the services that share Redis, Kafka and the login keys agree on them', () => {
+    const problems = sharedSettingProblems(apps.map((a) => ({ label: a.name, kind: a.kind, env: a.env })));
+    expect(problems).toEqual([]);
+  });
+
   it('gives each edge a distinct, non-empty IM_NODE_ID (its Kafka delivery address)', () => {
     const edges = appsOf('edge');
     expect(edges.length, 'two edges show the cross-node path').toBeGreaterThanOrEqual(2);
@@ -156,15 +172,24 @@ describe('docker-compose.yml', () => {
     for (const a of apps) {
       if (a.kind === undefined) continue;
       const cfg = configFor(a.env);
-      const own = listenPort(a.kind, cfg);
-      expect(own, `${a.name}: own port`).toBe(DEFAULT_PORTS[a.kind === 'embedded' ? 'edge' : a.kind]);
+      const own = listenPorts(a.kind, cfg);
+      for (const p of own) expect(p.port, `${a.name}: ${p.name} port`).toBe(DEFAULT_PORTS[p.name]);
       expect(adminPort(cfg), `${a.name}: admin port`).toBe(DEFAULT_PORTS.admin);
       for (const p of containerPorts(a.svc))
-        expect([own, adminPort(cfg)], `${a.name}: port ${p}`).toContain(p);
+        expect(
+          own.map((o) => o.port),
+          `${a.name}: port ${p}`,
+        ).toContain(p);
     }
     for (const e of [...appsOf('edge'), ...appsOf('embedded')]) {
       expect(containerPorts(e.svc), `${e.name} publishes the edge port`).toContain(DEFAULT_PORTS.edge);
     }
+    const admin = appsOf('admin');
+    expect(admin, 'one admin API').toHaveLength(1);
+    expect(publishedPorts(admin[0]?.svc ?? {}), 'the admin API on localhost:7180').toEqual([
+      String(DEFAULT_PORTS.admin),
+    ]);
+    expect(containerPorts(admin[0]?.svc ?? {})).toEqual([DEFAULT_PORTS.admin]);
     const published = services.flatMap(([, svc]) => (svc.profiles ? [] : publishedPorts(svc)));
     expect(new Set(published).size, 'host ports of the default profile are distinct').toBe(published.length);
   });

@@ -8,6 +8,7 @@ import {
   adminPort,
   CLUSTER_KINDS,
   type ClusterKind,
+  clientPorts,
   configFor,
   configNumber,
   DEFAULT_PORTS,
@@ -17,8 +18,11 @@ import {
   isGrpcKind,
   kindOfMain,
   listenPort,
+  listenPorts,
   portOf,
   REQUIRED_ENV,
+  SECRET_READERS,
+  sharedSettingProblems,
 } from './facts.js';
 import {
   byKind,
@@ -119,15 +123,14 @@ describe.skipIf(!renderer).each(['deploy/base', 'deploy/overlays/example'])('kus
     }
   });
 
-  it('declares the ports of the code: own protocol and admin', () => {
+  it('declares the ports of the code: own protocol (edge: plain and/or TLS) and admin', () => {
     for (const a of apps) {
       if (a.kind === undefined) continue;
       const cfg = configFor(a.env);
-      expect(listenPort(a.kind, cfg), label(a)).toBe(DEFAULT_PORTS[a.kind]);
+      const own = listenPorts(a.kind, cfg);
+      for (const p of own) expect(p.port, `${label(a)}: ${p.name} port`).toBe(DEFAULT_PORTS[p.name]);
       expect(adminPort(cfg), label(a)).toBe(DEFAULT_PORTS.admin);
-      expect(containerPorts(a.container).sort(), label(a)).toEqual(
-        [listenPort(a.kind, cfg), adminPort(cfg)].sort(),
-      );
+      expect(containerPorts(a.container).sort(), label(a)).toEqual(own.map((p) => p.port).sort());
       for (const p of a.container.ports ?? []) expect(p.protocol ?? 'TCP', label(a)).toBe('TCP');
       if (isGrpcKind(a.kind)) {
         // Its own address is where it listens: all interfaces, not the Service name.
@@ -167,16 +170,21 @@ describe.skipIf(!renderer).each(['deploy/base', 'deploy/overlays/example'])('kus
     expect(grace).toBeGreaterThan((preStop ?? 0) + drainSeconds);
   });
 
-  it('gives every message replica its own IM_WORKER_ID', () => {
+  it('gives every message replica its own IM_WORKER_ID, or none (leased from Redis)', () => {
     const message = only('message');
     const replicas = message.workload.spec.replicas ?? 1;
     const source = message.entries.IM_WORKER_ID;
-    if (source?.value !== undefined) {
+    // Unset: each replica leases a free id (config.ts message.leaseWorkerId), any workload kind.
+    if (source === undefined) {
+      expect(configFor(message.env).message.leaseWorkerId).toBe(true);
+      return;
+    }
+    if (source.value !== undefined) {
       expect(replicas, 'a fixed worker id only for a single replica').toBe(1);
       return;
     }
     expect(message.workload.kind).toBe('StatefulSet');
-    expect(source?.valueFrom?.fieldRef?.fieldPath).toBe("metadata.labels['apps.kubernetes.io/pod-index']");
+    expect(source.valueFrom?.fieldRef?.fieldPath).toBe("metadata.labels['apps.kubernetes.io/pod-index']");
   });
 
   it('has the PodDisruptionBudget and the HorizontalPodAutoscaler target the edge Deployment', () => {
@@ -224,9 +232,47 @@ describe.skipIf(!renderer).each(['deploy/base', 'deploy/overlays/example'])('kus
     const edgeServices = services.filter((s) => ['LoadBalancer', 'NodePort'].includes(s.spec.type));
     expect(edgeServices, 'one Service exposes the edges outside the cluster').toHaveLength(1);
     const pub = edgeServices[0] as K8sObject;
-    expect(pub.spec.ports.map((p: K8sObject) => p.port)).toEqual([DEFAULT_PORTS.edge]);
-    expect(pub.spec.ports[0].protocol ?? 'TCP').toBe('TCP');
-    expect(matches(pub.spec.selector, podLabels(only('edge').workload))).toBe(true);
+    const edge = only('edge');
+    // The client ports only (plain, and TLS when the edge has a certificate): never admin or gRPC.
+    const ports = pub.spec.ports.map((p: K8sObject) => p.port);
+    expect(ports.length).toBeGreaterThan(0);
+    for (const port of ports)
+      expect(clientPorts(configFor(edge.env)), `${pub.metadata.name}`).toContain(port);
+    for (const p of pub.spec.ports) expect(p.protocol ?? 'TCP').toBe('TCP');
+    expect(matches(pub.spec.selector, podLabels(edge.workload))).toBe(true);
+  });
+
+  it('gives a secret only to the services that read it, and only from a Secret', () => {
+    for (const a of apps) {
+      for (const [name, readers] of Object.entries(SECRET_READERS)) {
+        const entry = a.entries[name];
+        if (entry === undefined) continue;
+        expect(readers, `${label(a)} (${a.kind}) gets ${name}`).toContain(a.kind);
+        const fromSecret = entry.valueFrom?.secretKeyRef ?? entry.envFrom?.secretRef;
+        expect(fromSecret, `${label(a)}: ${name} comes from a Secret`).toBeDefined();
+      }
+    }
+  });
+
+  it('has the services that share Redis, Kafka and the login keys agree on them', () => {
+    expect(sharedSettingProblems(apps.map((a) => ({ label: label(a), kind: a.kind, env: a.env })))).toEqual(
+      [],
+    );
+  });
+
+  it('keeps the admin API inside the cluster, behind a Service of its own', () => {
+    const admin = only('admin');
+    const services = byKind(objects, 'Service').filter((s) =>
+      matches(s.spec.selector, podLabels(admin.workload)),
+    );
+    expect(services.length, 'a Service selects the admin pods').toBeGreaterThan(0);
+    for (const svc of services) expect(svc.spec.type ?? 'ClusterIP', svc.metadata.name).toBe('ClusterIP');
+    const port = adminPort(configFor(admin.env));
+    expect(
+      services.flatMap((s) =>
+        s.spec.ports.map((p: K8sObject) => resolvePort(admin.container, p.targetPort ?? p.port)),
+      ),
+    ).toContain(port);
   });
 
   it('has the gRPC addresses name the Service of the right service, on its port', () => {

@@ -76,15 +76,35 @@ export function encodeHeader(h: HeaderInput): Uint8Array {
   checkRange('flag', h.flag, MAX_U8);
   checkRange('status', h.status, MAX_U8);
   checkRange('body length', h.bodyLength, MAX_BODY_LENGTH_FIELD);
-  // Byte by byte, not through a DataView: this runs once per frame written, and a DataView per
-  // 12-byte header costs several times the header itself. Values are range-checked above.
-  const out = new Uint8Array(HEADER_LENGTH);
+  // Byte by byte, not through a DataView (one per frame written would cost more than the header).
+  // Values are range-checked above.
+  const out = headerSpace();
   putUint32(out, OFFSET_LENGTH, h.bodyLength);
   out[OFFSET_VERSION] = version;
   putUint32(out, OFFSET_SEQ, h.seq);
   out[OFFSET_COMMAND] = h.command;
   out[OFFSET_FLAG] = h.flag;
   out[OFFSET_STATUS] = h.status;
+  return out;
+}
+
+/** Headers per slab: 8 KiB, as a pooled Buffer of Node. */
+const SLAB_HEADERS = 682;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+/**
+ * 12 fresh bytes cut from a shared slab. A small typed array of its own is cheap to make but costly
+ * the first time its `.buffer` is read — which a socket write does for every chunk — so headers
+ * share slabs the way Node's Buffer pool does. Each header is its own range, never handed out twice.
+ */
+function headerSpace(): Uint8Array {
+  if (slabUsed + HEADER_LENGTH > slab.length) {
+    slab = new Uint8Array(new ArrayBuffer(SLAB_HEADERS * HEADER_LENGTH));
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + HEADER_LENGTH);
+  slabUsed += HEADER_LENGTH;
   return out;
 }
 

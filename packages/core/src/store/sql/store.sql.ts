@@ -26,60 +26,52 @@ const toDb = (v: bigint): string => BigInt.asIntN(64, v).toString();
 const fromDb = (v: unknown): bigint => BigInt.asUintN(64, BigInt(v as string));
 const num = (v: unknown): number => Number(v);
 
+/**
+ * The columns an append writes, with the type of the unnest() array that carries each one: a batch
+ * is ONE parameter per column (not per value), so the statement text is the same for any batch size
+ * and PostgreSQL parses 19 arrays instead of 19 × n scalars.
+ * mentioned_targets (text[] per row) travels as one array literal per row, cast back in SQL.
+ */
 const MESSAGE_COLUMNS = [
-  'uid',
-  'message_id',
-  'from_user',
-  'from_device',
-  'to_user',
-  'conv_type',
-  'conv_target',
-  'server_time',
-  'e2e',
-  'content_type',
-  'searchable',
-  'push',
-  'data',
-  'mentioned_type',
-  'mentioned_targets',
-  'media_type',
-  'msg_length',
-  'remote_media_url',
-  'local_media_path',
+  ['uid', 'bigint'],
+  ['message_id', 'bigint'],
+  ['from_user', 'text'],
+  ['from_device', 'text'],
+  ['to_user', 'text'],
+  ['conv_type', 'bigint'],
+  ['conv_target', 'text'],
+  ['server_time', 'bigint'],
+  ['e2e', 'boolean'],
+  ['content_type', 'bigint'],
+  ['searchable', 'text'],
+  ['push', 'text'],
+  ['data', 'bytea'],
+  ['mentioned_type', 'bigint'],
+  ['mentioned_targets', 'text'],
+  ['media_type', 'bigint'],
+  ['msg_length', 'bigint'],
+  ['remote_media_url', 'text'],
+  ['local_media_path', 'text'],
 ] as const;
 
-const SELECT_MESSAGE = `uid::text AS uid, message_id::text AS message_id, from_user, from_device, to_user,
-  conv_type::text AS conv_type, conv_target, server_time::text AS server_time, e2e,
-  sender_seq::text AS sender_seq, content_type::text AS content_type, searchable, push, data,
-  mentioned_type::text AS mentioned_type, mentioned_targets, media_type::text AS media_type,
-  msg_length::text AS msg_length, remote_media_url, local_media_path`;
+const MESSAGE_COLUMN_NAMES = MESSAGE_COLUMNS.map(([name]) => name).join(', ');
 
-interface MessageRow {
-  uid: string;
-  message_id: string;
-  from_user: string;
-  from_device: string;
-  to_user: string;
-  conv_type: string;
-  conv_target: string;
-  server_time: string;
-  e2e: boolean;
-  sender_seq: string;
-  content_type: string;
-  searchable: string;
-  push: string;
-  data: Uint8Array;
-  mentioned_type: string;
-  mentioned_targets: string[];
-  media_type: string;
-  msg_length: string;
-  remote_media_url: string;
-  local_media_path: string;
-}
+/**
+ * Rows inserted in array order (ORDER BY the ordinality), the order the batch chose (step 1 of
+ * appendBatch); ON CONFLICT leaves out resends.
+ */
+const INSERT_MESSAGES = `INSERT INTO messages (${MESSAGE_COLUMN_NAMES})
+  SELECT ${MESSAGE_COLUMNS.map(([name]) => (name === 'mentioned_targets' ? `${name}::text[]` : name)).join(', ')}
+    FROM unnest(${MESSAGE_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
+      WITH ORDINALITY AS t(${MESSAGE_COLUMN_NAMES}, ord)
+    ORDER BY ord
+  ON CONFLICT (from_user, from_device, message_id) WHERE message_id <> 0 DO NOTHING
+  RETURNING uid::text AS uid`;
 
-function messageParams(m: StoredMessage): unknown[] {
+/** One array per column of MESSAGE_COLUMNS; `m` is appended as one more row. */
+function addMessageRow(columns: unknown[][], m: StoredMessage): void {
   const c = m.content;
-  return [
+  const row = [
     toDb(m.uid),
     toDb(m.messageId),
     m.from,
@@ -94,12 +86,19 @@ function messageParams(m: StoredMessage): unknown[] {
     c.pushContent,
     c.data,
     c.mentionedType,
-    c.mentionedTargets,
+    textArrayLiteral(c.mentionedTargets),
     c.mediaType,
     c.msgLength,
     c.remoteMediaUrl,
     c.localMediaPath,
   ];
+  for (let k = 0; k < row.length; k++) (columns[k] as unknown[]).push(row[k]);
+}
+
+/** A PostgreSQL text[] literal: every element quoted, `\` and `"` escaped (array input syntax). */
+function textArrayLiteral(list: readonly string[]): string {
+  if (list.length === 0) return '{}';
+  return `{${list.map((s) => `"${s.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 }
 
 function rowToMessage(r: MessageRow): StoredMessage {
@@ -326,20 +325,9 @@ async function appendBatch(tx: SqlDriver, batch: Pending[]): Promise<AppendResul
   //    then wait on each other in one order). Array.prototype.sort is stable: the first of equal
   //    keys in queue order is the one inserted.
   const order = reqs.map((_, i) => i).sort((a, b) => cmp(idemKey(msg(reqs, a)), idemKey(msg(reqs, b))));
-  const values: string[] = [];
-  const params: unknown[] = [];
-  for (const i of order) {
-    const p = messageParams(msg(reqs, i));
-    const base = params.length;
-    values.push(`(${p.map((_, k) => `$${base + k + 1}`).join(', ')})`);
-    params.push(...p);
-  }
-  const { rows: inserted } = await tx.query<{ uid: string }>(
-    `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')}) VALUES ${values.join(', ')}
-      ON CONFLICT (from_user, from_device, message_id) WHERE message_id <> 0 DO NOTHING
-      RETURNING uid::text AS uid`,
-    params,
-  );
+  const columns: unknown[][] = MESSAGE_COLUMNS.map(() => []);
+  for (const i of order) addMessageRow(columns, msg(reqs, i));
+  const { rows: inserted } = await tx.query<{ uid: string }>(INSERT_MESSAGES, columns);
   const insertedUids = new Set(inserted.map((r) => fromDb(r.uid)));
   const fresh = reqs.map((r) => insertedUids.has(r.message.uid));
 
@@ -391,18 +379,18 @@ async function appendBatch(tx: SqlDriver, batch: Pending[]): Promise<AppendResul
       sender.seq.push(String(own));
     }
   });
-  if (ib.user.length > 0) {
+  if (ib.user.length > 0 || sender.uid.length > 0) {
+    // One statement for both writes. `uid = ANY(...)` lets the update find its rows through the
+    // primary key: joined with unnest() alone, the planner hashes a sequential scan of the whole
+    // messages table, a cost that grows with every message ever stored.
     await tx.query(
-      `INSERT INTO inbox (user_id, seq, uid, conv_type, conv_peer)
-        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[])`,
-      [ib.user, ib.seq, ib.uid, ib.type, ib.peer],
-    );
-  }
-  if (sender.uid.length > 0) {
-    await tx.query(
-      `UPDATE messages SET sender_seq = v.seq FROM unnest($1::bigint[], $2::bigint[]) AS v(uid, seq)
-        WHERE messages.uid = v.uid`,
-      [sender.uid, sender.seq],
+      `WITH sender AS (
+          UPDATE messages SET sender_seq = v.seq FROM unnest($6::bigint[], $7::bigint[]) AS v(uid, seq)
+            WHERE messages.uid = ANY($6::bigint[]) AND messages.uid = v.uid
+        )
+        INSERT INTO inbox (user_id, seq, uid, conv_type, conv_peer)
+          SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[])`,
+      [ib.user, ib.seq, ib.uid, ib.type, ib.peer, sender.uid, sender.seq],
     );
   }
 
