@@ -18,25 +18,7 @@ source "$ROOT/scripts/lib/common.sh"
 ensure_node_deps
 
 if [ -z "${REDIS_URL:-}" ] || [ -z "${KAFKA_BROKERS:-}" ] || [ -z "${DATABASE_URL:-}" ]; then
-  mkdir -p "$ROOT/test/.infra"
-  # The same protocol as scripts/test.sh: a shared lock while we use the backends; whoever
-  # finishes last (and can take it exclusively) stops them.
-  exec 9>"$ROOT/test/.infra/users.lock"
-  flock -s 9
-  stop_infra() {
-    if flock -n -x 9; then
-      bash "$ROOT/test/infra/stop.sh"
-    else
-      log 'backends left running: a test run still uses them'
-    fi
-  }
-  trap stop_infra EXIT
-  # -o and 9>&-: the backends start.sh leaves running must not inherit (and hold forever) either lock.
-  flock -o "$ROOT/test/.infra/start.lock" bash "$ROOT/test/infra/start.sh" 9>&- || die 'the backends did not start (see above)'
-  set -a
-  # shellcheck disable=SC1091
-  source "$ROOT/test/.infra/env"
-  set +a
+  use_backends
   log "backends: REDIS_URL=$REDIS_URL KAFKA_BROKERS=$KAFKA_BROKERS DATABASE_URL=$DATABASE_URL"
 fi
 

@@ -24,24 +24,7 @@ if [ "${SKIP_INFRA:-}" = 1 ]; then
   log 'SKIP_INFRA=1: no backends; integration tests are skipped'
   export SKIP_INFRA=1
 else
-  # Several runs in one checkout share the backends: each holds a shared lock, and only the last
-  # one to finish (the one that can take the lock exclusively) stops them.
-  exec 9>"$ROOT/test/.infra/users.lock"
-  flock -s 9
-  stop_infra() {
-    if flock -n -x 9; then
-      bash "$ROOT/test/infra/stop.sh"
-    else
-      log 'backends left running: another test run in this checkout still uses them'
-    fi
-  }
-  trap stop_infra EXIT
-  # -o: the backends start.sh leaves running must not inherit (and so hold forever) the lock.
-  flock -o "$ROOT/test/.infra/start.lock" bash "$ROOT/test/infra/start.sh" 9>&- || die 'the test backends did not start (see above)'
-  set -a
-  # shellcheck disable=SC1091
-  source "$ROOT/test/.infra/env"
-  set +a
+  use_backends
 fi
 
 log 'typecheck: tsc --noEmit -p .'
@@ -56,10 +39,7 @@ summary_rc=0
 summary=$(node "$ROOT/scripts/lib/summarize.mjs" "$REPORT" "$vitest_rc") || summary_rc=$?
 
 # Stop the backends now, so that the summary really is the last line.
-if [ "${SKIP_INFRA:-}" != 1 ]; then
-  trap - EXIT
-  stop_infra
-fi
+if [ "${SKIP_INFRA:-}" != 1 ]; then stop_backends; fi
 
 log "took $(($(date +%s) - started_at))s"
 [ "$typecheck_rc" = 0 ] || log "typecheck FAILED (exit $typecheck_rc)"

@@ -69,3 +69,30 @@ ensure_node_deps() {
   fi
   pnpm install --frozen-lockfile >&2 || die 'pnpm install --frozen-lockfile failed (is pnpm-lock.yaml up to date?)'
 }
+
+# Starts the test backends (test/infra/start.sh; it skips any whose URL is already set) and
+# exports REDIS_URL, KAFKA_BROKERS, DATABASE_URL. Several runs in one checkout share them: each
+# holds a shared lock while it uses them, and only the last to finish (the one that can take the
+# lock exclusively) stops them, from an EXIT trap or an explicit `stop_backends`.
+use_backends() {
+  mkdir -p "$ROOT/test/.infra"
+  exec 9>"$ROOT/test/.infra/users.lock"
+  flock -s 9
+  trap stop_backends EXIT
+  # -o and 9>&-: the backends start.sh leaves running must not inherit (and hold forever) a lock.
+  flock -o "$ROOT/test/.infra/start.lock" bash "$ROOT/test/infra/start.sh" 9>&- \
+    || die 'the backends did not start (see above)'
+  set -a
+  # shellcheck disable=SC1091
+  source "$ROOT/test/.infra/env"
+  set +a
+}
+
+stop_backends() {
+  trap - EXIT
+  if flock -n -x 9; then
+    bash "$ROOT/test/infra/stop.sh"
+  else
+    log 'backends left running: another run in this checkout still uses them'
+  fi
+}

@@ -101,6 +101,35 @@ function textArrayLiteral(list: readonly string[]): string {
   return `{${list.map((s) => `"${s.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 }
 
+const SELECT_MESSAGE = `uid::text AS uid, message_id::text AS message_id, from_user, from_device, to_user,
+  conv_type::text AS conv_type, conv_target, server_time::text AS server_time, e2e,
+  sender_seq::text AS sender_seq, content_type::text AS content_type, searchable, push, data,
+  mentioned_type::text AS mentioned_type, mentioned_targets, media_type::text AS media_type,
+  msg_length::text AS msg_length, remote_media_url, local_media_path`;
+
+interface MessageRow {
+  uid: string;
+  message_id: string;
+  from_user: string;
+  from_device: string;
+  to_user: string;
+  conv_type: string;
+  conv_target: string;
+  server_time: string;
+  e2e: boolean;
+  sender_seq: string;
+  content_type: string;
+  searchable: string;
+  push: string;
+  data: Uint8Array;
+  mentioned_type: string;
+  mentioned_targets: string[];
+  media_type: string;
+  msg_length: string;
+  remote_media_url: string;
+  local_media_path: string;
+}
+
 function rowToMessage(r: MessageRow): StoredMessage {
   return {
     uid: fromDb(r.uid),
