@@ -19,8 +19,13 @@ async function online(userId: string, deviceId = 'd1') {
 
 beforeAll(async () => {
   // Large bodies are pushed as MPS (not announced with MN), so the backlog grows fast.
+  // The sender's inbound byte rate is not what this tests: lift it above the traffic sent here.
   srv = await startTestServer({
-    edge: { maxOutboundBytes: 1024 * 1024 },
+    edge: {
+      maxOutboundBytes: 1024 * 1024,
+      rateBytesPerSecond: 256 * 1024 * 1024,
+      rateBytesBurst: 256 * 1024 * 1024,
+    },
     message: { pushMaxBodyBytes: 1024 * 1024 },
   });
 });

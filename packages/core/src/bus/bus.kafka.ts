@@ -234,6 +234,11 @@ export class KafkaBus implements DeliveryBus {
       groupId,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: this.fetchMaxWaitMs,
+      // The group of a node topic has one member: the edge itself. After a broker restart or an
+      // edge crash, its new member waits out the old one's session before it is assigned, so a
+      // short session (kafkajs' default is 30 s) shortens that gap in pushes.
+      sessionTimeout: 8_000,
+      heartbeatInterval: 2_000,
     });
     this.consumers.add(consumer);
     const close = async (): Promise<void> => {

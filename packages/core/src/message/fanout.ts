@@ -1,7 +1,7 @@
 import { codec } from '@im/protocol';
 import type { Logger } from '../log.js';
 import type { Delivery, DeliveryBus, OfflinePush, Route, RouteStore, StoredMessage } from '../ports.js';
-import { toWireMessage } from './wire.js';
+import { toWireMessage, wireSizeBound } from './wire.js';
 
 /** One accepted message to hand to the online devices of its users. */
 export interface FanoutJob {
@@ -164,6 +164,8 @@ export class Fanout {
   }
 
   private bodyTooLarge(job: FanoutJob): boolean {
+    // Most messages are far below the limit: the bound settles it without encoding the message.
+    if (wireSizeBound(job.message) <= this.opts.pushMaxBodyBytes) return false;
     let maxSeq = 0;
     for (const s of job.targets.values()) maxSeq = Math.max(maxSeq, s);
     return codec.Message.encode(toWireMessage(job.message, maxSeq)).length > this.opts.pushMaxBodyBytes;

@@ -103,7 +103,7 @@ function textArrayLiteral(list: readonly string[]): string {
 
 const SELECT_MESSAGE = `uid::text AS uid, message_id::text AS message_id, from_user, from_device, to_user,
   conv_type::text AS conv_type, conv_target, server_time::text AS server_time, e2e,
-  sender_seq::text AS sender_seq, content_type::text AS content_type, searchable, push, data,
+  content_type::text AS content_type, searchable, push, data,
   mentioned_type::text AS mentioned_type, mentioned_targets, media_type::text AS media_type,
   msg_length::text AS msg_length, remote_media_url, local_media_path`;
 
@@ -117,7 +117,6 @@ interface MessageRow {
   conv_target: string;
   server_time: string;
   e2e: boolean;
-  sender_seq: string;
   content_type: string;
   searchable: string;
   push: string;
@@ -176,7 +175,9 @@ interface Pending {
  *   2. the head of every inbox user of the new messages is bumped by its count in ONE upsert, the
  *      users locked in sorted order — any two transactions lock shared users in the same order, so
  *      they cannot deadlock, and the one that locks first numbers first in EVERY shared inbox;
- *   3. seqs are handed out in queue order; inbox rows and the sender's seq are written.
+ *   3. seqs are handed out in queue order; inbox rows are written. A resend's ack reads the
+ *      sender's seq back from the sender's inbox row (messages.sender_seq is no longer written:
+ *      an UPDATE of every new message row doubled its writes, and PGlite never vacuums).
  * If a batch fails on some append's data (SQLSTATE 22/23), each of its appends is retried in a
  * transaction of its own, so one bad append fails alone; any other failure (database down) fails
  * the whole batch. Deadlocks and serialization failures (not expected, given the lock order) rerun.
@@ -377,7 +378,7 @@ async function appendBatch(tx: SqlDriver, batch: Pending[]): Promise<AppendResul
     for (const h of heads) next.set(h.user_id, num(h.head) - (counts.get(h.user_id) ?? 0) + 1);
   }
 
-  // 3. Seqs in queue order; inbox rows; the sender's seq on the message row.
+  // 3. Seqs in queue order; inbox rows.
   const seqsOf: (Map<string, number> | null)[] = reqs.map(() => null);
   const ib = {
     user: [] as string[],
@@ -386,7 +387,6 @@ async function appendBatch(tx: SqlDriver, batch: Pending[]): Promise<AppendResul
     type: [] as number[],
     peer: [] as string[],
   };
-  const sender = { uid: [] as string[], seq: [] as string[] };
   reqs.forEach((r, i) => {
     if (!fresh[i]) return;
     const seqs = new Map<string, number>();
@@ -402,24 +402,12 @@ async function appendBatch(tx: SqlDriver, batch: Pending[]): Promise<AppendResul
       ib.peer.push(conv.target);
     }
     seqsOf[i] = seqs;
-    const own = seqs.get(r.message.from);
-    if (own !== undefined) {
-      sender.uid.push(toDb(r.message.uid));
-      sender.seq.push(String(own));
-    }
   });
-  if (ib.user.length > 0 || sender.uid.length > 0) {
-    // One statement for both writes. `uid = ANY(...)` lets the update find its rows through the
-    // primary key: joined with unnest() alone, the planner hashes a sequential scan of the whole
-    // messages table, a cost that grows with every message ever stored.
+  if (ib.user.length > 0) {
     await tx.query(
-      `WITH sender AS (
-          UPDATE messages SET sender_seq = v.seq FROM unnest($6::bigint[], $7::bigint[]) AS v(uid, seq)
-            WHERE messages.uid = ANY($6::bigint[]) AND messages.uid = v.uid
-        )
-        INSERT INTO inbox (user_id, seq, uid, conv_type, conv_peer)
-          SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[])`,
-      [ib.user, ib.seq, ib.uid, ib.type, ib.peer, sender.uid, sender.seq],
+      `INSERT INTO inbox (user_id, seq, uid, conv_type, conv_peer)
+        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[])`,
+      [ib.user, ib.seq, ib.uid, ib.type, ib.peer],
     );
   }
 
@@ -431,8 +419,15 @@ async function appendBatch(tx: SqlDriver, batch: Pending[]): Promise<AppendResul
   const missing = reqs.filter((r, i) => !fresh[i] && !firstInBatch.has(idemKey(r.message)));
   const originals = new Map<string, { message: StoredMessage; senderSeq: number }>();
   if (missing.length > 0) {
-    const { rows } = await tx.query<MessageRow>(
-      `SELECT ${SELECT_MESSAGE} FROM messages
+    // The sender's seq is the sender's own inbox row of the original: its conversation as the
+    // sender sees it is (conv_type, conv_target) (inbox.ts conversationFor), so the history index
+    // finds it; no inbox row (the sender is not an inbox user) is seq 0.
+    const { rows } = await tx.query<MessageRow & { sender_seq: string }>(
+      `SELECT ${SELECT_MESSAGE},
+          COALESCE((SELECT i.seq FROM inbox i
+            WHERE i.user_id = messages.from_user AND i.conv_type = messages.conv_type
+              AND i.conv_peer = messages.conv_target AND i.uid = messages.uid), 0)::text AS sender_seq
+        FROM messages
         WHERE message_id <> 0 AND (from_user, from_device, message_id) IN
           (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]))`,
       [
