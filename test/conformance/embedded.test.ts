@@ -23,6 +23,10 @@ conformanceSuite('embedded', async () => {
       return (await srv.server.presence.devices(userId)).map((r) => r.deviceId).sort();
     },
     admin: { url: srv.adminUrl, secret: srv.adminSecret },
+    // protocol.md §6 Offline push hook: embedded mode keeps the records in memory.
+    async offlinePushes(userId) {
+      return srv.server.offlinePushes().filter((r) => r.userId === userId);
+    },
     close: () => srv.close(),
   };
 });

@@ -8,7 +8,7 @@ import { Command, Status } from '../../packages/protocol/src/index.js';
 import { type AdminClient, adminClient } from '../support/admin.js';
 import { connectAs, expectStatus, type Identity, nextPush, sleep } from '../support/im.js';
 import { RawClient } from '../support/raw-client.js';
-import type { Endpoint, Target } from './target.js';
+import type { Endpoint, OfflinePushRecord, Target } from './target.js';
 
 const DEFAULT_DELIVERY_MS = 5_000;
 
@@ -57,14 +57,58 @@ export class Harness {
     return nextPush(c, this.deliveryMs);
   }
 
+  /** How long to wait for something that must NOT arrive (a push that crosses Kafka comes later). */
+  get quietMs(): number {
+    return Math.min(1_000, this.deliveryMs / 10);
+  }
+
   /**
-   * True when no MPS arrived on c by the time a PING round trip (plus a wait) completes. The wait
-   * scales with the target: a push that crosses Kafka would arrive later than one in memory.
+   * True when no MPS or MN arrived on c by the time a PING round trip (plus a wait) completes. The
+   * wait scales with the target: a push that crosses Kafka would arrive later than one in memory.
    */
-  async noPush(c: RawClient, waitMs = Math.min(1_000, this.deliveryMs / 10)): Promise<boolean> {
+  async noPush(c: RawClient, waitMs = this.quietMs): Promise<boolean> {
     await sleep(waitMs);
     expectStatus(await c.request({ command: Command.PING }), Status.OK);
-    return c.pending((f) => f.command === Command.MPS).length === 0;
+    return c.pending((f) => f.command === Command.MPS || f.command === Command.MN).length === 0;
+  }
+
+  /** True when the target can show its offline-push records (scenarios that need them skip otherwise). */
+  get hasOfflinePushes(): boolean {
+    return this.target.offlinePushes !== undefined;
+  }
+
+  /**
+   * The offline-push records of userId once there are at least `count` (protocol.md §6 Offline
+   * push hook), waiting up to the delivery bound; all of them, so a scenario sees any extra one.
+   * Throws when the target has none (check hasOfflinePushes) or when they do not come in time.
+   */
+  async offlinePushes(userId: string, count: number): Promise<OfflinePushRecord[]> {
+    const read = this.target.offlinePushes?.bind(this.target);
+    if (!read) throw new Error('the target cannot show offline-push records');
+    const deadline = Date.now() + this.deliveryMs;
+    for (;;) {
+      const records = await read(userId);
+      if (records.length >= count) return records;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${records.length} of ${count} offline-push records for ${userId} after ${this.deliveryMs} ms`,
+        );
+      }
+      await sleep(50);
+    }
+  }
+
+  /** Resolves once userId has no live route left (protocol.md §6 Session), within the delivery bound. */
+  async offline(userId: string): Promise<void> {
+    const devices = this.target.devices?.bind(this.target);
+    if (!devices) throw new Error('the target cannot show presence');
+    const deadline = Date.now() + this.deliveryMs;
+    for (;;) {
+      const live = await devices(userId);
+      if (live.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`${userId} still has routes ${live.join(', ')}`);
+      await sleep(50);
+    }
   }
 
   /** The admin API client, or null when the target has none (scenarios that need it skip). */

@@ -11,16 +11,19 @@ import {
   codec,
   Encrypt,
   Flow,
+  type MessageContent,
   packFlag,
   Status,
   unpackFlag,
 } from '../../packages/protocol/src/index.js';
+import type { AdminClient } from '../support/admin.js';
 import {
   errorOf,
   expectStatus,
   pullOk,
   sendMessage,
   sendOk,
+  sleep,
   text,
   textMessage,
   uniqueUser,
@@ -427,21 +430,37 @@ export function messagingScenarios(h: () => Harness): void {
   });
 
   describe('groups (protocol.md §6 Groups)', () => {
+    const toGroup = (group: string, body: string, content: Partial<MessageContent> = {}) =>
+      textMessage(group, body, { type: ConversationType.GROUP, content });
+    const createGroup = async (admin: AdminClient, members: string[]) => {
+      const groupId = uniqueUser('group');
+      const created = await admin.call('POST', '/v1/groups', { groupId, members });
+      expect(created.status).toBe(201);
+      return groupId;
+    };
+    /** protocol.md §6 Conversation history: the group's messages the requester has, newest first. */
+    const groupHistory = async (c: RawClient, group: string) => {
+      const res = await c.request({
+        command: Command.MP,
+        body: codec.PullRequest.encode({
+          limit: 100,
+          conversation: { type: ConversationType.GROUP, target: group },
+          beforeUid: 0n,
+        }),
+      });
+      return codec.PullResponse.decode(expectStatus(res, Status.OK).body).messages;
+    };
+
     it('a group message is appended to every member inbox and pushed to the online ones', async (ctx) => {
       const admin = h().admin;
       if (!admin) return ctx.skip('the target has no admin API to create groups');
       const alice = uniqueUser('alice');
       const bob = uniqueUser('bob');
       const carol = uniqueUser('carol');
-      const group = uniqueUser('group');
-      const created = await admin.call('POST', '/v1/groups', {
-        groupId: group,
-        members: [alice, bob, carol],
-      });
-      expect(created.status).toBe(201);
+      const group = await createGroup(admin, [alice, bob, carol]);
       const a = await sender(alice);
       const b = await recipient(bob);
-      const ack = await sendOk(a, textMessage(group, 'hi all', { type: ConversationType.GROUP }));
+      const ack = await sendOk(a, toGroup(group, 'hi all'));
       const { message } = await h().push(b);
       expect(message.messageUid).toBe(ack.messageUid);
       expect(message.conversation).toEqual({ type: ConversationType.GROUP, target: group });
@@ -449,10 +468,130 @@ export function messagingScenarios(h: () => Harness): void {
       expect((await pullOk(c, 0)).messages.map((m) => m.messageUid)).toEqual([ack.messageUid]);
       // A non-member may not send to the group.
       const outsider = await sender(uniqueUser('dave'));
-      expectStatus(
-        await sendMessage(outsider, textMessage(group, 'x', { type: ConversationType.GROUP })),
-        Status.FORBIDDEN,
+      expectStatus(await sendMessage(outsider, toGroup(group, 'x')), Status.FORBIDDEN);
+    });
+
+    // protocol.md §6 Groups, Offline push hook; docs/protocol.md §8.11 for the record.
+    it('3 members, one offline: MPS to the online one, an offline-push record per message for the offline one, who later pulls them in order', async (ctx) => {
+      const admin = h().admin;
+      if (!admin) return ctx.skip('the target has no admin API to create groups');
+      if (!h().hasOfflinePushes) return ctx.skip('the target cannot show offline-push records');
+      const alice = uniqueUser('alice');
+      const bob = uniqueUser('bob');
+      const carol = uniqueUser('carol');
+      const group = await createGroup(admin, [alice, bob, carol]);
+      const a = await sender(alice);
+      const b = await recipient(bob);
+
+      const bodies = ['one', 'two', 'three'];
+      const acks = [];
+      for (const [i, body] of bodies.entries()) {
+        const mention = i === 1 ? { mentionedType: 1, mentionedTargets: [carol] } : {};
+        acks.push(await sendOk(a, toGroup(group, body, { pushContent: `alice: ${body}`, ...mention })));
+      }
+      expect(acks.map((x) => x.seq)).toEqual([1, 2, 3]);
+
+      for (const [i, body] of bodies.entries()) {
+        const { message } = await h().push(b);
+        expect(text(message)).toBe(body);
+        expect(message.conversation).toEqual({ type: ConversationType.GROUP, target: group });
+        expect(message.from).toBe(alice);
+        expect(message.seq).toBe(i + 1);
+        expect(message.messageUid).toBe(acks[i]?.messageUid);
+      }
+
+      // One record per offline recipient per message, in the order sent; none for the online members.
+      expect(await h().offlinePushes(carol, 3)).toEqual(
+        acks.map((ack, i) => ({
+          userId: carol,
+          messageUid: ack.messageUid,
+          conversation: { type: ConversationType.GROUP, target: group },
+          from: alice,
+          pushContent: `alice: ${bodies[i]}`,
+          mentioned: i === 1,
+        })),
       );
+      // The sending device gets nothing back; the wait also lets any stray record arrive.
+      expect(await h().noPush(a)).toBe(true);
+      expect(await h().offlinePushes(bob, 0)).toEqual([]);
+      expect(await h().offlinePushes(alice, 0)).toEqual([]);
+
+      // Carol comes online on the sender's edge and pulls every group message, in order.
+      const { c, login } = await h().online(carol, 'd1', SENDER_EDGE);
+      expect(login.head).toBe(3);
+      const page = await pullOk(c, 0);
+      expect(page.messages.map((m) => [m.seq, text(m), m.messageUid, m.from])).toEqual(
+        acks.map((ack, i) => [i + 1, bodies[i], ack.messageUid, alice]),
+      );
+      expect(page.messages.every((m) => m.conversation?.target === group)).toBe(true);
+      expect(page.messages[1]?.messageContent?.mentionedTargets).toEqual([carol]);
+      expect(page.head).toBe(3);
+      expect(page.hasMore).toBe(false);
+    });
+
+    it('a member removed through the admin API gets no push or offline push and pulls nothing new, keeping what they had; re-added, receives again', async (ctx) => {
+      const admin = h().admin;
+      if (!admin) return ctx.skip('the target has no admin API to manage groups');
+      if (!h().hasOfflinePushes) return ctx.skip('the target cannot show offline-push records');
+      const alice = uniqueUser('alice');
+      const bob = uniqueUser('bob');
+      const carol = uniqueUser('carol');
+      const group = await createGroup(admin, [alice, bob, carol]);
+      const a = await sender(alice);
+      const b = await recipient(bob);
+      // Carol shares the sender's edge, Bob is on the other one.
+      const c = await sender(carol);
+
+      const before = await sendOk(a, toGroup(group, 'before'));
+      expect(text((await h().push(b)).message)).toBe('before');
+      expect(text((await h().push(c)).message)).toBe('before');
+
+      const removed = await admin.call('DELETE', `/v1/groups/${encodeURIComponent(group)}/members/${bob}`);
+      expect(removed.status).toBe(200);
+      expect(removed.body.members).toEqual([alice, carol].sort());
+
+      // protocol.md §6 Groups: member changes take effect for the next message.
+      const during = await sendOk(a, toGroup(group, 'during'));
+      expect(text((await h().push(c)).message)).toBe('during');
+      expect(await h().noPush(b)).toBe(true);
+      // Bob keeps what reached him, and only that: inbox and group history.
+      expect((await pullOk(b, 0)).messages.map((m) => m.messageUid)).toEqual([before.messageUid]);
+      expect((await groupHistory(b, group)).map((m) => m.messageUid)).toEqual([before.messageUid]);
+      expect((await groupHistory(c, group)).map((m) => m.messageUid)).toEqual([
+        during.messageUid,
+        before.messageUid,
+      ]);
+      // He may no longer send to it.
+      expectStatus(await sendMessage(b, toGroup(group, 'let me in')), Status.FORBIDDEN);
+
+      // Offline, he gets no offline-push record either, while Carol (a member) does.
+      b.close();
+      c.close();
+      await h().offline(bob);
+      await h().offline(carol);
+      const away = await sendOk(a, toGroup(group, 'while away', { pushContent: 'alice: while away' }));
+      const [record] = await h().offlinePushes(carol, 1);
+      expect(record?.messageUid).toBe(away.messageUid);
+      // Records of one message are published together; the wait covers one that comes a little later.
+      await sleep(h().quietMs);
+      expect(await h().offlinePushes(bob, 0)).toEqual([]);
+
+      // Back online, his inbox has not moved; the old message is still there.
+      const { c: b2, login } = await h().online(bob, 'd1', RECIPIENT_EDGE);
+      expect(login.head).toBe(1);
+      expect((await pullOk(b2, 1)).messages).toEqual([]);
+      expect((await pullOk(b2, 0)).messages.map((m) => m.messageUid)).toEqual([before.messageUid]);
+
+      // Re-added, he receives the next message, at the next seq of his inbox.
+      const added = await admin.call('POST', `/v1/groups/${encodeURIComponent(group)}/members`, {
+        userIds: [bob],
+      });
+      expect(added.status).toBe(200);
+      const after = await sendOk(a, toGroup(group, 'after'));
+      const { message } = await h().push(b2);
+      expect(message.messageUid).toBe(after.messageUid);
+      expect(text(message)).toBe('after');
+      expect(message.seq).toBe(2);
     });
   });
 }

@@ -4,9 +4,13 @@
  * JWT secret tokens are signed with. Capabilities a deployment may lack are optional; a scenario
  * that needs one is skipped (and says why) on a target without it.
  */
+import type { OfflinePush } from '../../packages/core/src/index.js';
 import type { Endpoint } from '../support/im.js';
 
 export type { Endpoint } from '../support/im.js';
+
+/** One record of the offline-push hook (protocol.md §6; docs/protocol.md §8.11), messageUid as a bigint. */
+export type OfflinePushRecord = OfflinePush;
 
 export interface Target {
   /** One per edge node; scenarios that cross nodes put users on different entries. */
@@ -17,6 +21,12 @@ export interface Target {
   devices?(userId: string): Promise<string[]>;
   /** The admin HTTP API (protocol.md §7): groups and chatrooms are created through it. */
   admin?: { url: string; secret: string };
+  /**
+   * protocol.md §6 Offline push hook: the records produced so far for userId, oldest first. They
+   * may lag behind the send (a Kafka consumer in the cluster): scenarios wait through
+   * Harness.offlinePushes. Embedded: the server's in-memory list; cluster: the offline-push topic.
+   */
+  offlinePushes?(userId: string): Promise<OfflinePushRecord[]>;
   /** Upper bound for a push or a kick to arrive (crossing Kafka takes longer than memory). */
   deliveryTimeoutMs?: number;
   /** Recent server logs, printed when a scenario fails. */

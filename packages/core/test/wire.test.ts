@@ -11,7 +11,10 @@ import type { StoredMessage } from '../src/ports.js';
 const U64_MAX = 2n ** 64n - 1n;
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 // Strings of any code points (4-byte UTF-8 ones included) and lone surrogates (3 bytes once encoded).
-const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.string({ unit: 'grapheme', maxLength: 30 }));
+const text = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  fc.string({ unit: 'grapheme', maxLength: 30 }),
+);
 
 const message: fc.Arbitrary<StoredMessage> = fc.record({
   uid: fc.bigInt({ min: 0n, max: U64_MAX }),

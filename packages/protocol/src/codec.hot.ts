@@ -27,11 +27,55 @@ import {
  * them to the generic converter byte for byte and error for error.
  */
 
+// out[key] = the field's encoding, unless the value is absent or encodes to a proto3 default (left
+// out). One helper per field kind, so each call site stays monomorphic and is inlined.
+
+function putBytes(out: Plain, key: string, v: unknown, path: string): void {
+  if (v === undefined || v === null) return;
+  const encoded = encodeBytes(v, path);
+  if (encoded !== undefined) out[key] = encoded;
+}
+
+function putI64n(out: Plain, key: string, v: unknown, path: string): void {
+  if (v === undefined || v === null) return;
+  const encoded = encodeI64n(v, path);
+  if (encoded !== undefined) out[key] = encoded;
+}
+
+function putString(out: Plain, key: string, v: unknown, path: string): void {
+  if (v === undefined || v === null) return;
+  const encoded = encodeString(v, path);
+  if (encoded !== undefined) out[key] = encoded;
+}
+
+function putStrings(out: Plain, key: string, v: unknown, path: string): void {
+  if (v === undefined || v === null) return;
+  const encoded = encodeStrings(v, path);
+  if (encoded !== undefined) out[key] = encoded;
+}
+
+function putU64(out: Plain, key: string, v: unknown, path: string): void {
+  if (v === undefined || v === null) return;
+  const encoded = encodeU64(v, path);
+  if (encoded !== undefined) out[key] = encoded;
+}
+
+function putU64n(out: Plain, key: string, v: unknown, path: string): void {
+  if (v === undefined || v === null) return;
+  const encoded = encodeU64n(v, path);
+  if (encoded !== undefined) out[key] = encoded;
+}
+
+function putUint32(out: Plain, key: string, v: unknown, path: string): void {
+  if (v === undefined || v === null) return;
+  const encoded = encodeUint32(v, path);
+  if (encoded !== undefined) out[key] = encoded;
+}
+
 function conversationToGenerated(c: Plain): Plain {
   const out: Plain = {};
-  let v: unknown;
-  if ((v = c.type) != null && (v = encodeUint32(v, 'Conversation.type')) !== undefined) out.type = v;
-  if ((v = c.target) != null && (v = encodeString(v, 'Conversation.target')) !== undefined) out.target = v;
+  putUint32(out, 'type', c.type, 'Conversation.type');
+  putString(out, 'target', c.target, 'Conversation.target');
   return out;
 }
 
@@ -44,41 +88,16 @@ function conversationFromGenerated(m: Plain, limits: DecodeLimits): Plain {
 
 function contentToGenerated(c: Plain): Plain {
   const out: Plain = {};
-  let v: unknown;
-  if ((v = c.contentType) != null && (v = encodeUint32(v, 'MessageContent.contentType')) !== undefined) {
-    out.contentType = v;
-  }
-  if (
-    (v = c.searchableContent) != null &&
-    (v = encodeString(v, 'MessageContent.searchableContent')) !== undefined
-  ) {
-    out.searchableContent = v;
-  }
-  if ((v = c.pushContent) != null && (v = encodeString(v, 'MessageContent.pushContent')) !== undefined) {
-    out.pushContent = v;
-  }
-  if ((v = c.data) != null && (v = encodeBytes(v, 'MessageContent.data')) !== undefined) out.data = v;
-  if ((v = c.mentionedType) != null && (v = encodeUint32(v, 'MessageContent.mentionedType')) !== undefined) {
-    out.mentionedType = v;
-  }
-  if (
-    (v = c.mentionedTargets) != null &&
-    (v = encodeStrings(v, 'MessageContent.mentionedTargets')) !== undefined
-  ) {
-    out.mentionedTargets = v;
-  }
-  if ((v = c.mediaType) != null && (v = encodeUint32(v, 'MessageContent.mediaType')) !== undefined) {
-    out.mediaType = v;
-  }
-  if ((v = c.msgLength) != null && (v = encodeUint32(v, 'MessageContent.msgLength')) !== undefined) {
-    out.msgLength = v;
-  }
-  if ((v = c.remoteMediaUrl) != null && (v = encodeString(v, 'MessageContent.remoteMediaUrl')) !== undefined) {
-    out.remoteMediaUrl = v;
-  }
-  if ((v = c.localMediaPath) != null && (v = encodeString(v, 'MessageContent.localMediaPath')) !== undefined) {
-    out.localMediaPath = v;
-  }
+  putUint32(out, 'contentType', c.contentType, 'MessageContent.contentType');
+  putString(out, 'searchableContent', c.searchableContent, 'MessageContent.searchableContent');
+  putString(out, 'pushContent', c.pushContent, 'MessageContent.pushContent');
+  putBytes(out, 'data', c.data, 'MessageContent.data');
+  putUint32(out, 'mentionedType', c.mentionedType, 'MessageContent.mentionedType');
+  putStrings(out, 'mentionedTargets', c.mentionedTargets, 'MessageContent.mentionedTargets');
+  putUint32(out, 'mediaType', c.mediaType, 'MessageContent.mediaType');
+  putUint32(out, 'msgLength', c.msgLength, 'MessageContent.msgLength');
+  putString(out, 'remoteMediaUrl', c.remoteMediaUrl, 'MessageContent.remoteMediaUrl');
+  putString(out, 'localMediaPath', c.localMediaPath, 'MessageContent.localMediaPath');
   return out;
 }
 
@@ -110,15 +129,14 @@ function contentFromGenerated(m: Plain, limits: DecodeLimits): Plain {
 
 function messageToGenerated(m: Plain): Plain {
   const out: Plain = {};
-  let v: unknown;
-  if ((v = m.messageId) != null && (v = encodeU64(v, 'Message.messageId')) !== undefined) out.messageId = v;
-  if ((v = m.messageContent) != null) out.messageContent = contentToGenerated(v as Plain);
-  if ((v = m.conversation) != null) out.conversation = conversationToGenerated(v as Plain);
-  if ((v = m.from) != null && (v = encodeString(v, 'Message.from')) !== undefined) out.from = v;
-  if ((v = m.to) != null && (v = encodeString(v, 'Message.to')) !== undefined) out.to = v;
-  if ((v = m.messageUid) != null && (v = encodeU64(v, 'Message.messageUid')) !== undefined) out.messageUid = v;
-  if ((v = m.serverTime) != null && (v = encodeI64n(v, 'Message.serverTime')) !== undefined) out.serverTime = v;
-  if ((v = m.seq) != null && (v = encodeU64n(v, 'Message.seq')) !== undefined) out.seq = v;
+  putU64(out, 'messageId', m.messageId, 'Message.messageId');
+  if (m.messageContent != null) out.messageContent = contentToGenerated(m.messageContent as Plain);
+  if (m.conversation != null) out.conversation = conversationToGenerated(m.conversation as Plain);
+  putString(out, 'from', m.from, 'Message.from');
+  putString(out, 'to', m.to, 'Message.to');
+  putU64(out, 'messageUid', m.messageUid, 'Message.messageUid');
+  putI64n(out, 'serverTime', m.serverTime, 'Message.serverTime');
+  putU64n(out, 'seq', m.seq, 'Message.seq');
   return out;
 }
 
@@ -144,10 +162,9 @@ export const messageConverter: Converter = {
 export const sendAckConverter: Converter = {
   toGenerated(a) {
     const out: Plain = {};
-    let v: unknown;
-    if ((v = a.messageUid) != null && (v = encodeU64(v, 'SendAck.messageUid')) !== undefined) out.messageUid = v;
-    if ((v = a.serverTime) != null && (v = encodeI64n(v, 'SendAck.serverTime')) !== undefined) out.serverTime = v;
-    if ((v = a.seq) != null && (v = encodeU64n(v, 'SendAck.seq')) !== undefined) out.seq = v;
+    putU64(out, 'messageUid', a.messageUid, 'SendAck.messageUid');
+    putI64n(out, 'serverTime', a.serverTime, 'SendAck.serverTime');
+    putU64n(out, 'seq', a.seq, 'SendAck.seq');
     return out;
   },
   fromGenerated(m) {
@@ -161,12 +178,11 @@ export const sendAckConverter: Converter = {
 export const pullResponseConverter: Converter = {
   toGenerated(p) {
     const out: Plain = {};
-    let v: unknown;
-    if ((v = p.messages) != null) {
-      const list = v as Plain[];
+    if (p.messages != null) {
+      const list = p.messages as Plain[];
       if (list.length > 0) out.messages = list.map(messageToGenerated);
     }
-    if ((v = p.head) != null && (v = encodeU64n(v, 'PullResponse.head')) !== undefined) out.head = v;
+    putU64n(out, 'head', p.head, 'PullResponse.head');
     if (p.hasMore === true) out.hasMore = true;
     return out;
   },

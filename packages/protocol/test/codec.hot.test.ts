@@ -42,7 +42,12 @@ function sameEncoding(schema: MessageSchema<unknown>, hot: Converter, v: Plain):
   expect(got).toStrictEqual(want);
 }
 
-function sameDecoding(schema: MessageSchema<unknown>, hot: Converter, bytes: Uint8Array, limits: DecodeLimits) {
+function sameDecoding(
+  schema: MessageSchema<unknown>,
+  hot: Converter,
+  bytes: Uint8Array,
+  limits: DecodeLimits,
+) {
   let decoded: Plain;
   try {
     decoded = schema.gen.decode(bytes) as Plain;

@@ -12,6 +12,7 @@ import { type Cluster, type ClusterOptions, startCluster } from '../../../script
 import type { Target } from '../../conformance/target.js';
 import type { Endpoint } from '../../support/im.js';
 import { requireInfra, uniquePrefix } from '../../support/infra.js';
+import type { OfflinePushReader } from './offline-push.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -35,6 +36,9 @@ export interface TestCluster {
   cluster: Cluster;
   prefix: string;
   redisUrl: string;
+  kafkaBrokers: string[];
+  /** `<IM_KAFKA_TOPIC_PREFIX>offline-push`; launch.ts sets the topic prefix to `<prefix>.`. */
+  offlinePushTopic: string;
   endpoints: Endpoint[];
   jwtSecret: string;
   /** Live routes of a user, read from Redis (the cluster's route table). */
@@ -80,6 +84,10 @@ export async function startTestCluster(opts: TestClusterOptions): Promise<TestCl
     cluster,
     prefix,
     redisUrl: env.REDIS_URL,
+    kafkaBrokers: env.KAFKA_BROKERS.split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+    offlinePushTopic: `${prefix}.offline-push`,
     endpoints: cluster.edges.map((e) => ({ host: e.host, port: e.port })),
     jwtSecret: cluster.jwtSecret,
     async routes(userId) {
@@ -97,8 +105,11 @@ export async function startTestCluster(opts: TestClusterOptions): Promise<TestCl
   };
 }
 
-/** The cluster as a conformance Target (test/conformance/suite.ts). */
-export function clusterTarget(c: TestCluster): Target {
+/**
+ * The cluster as a conformance Target (test/conformance/suite.ts); with a reader of its
+ * offline-push topic (./offline-push.ts) the offline-push scenarios run too. close() stops both.
+ */
+export function clusterTarget(c: TestCluster, pushes?: OfflinePushReader): Target {
   const admin = c.cluster.admin;
   return {
     endpoints: c.endpoints,
@@ -109,7 +120,10 @@ export function clusterTarget(c: TestCluster): Target {
       return (await c.routes(userId)).map((r) => r.deviceId).sort();
     },
     ...(admin ? { admin: { url: `http://127.0.0.1:${admin.port}`, secret: c.cluster.adminSecret } } : {}),
+    ...(pushes ? { offlinePushes: async (userId: string) => pushes.records(userId) } : {}),
     logTail: () => c.logTail(),
-    close: () => c.stop(),
+    async close() {
+      await Promise.allSettled([pushes?.close(), c.stop()]);
+    },
   };
 }

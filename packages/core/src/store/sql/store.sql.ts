@@ -305,10 +305,9 @@ export class SqlMessageStore implements MessageStore {
   }
 
   async get(uid: bigint): Promise<StoredMessage | null> {
-    const { rows } = await this.query<MessageRow>(
-      `SELECT ${SELECT_MESSAGE} FROM messages WHERE uid = $1`,
-      [toDb(uid)],
-    );
+    const { rows } = await this.query<MessageRow>(`SELECT ${SELECT_MESSAGE} FROM messages WHERE uid = $1`, [
+      toDb(uid),
+    ]);
     return rows.length > 0 ? rowToMessage(rows[0] as MessageRow) : null;
   }
 
