@@ -3,10 +3,9 @@
  * http://127.0.0.1:<IM_ADMIN_PORT or 7180>) and `--admin-secret` (default IM_ADMIN_SECRET, else
  * <IM_DATA_DIR or .data>/dev-admin-secret, the file the embedded server writes on first start).
  */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { CliError } from './io.js';
 import type { Flags } from './options.js';
+import { secretFromEnvOrDevFile } from './token.js';
 
 export const DEV_ADMIN_SECRET_FILE = 'dev-admin-secret';
 export const DEFAULT_ADMIN_PORT = 7180;
@@ -19,18 +18,13 @@ export interface AdminApi {
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
-async function adminSecret(flags: Flags, env: Env): Promise<string> {
-  if (flags['admin-secret']) return flags['admin-secret'];
-  if (env.IM_ADMIN_SECRET) return env.IM_ADMIN_SECRET;
-  const path = resolve(join(env.IM_DATA_DIR || '.data', DEV_ADMIN_SECRET_FILE));
-  try {
-    const secret = (await readFile(path, 'utf8')).trim();
-    if (secret) return secret;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  throw new CliError(
-    `no admin secret: pass --admin-secret, set IM_ADMIN_SECRET, or start the server once (pnpm start) so it writes ${path}`,
+function adminSecret(flags: Flags, env: Env): Promise<string> {
+  return secretFromEnvOrDevFile(
+    flags['admin-secret'] || env.IM_ADMIN_SECRET,
+    env,
+    DEV_ADMIN_SECRET_FILE,
+    'admin secret',
+    'pass --admin-secret or set IM_ADMIN_SECRET',
   );
 }
 

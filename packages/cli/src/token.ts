@@ -13,17 +13,35 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 3600;
 
 type Env = Record<string, string | undefined>;
 
-export async function devSecret(env: Env): Promise<string> {
-  if (env.IM_JWT_SECRET) return env.IM_JWT_SECRET;
-  const path = resolve(join(env.IM_DATA_DIR || '.data', DEV_SECRET_FILE));
+/**
+ * A secret from the environment, else from the file the embedded server writes into its data
+ * dir; `hint` completes the error that says how to get one.
+ */
+export async function secretFromEnvOrDevFile(
+  value: string | undefined,
+  env: Env,
+  file: string,
+  what: string,
+  hint: string,
+): Promise<string> {
+  if (value) return value;
+  const path = resolve(join(env.IM_DATA_DIR || '.data', file));
   try {
     const secret = (await readFile(path, 'utf8')).trim();
     if (secret) return secret;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  throw new CliError(
-    `no development secret: set IM_JWT_SECRET, or start the server once (pnpm start) so it writes ${path} (or pass --token)`,
+  throw new CliError(`no ${what}: ${hint}, or start the server once (pnpm start) so it writes ${path}`);
+}
+
+export function devSecret(env: Env): Promise<string> {
+  return secretFromEnvOrDevFile(
+    env.IM_JWT_SECRET,
+    env,
+    DEV_SECRET_FILE,
+    'development secret',
+    'set IM_JWT_SECRET (or pass --token)',
   );
 }
 
