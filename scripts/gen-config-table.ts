@@ -18,14 +18,22 @@ const END = '<!-- config-table:end -->';
 
 /** Config field path → its doc comment. */
 function fieldDocs(): Map<string, string> {
-  const source = ts.createSourceFile(CONFIG_TS, readFileSync(CONFIG_TS, 'utf8'), ts.ScriptTarget.Latest, true);
+  const source = ts.createSourceFile(
+    CONFIG_TS,
+    readFileSync(CONFIG_TS, 'utf8'),
+    ts.ScriptTarget.Latest,
+    true,
+  );
   const docs = new Map<string, string>();
   const visit = (members: ts.NodeArray<ts.TypeElement>, prefix: string): void => {
     for (const m of members) {
       if (!ts.isPropertySignature(m) || !m.name) continue;
       const path = prefix + m.name.getText(source);
       const jsDoc = (m as unknown as { jsDoc?: ts.JSDoc[] }).jsDoc;
-      const text = jsDoc?.map((d) => ts.getTextOfJSDocComment(d.comment) ?? '').join(' ').trim();
+      const text = jsDoc
+        ?.map((d) => ts.getTextOfJSDocComment(d.comment) ?? '')
+        .join(' ')
+        .trim();
       if (text) docs.set(path, text.replace(/\s+/g, ' '));
       if (m.type && ts.isTypeLiteralNode(m.type)) visit(m.type.members, `${path}.`);
     }

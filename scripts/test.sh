@@ -2,10 +2,10 @@
 # THE test command (README): bash scripts/test.sh [vitest args...]
 #   - installs pnpm 12.4.2 when missing and the workspace's packages;
 #   - starts Redis, Kafka and PostgreSQL (test/infra/start.sh) and stops them on exit;
-#   - typechecks (tsc --noEmit), then runs vitest over the repo (or the paths/args given);
+#   - typechecks (tsc --noEmit) and lints (biome), then runs vitest over the repo (or the paths/args given);
 #   - ends with the plain line `N passed, M failed, K skipped` from vitest's own counts.
 # SKIP_INFRA=1 runs without the backends: the integration tests are then skipped, not failed.
-# Exit code: non-zero when the typecheck or any test failed.
+# Exit code: non-zero when the typecheck, the lint or any test failed.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,9 +27,10 @@ else
   use_backends
 fi
 
-log 'typecheck: tsc --noEmit -p .'
+log 'typecheck: tsc --noEmit -p .; lint: biome check .'
 typecheck_rc=0
 pnpm tsc --noEmit -p . || typecheck_rc=$?
+pnpm biome check . >&2 || typecheck_rc=$?
 
 rm -f "$REPORT"
 vitest_rc=0
@@ -42,7 +43,7 @@ summary=$(node "$ROOT/scripts/lib/summarize.mjs" "$REPORT" "$vitest_rc") || summ
 if [ "${SKIP_INFRA:-}" != 1 ]; then stop_backends; fi
 
 log "took $(($(date +%s) - started_at))s"
-[ "$typecheck_rc" = 0 ] || log "typecheck FAILED (exit $typecheck_rc)"
+[ "$typecheck_rc" = 0 ] || log "typecheck or lint FAILED (exit $typecheck_rc)"
 rm -f "$REPORT"
 echo "$summary"
 if [ "$typecheck_rc" != 0 ] || [ "$vitest_rc" != 0 ] || [ "$summary_rc" != 0 ]; then exit 1; fi
