@@ -4,17 +4,13 @@
  * its admin API (port 0). The admin secret comes from <IM_DATA_DIR>/dev-admin-secret, the file the
  * embedded server writes, and the admin URL from --admin.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test/support/server.js';
 import { waitFor } from '../../client/test/helpers/wait.js';
-
-const BIN = fileURLToPath(new URL('../bin/im.mjs', import.meta.url));
-const LINE = /^\[\d\d:\d\d:\d\d\] (\S+) → (.+): (.*) {2}\(seq (\d+), uid (\d+)\)$/;
+import { type Env, LINE, type Proc, runIm, spawnIm } from './helpers/spawn-im.js';
 
 let t: TestServer;
 let dataDir: string;
@@ -33,48 +29,15 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-interface Proc {
-  child: ChildProcess;
-  out: string[];
-  err: string[];
-  exit: Promise<number>;
-}
-
-function im(args: string[], env: Record<string, string | undefined> = {}): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: {
-      ...process.env,
-      IM_JWT_SECRET: undefined,
-      IM_ADMIN_SECRET: undefined,
-      IM_EDGE_PORT: String(t.port),
-      IM_DATA_DIR: dataDir,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: string[] = [];
-  const err: string[] = [];
-  for (const [stream, into] of [
-    [child.stdout, out],
-    [child.stderr, err],
-  ] as const) {
-    let buf = '';
-    stream?.setEncoding('utf8');
-    stream?.on('data', (chunk: string) => {
-      buf += chunk;
-      const parts = buf.split('\n');
-      buf = parts.pop() ?? '';
-      into.push(...parts);
-    });
-  }
-  const exit = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
-  return { child, out, err, exit };
-}
-
-async function run(args: string[], env?: Record<string, string | undefined>) {
-  const p = im(args, env);
-  return { code: await p.exit, out: p.out, err: p.err };
-}
+/** What every `im` process gets: this test server, and no secret but the dev files. */
+const serverEnv = (): Env => ({
+  IM_JWT_SECRET: undefined,
+  IM_ADMIN_SECRET: undefined,
+  IM_EDGE_PORT: String(t.port),
+  IM_DATA_DIR: dataDir,
+});
+const im = (args: string[], env: Env = {}): Proc => spawnIm(args, { ...serverEnv(), ...env });
+const run = (args: string[], env: Env = {}) => runIm(args, { ...serverEnv(), ...env });
 
 const adminFlag = () => ['--admin', t.adminUrl];
 

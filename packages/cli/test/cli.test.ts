@@ -2,19 +2,15 @@
  * The `im` CLI as a user runs it: child processes of bin/im.mjs against the embedded server
  * (in-process, port 0), with the dev secret read from <IM_DATA_DIR>/dev-jwt-secret.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../client/test/helpers/embedded.js';
 import { waitFor } from '../../client/test/helpers/wait.js';
-
-const BIN = fileURLToPath(new URL('../bin/im.mjs', import.meta.url));
-const LINE = /^\[\d\d:\d\d:\d\d\] (\S+) → (.+): (.*) {2}\(seq (\d+), uid (\d+)\)$/;
+import { type Env, LINE, type Proc, runIm, spawnIm } from './helpers/spawn-im.js';
 
 let t: TestServer;
 let secretDir: string;
@@ -33,47 +29,14 @@ afterAll(async () => {
   if (secretDir) rmSync(secretDir, { recursive: true, force: true });
 });
 
-interface Proc {
-  child: ChildProcess;
-  out: string[];
-  err: string[];
-  exit: Promise<number>;
-}
-
-function im(args: string[], env: Record<string, string | undefined> = {}): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: {
-      ...process.env,
-      IM_JWT_SECRET: undefined,
-      IM_EDGE_PORT: String(t.port),
-      IM_DATA_DIR: secretDir,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines = (stream: NodeJS.ReadableStream, into: string[]) => {
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buf += chunk;
-      const parts = buf.split('\n');
-      buf = parts.pop() ?? '';
-      into.push(...parts);
-    });
-  };
-  const out: string[] = [];
-  const err: string[] = [];
-  lines(child.stdout as NodeJS.ReadableStream, out);
-  lines(child.stderr as NodeJS.ReadableStream, err);
-  const exit = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
-  return { child, out, err, exit };
-}
-
-async function run(args: string[], env?: Record<string, string | undefined>) {
-  const p = im(args, env);
-  const code = await p.exit;
-  return { code, out: p.out, err: p.err };
-}
+/** What every `im` process gets: this test server, and no secret but the dev files. */
+const serverEnv = (): Env => ({
+  IM_JWT_SECRET: undefined,
+  IM_EDGE_PORT: String(t.port),
+  IM_DATA_DIR: secretDir,
+});
+const im = (args: string[], env: Env = {}): Proc => spawnIm(args, { ...serverEnv(), ...env });
+const run = (args: string[], env: Env = {}) => runIm(args, { ...serverEnv(), ...env });
 
 async function startListener(args: string[]): Promise<Proc> {
   const p = im(['listen', ...args]);
