@@ -5,7 +5,7 @@
 # tsx is loaded in-process (not the `tsx` CLI, which forks a child): SIGTERM reaches the service
 # itself, which drains gracefully (protocol.md §6 Shutdown). test/deploy/dockerfile.test.ts keeps this
 # file in step with package.json and packages/core/src/config.ts.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 
 # The pnpm of package.json's "packageManager", installed from the npm registry.
 RUN npm install --global pnpm@12.4.2 && npm cache clean --force

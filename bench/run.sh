@@ -9,7 +9,12 @@
 # (figures as JSON, default bench/results), BENCH_CONNECTIONS (default 1000).
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+IM_LOG_PREFIX=bench
+# shellcheck source=../scripts/lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
+ensure_node_deps
 OUT=${BENCH_OUT:-bench/results}
 RATES=${BENCH_RATES:-1k,5k,10k,30k}
 DURATION=${BENCH_DURATION:-12}

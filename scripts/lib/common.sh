@@ -59,10 +59,47 @@ log_tail() {
   log '---- end ----'
 }
 
+# Node.js 24 LTS. When the machine's node is older, npm's node-linux-<arch> package (the official
+# binary inside an npm package, nothing downloaded at install time) goes into .tools/ (git-ignored)
+# and is put first on PATH for this script and everything it starts. The machine's node and npm
+# are only used to fetch it.
+NODE_MAJOR=24
+NODE_VERSION=24.22.3
+ensure_node() {
+  local have
+  have=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  [ "$have" -ge "$NODE_MAJOR" ] 2>/dev/null && return 0
+  local arch
+  case "$(uname -m)" in
+    x86_64 | amd64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) die "no Node.js $NODE_MAJOR package for $(uname -m): install Node.js $NODE_MAJOR by hand" ;;
+  esac
+  local os
+  case "$(uname -s)" in
+    Linux) os=linux ;;
+    Darwin) os=darwin ;;
+    *) die "no Node.js $NODE_MAJOR package for $(uname -s): install Node.js $NODE_MAJOR by hand" ;;
+  esac
+  local pkg=node-$os-$arch
+  local dir=${ROOT:?}/.tools/node-$NODE_VERSION
+  local bin=$dir/node_modules/$pkg/bin
+  if [ ! -x "$bin/node" ]; then
+    command -v npm >/dev/null || die "neither Node.js $NODE_MAJOR nor npm found: install Node.js $NODE_MAJOR"
+    log "node $(node --version 2>/dev/null || echo none) is older than $NODE_MAJOR: installing $pkg@$NODE_VERSION into .tools/"
+    mkdir -p "$dir"
+    npm install --no-save --no-package-lock --no-audit --no-fund --prefix "$dir" "$pkg@$NODE_VERSION" >&2 \
+      || die "could not install $pkg@$NODE_VERSION from the npm registry"
+  fi
+  export PATH="$bin:$PATH"
+  hash -r
+  [ "$(node -p 'process.versions.node.split(".")[0]')" -ge "$NODE_MAJOR" ] || die "node on PATH is not $NODE_MAJOR after the install"
+}
+
 # pnpm at the pinned version, then the workspace's packages (the lockfile is the truth).
 PNPM_VERSION=12.4.2
 ensure_node_deps() {
-  command -v node >/dev/null || die 'node not found (Node 20.19+ is required)'
+  ensure_node
   if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
     log "installing pnpm $PNPM_VERSION"
     npm i -g "pnpm@$PNPM_VERSION" >&2 || die 'could not install pnpm'

@@ -230,7 +230,7 @@ wait_kafka() {
 
 started_at=$(date +%s)
 ensure_packages
-command -v node >/dev/null || die 'node not found (Node 20 is required)'
+ensure_node
 launch_kafka
 start_postgres
 start_redis
