@@ -8,6 +8,7 @@
  */
 import {
   createLogger,
+  decodeLimits,
   Hs256Verifier,
   loadConfig,
   MemoryBus,
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
     onHandlerError: (err, node) => logger.error({ err, nodeId: node }, 'delivery handler failed'),
   });
   const message = new MessageService({
+    decodeLimits: decodeLimits(config.edge),
     store: new MemoryMessageStore(),
     routes,
     bus,

@@ -105,9 +105,9 @@ describeInfra('cluster launcher: separate processes on real Redis, Kafka, Postgr
       expect(sample(mm, 'im_kafka_produce_total', { topic: 'deliver', result: 'ok' })).toBeGreaterThanOrEqual(
         1,
       );
-      expect(sample(mm, 'im_grpc_server_duration_seconds_count', { method: 'Send' })).toBeGreaterThanOrEqual(
-        1,
-      );
+      expect(
+        sample(mm, 'im_grpc_server_duration_seconds_count', { method: 'SendStream' }),
+      ).toBeGreaterThanOrEqual(1);
       const ms = await cluster.storage.metrics();
       expect(sample(ms, 'im_storage_append_seconds_count', { result: 'ok' })).toBeGreaterThanOrEqual(1);
       expect(sample(ms, 'im_storage_append_batch_size_count')).toBeGreaterThanOrEqual(1);

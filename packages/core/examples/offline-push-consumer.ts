@@ -8,31 +8,22 @@
  * `im.`: the topic is `<prefix>offline-push`), GROUP_ID (default `offline-push-example`; a new
  * group starts at the end of the topic unless FROM_BEGINNING=1).
  *
- * Record (JSON, keyed by userId; see packages/core/src/bus/bus.kafka.ts):
- *   { "userId": "bob", "messageUid": "7301…" (uint64 as a decimal string),
- *     "conversation": { "type": 0 | 1, "target": "alice" | "<groupId>" }, "from": "alice",
- *     "pushContent": "alice: hi", "mentioned": false }
+ * Record: protobuf `im.internal.OfflinePush` (packages/protocol/proto/internal/delivery.proto),
+ * keyed by userId: userId, messageUid (uint64), conversation { type 0 | 1, target "alice" |
+ * "<groupId>" }, from, pushContent, mentioned. A bridge in another language compiles that .proto.
  * One record per recipient with no online device; none for TYPING or chatroom messages.
  */
+import { OfflinePush } from '@im/protocol/internal';
 import { Kafka, logLevel } from 'kafkajs';
 
-interface OfflinePushRecord {
-  userId: string;
-  messageUid: string;
-  conversation: { type: number; target: string };
-  from: string;
-  pushContent: string;
-  mentioned: boolean;
-}
+type OfflinePushRecord = OfflinePush;
 
 const CONVERSATION = ['single', 'group', 'chatroom'];
 
 /** One printable line per record; what a push bridge would map to a notification. */
 export function describeRecord(r: OfflinePushRecord): string {
-  const where =
-    r.conversation.type === 0
-      ? ''
-      : ` in ${CONVERSATION[r.conversation.type] ?? 'conversation'} ${r.conversation.target}`;
+  const c = r.conversation ?? { type: 0, target: '' };
+  const where = c.type === 0 ? '' : ` in ${CONVERSATION[c.type] ?? 'conversation'} ${c.target}`;
   const mention = r.mentioned ? ' (mentions you)' : '';
   const text = r.pushContent || '(no preview)';
   return `push to ${r.userId}: ${r.from}${where}${mention}: ${text}  [uid ${r.messageUid}]`;
@@ -48,7 +39,7 @@ async function main(): Promise<void> {
   await consumer.run({
     eachMessage: async ({ message }) => {
       try {
-        const record = JSON.parse(message.value?.toString('utf8') ?? '') as OfflinePushRecord;
+        const record = OfflinePush.decode(message.value ?? new Uint8Array(0));
         process.stdout.write(`${describeRecord(record)}\n`);
       } catch (err) {
         process.stderr.write(`skipping an unreadable record: ${(err as Error).message}\n`);

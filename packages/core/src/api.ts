@@ -7,7 +7,7 @@
  * the edge turns it into the response status + ErrorInfo. Anything else becomes INTERNAL,
  * and a backend that cannot be reached becomes UNAVAILABLE.
  */
-import type { Message, PullRequest, PullResponse, SendAck } from '@im/protocol';
+import type { PullRequest, PullResponse, SendAck } from '@im/protocol';
 import type { Route } from './ports.js';
 
 /** Who is asking: taken from the logged-in session, never from the request body. */
@@ -24,8 +24,12 @@ export interface SendOptions {
 }
 
 export interface MessageApi {
-  /** protocol.md §6 Send (MS): stored durably before it resolves; fan-out happens after. */
-  send(caller: Caller, message: Message, opts: SendOptions): Promise<SendAck>;
+  /**
+   * protocol.md §6 Send (MS): `body` is the MS body as the client sent it (after decryption and
+   * decompression), decoded by the service — the edge forwards it untouched. Stored durably before
+   * it resolves; fan-out happens after.
+   */
+  send(caller: Caller, body: Uint8Array, opts: SendOptions): Promise<SendAck>;
   /** protocol.md §6 sync model and Conversation history (MP). */
   pull(caller: Caller, req: PullRequest): Promise<PullResponse>;
   /** protocol.md §6 Recall (MR). */

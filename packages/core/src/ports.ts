@@ -41,9 +41,11 @@ export interface AppendRequest {
 }
 
 export interface AppendResult {
-  /** The stored message: on a duplicate, the ORIGINAL (same uid and serverTime). */
-  message: StoredMessage;
-  /** seq in each inbox user's inbox. */
+  /** The stored message's uid: on a duplicate, the ORIGINAL's (its ack repeats the first one). */
+  uid: bigint;
+  /** Likewise the original's serverTime on a duplicate. */
+  serverTime: number;
+  /** seq in each inbox user's inbox; on a duplicate only the sender's (0 when not an inbox user). */
   seqs: Map<string, number>;
   /** True when (from, fromDevice, messageId) was already stored: nothing new was written. */
   duplicate: boolean;
@@ -114,14 +116,30 @@ export interface RouteStore {
   close(): Promise<void>;
 }
 
+/**
+ * A message as the edges deliver it (protocol.md §5, server fields filled), encoded ONCE by the
+ * fan-out and shared by every delivery of it: the MPS body for a user is `bytes` followed by that
+ * user's seq field (Message.seq is field 8, the last; @im/protocol withSeq).
+ */
+export interface EncodedMessage {
+  /** im.Message without seq. */
+  bytes: Uint8Array;
+  /** True when encrypt = 3 (end-to-end): delivered frames are marked encrypt = 3. */
+  e2e: boolean;
+  from: string;
+  fromDevice: string;
+  /** Message.serverTime (metrics: serverTime → MPS written). */
+  serverTime: number;
+}
+
 /** What an edge node must do for one user (all of that user's devices on that node). */
 export type Delivery =
   | {
       kind: 'message';
       nodeId: string;
       userId: string;
-      message: StoredMessage;
-      /** The message's seq in userId's inbox; 0 for transient and chatroom messages. */
+      message: EncodedMessage;
+      /** The message's seq in userId's inbox; 0 for transient messages. */
       seq: number;
       /** Skip this device (the sender's own connection got the ack). */
       excludeDeviceId?: string;
@@ -132,7 +150,7 @@ export type Delivery =
    * the edge pushes it (MPS, seq 0) to each of its local member connections except the sending one
    * (message.from on message.fromDevice).
    */
-  | { kind: 'room'; nodeId: string; roomId: string; message: StoredMessage }
+  | { kind: 'room'; nodeId: string; roomId: string; message: EncodedMessage }
   | { kind: 'kick'; nodeId: string; userId: string; deviceId: string; epoch: number };
 
 /** The offline-push record (protocol.md §6 Offline push hook), one per offline recipient. */

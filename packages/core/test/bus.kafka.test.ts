@@ -1,49 +1,86 @@
+import { codec, withSeq } from '@im/protocol';
+import { DeliveryBatch, OfflinePush as OfflinePushRecord } from '@im/protocol/internal';
 import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeInfra, requireInfra, uniqueTopicPrefix } from '../../../test/support/infra.js';
-import { decodeDelivery, encodeDelivery, KafkaBus, type KafkaBusOptions } from '../src/bus/bus.kafka.js';
+import { decodeDeliveries, encodeDeliveries, KafkaBus, type KafkaBusOptions } from '../src/bus/bus.kafka.js';
+import { encodeForDelivery } from '../src/message/wire.js';
 import type { Delivery, OfflinePush } from '../src/ports.js';
 import { deliveryBusContract } from './contracts/bus.contract.js';
 import { content, group, single, sleep, stored, unique, waitFor } from './support.js';
 
-/** Reads the documented offline-push JSON back, checking each field's JSON type on the way. */
-function parseOfflinePush(json: string): OfflinePush {
-  const o = JSON.parse(json);
-  expect(Object.keys(o).sort()).toEqual([
-    'conversation',
-    'from',
-    'mentioned',
-    'messageUid',
-    'pushContent',
-    'userId',
-  ]);
-  expect(typeof o.messageUid).toBe('string');
-  expect(typeof o.mentioned).toBe('boolean');
-  return { ...o, messageUid: BigInt(o.messageUid) };
+/** Reads the documented offline-push record (proto/internal/delivery.proto OfflinePush) back. */
+function parseOfflinePush(bytes: Uint8Array): OfflinePush {
+  const r = OfflinePushRecord.decode(bytes);
+  return { ...r, conversation: r.conversation ?? { type: 0, target: '' } };
 }
 
 describe('KafkaBus wire format', () => {
-  it('round-trips every delivery kind, uint64 extremes and bytes', () => {
-    const message = stored({
+  const message = encodeForDelivery(
+    stored({
       uid: 2n ** 64n - 1n,
       messageId: 0n,
       from: 'a',
+      fromDevice: 'phone',
       conversation: group('g'),
       content: content({ data: new Uint8Array([0, 255, 128]), mentionedTargets: ['x', 'y'] }),
-    });
+      e2e: true,
+    }),
+  );
+
+  it('round-trips every delivery kind, uint64 extremes and bytes', () => {
     const all: Delivery[] = [
       { kind: 'message', nodeId: 'n', userId: 'u', message, seq: 2 ** 40, excludeDeviceId: 'd' },
       { kind: 'notify', nodeId: 'n', userId: 'u', head: 3 },
       { kind: 'kick', nodeId: 'n', userId: 'u', deviceId: 'd', epoch: 12 },
       { kind: 'room', nodeId: 'n', roomId: 'live', message },
     ];
-    for (const d of all) expect(decodeDelivery(encodeDelivery(d))).toEqual(d);
-    expect(JSON.parse(encodeDelivery(all[0] as Delivery)).message.uid).toBe('18446744073709551615');
+    const records = encodeDeliveries(all);
+    expect([...records.keys()]).toEqual([0]);
+    const back = decodeDeliveries(records.get(0) as Uint8Array, 'n');
+    expect(back).toEqual(all);
+    // The message travels once for both deliveries that carry it, and comes back shared.
+    expect(DeliveryBatch.decode(records.get(0) as Uint8Array).messages).toHaveLength(1);
+    expect(
+      back[0]?.kind === 'message' && back[3]?.kind === 'room' && back[0].message === back[3].message,
+    ).toBe(true);
+    // The MPS body is the encoded message plus the seq: the canonical encoding of the message with it.
+    const decoded = codec.Message.decode(withSeq(message.bytes, 2 ** 40));
+    expect(decoded.messageUid).toBe(2n ** 64n - 1n);
+    expect(decoded.seq).toBe(2 ** 40);
   });
 
-  it('refuses unknown versions and kinds', () => {
-    expect(() => decodeDelivery('{"v":2,"kind":"notify"}')).toThrow(/version/);
-    expect(() => decodeDelivery('{"v":1,"kind":"nope"}')).toThrow(/kind/);
+  it("splits a node's deliveries by partition, a user always to the same one, in order", () => {
+    const many: Delivery[] = Array.from({ length: 60 }, (_, i) => ({
+      kind: 'notify' as const,
+      nodeId: 'n',
+      userId: `u${i % 12}`,
+      head: i,
+    }));
+    const records = encodeDeliveries(many, 4);
+    expect(records.size).toBeGreaterThan(1);
+    const seen = new Map<string, { partition: number; heads: number[] }>();
+    for (const [partition, bytes] of records) {
+      for (const d of decodeDeliveries(bytes, 'n')) {
+        if (d.kind !== 'notify') throw new Error('unexpected kind');
+        const s = seen.get(d.userId) ?? { partition, heads: [] };
+        expect(s.partition).toBe(partition);
+        s.heads.push(d.head);
+        seen.set(d.userId, s);
+      }
+    }
+    for (const [user, s] of seen) {
+      const i = Number(user.slice(1));
+      expect(s.heads).toEqual([i, i + 12, i + 24, i + 36, i + 48]);
+    }
+  });
+
+  it('refuses a record that is not a DeliveryBatch, or a delivery of no kind', () => {
+    expect(() => decodeDeliveries(new Uint8Array([0xff, 0xff]), 'n')).toThrow(/DeliveryBatch/);
+    expect(() => decodeDeliveries(DeliveryBatch.encode({ deliveries: [{}] }), 'n')).toThrow(/no kind/);
+    expect(() =>
+      decodeDeliveries(DeliveryBatch.encode({ deliveries: [{ room: { roomId: 'r', message: 3 } }] }), 'n'),
+    ).toThrow(/message 3/);
   });
 });
 
@@ -73,7 +110,7 @@ describeInfra('KafkaBus (real Kafka)', () => {
           await reader.subscribe({ topic: bus.offlinePushTopic, fromBeginning: true });
           await reader.run({
             eachMessage: async ({ message }) => {
-              const record = parseOfflinePush(message.value?.toString() ?? '');
+              const record = parseOfflinePush(message.value ?? new Uint8Array(0));
               expect(message.key?.toString()).toBe(record.userId);
               seen.push(record);
             },
@@ -199,7 +236,7 @@ describeInfra('KafkaBus (real Kafka)', () => {
     await sub.close();
   });
 
-  it('writes offline pushes as the documented JSON, keyed by userId', async () => {
+  it('writes offline pushes as the documented OfflinePush records, keyed by userId', async () => {
     const bus = open(topicPrefix('push'));
     const record: OfflinePush = {
       userId: 'bob',
@@ -212,20 +249,20 @@ describeInfra('KafkaBus (real Kafka)', () => {
     await bus.publishOfflinePush([record]);
     const kafka = new Kafka({ brokers: requireInfra().kafkaBrokers, logLevel: logLevel.NOTHING });
     const reader = kafka.consumer({ groupId: unique('reader'), maxWaitTimeInMs: 200 });
-    const raw: { key: string; value: string }[] = [];
+    const raw: { key: string; value: Uint8Array }[] = [];
     await reader.connect();
     await reader.subscribe({ topic: bus.offlinePushTopic, fromBeginning: true });
     await reader.run({
       eachMessage: async ({ message }) => {
-        raw.push({ key: message.key?.toString() ?? '', value: message.value?.toString() ?? '' });
+        raw.push({ key: message.key?.toString() ?? '', value: message.value ?? new Uint8Array(0) });
       },
     });
     await waitFor(() => raw.length === 1, 10_000, 'offline push');
     await reader.disconnect();
     expect(raw[0]?.key).toBe('bob');
-    expect(JSON.parse(raw[0]?.value ?? '')).toEqual({
+    expect(OfflinePushRecord.decode(raw[0]?.value ?? new Uint8Array(0))).toStrictEqual({
       userId: 'bob',
-      messageUid: '9223372036854775815',
+      messageUid: 2n ** 63n + 7n,
       conversation: { type: record.conversation.type, target: 'alice' },
       from: 'alice',
       pushContent: 'alice: hi',

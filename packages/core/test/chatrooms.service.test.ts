@@ -15,7 +15,7 @@ import type { Delivery } from '../src/ports.js';
 import { MemoryPublicKeyStore } from '../src/presence/keys.memory.js';
 import { PresenceService } from '../src/presence/presence.service.js';
 import { MemoryRouteStore } from '../src/routing/routes.memory.js';
-import { messageHarness, msg } from './harness.js';
+import { delivered, messageHarness, msg } from './harness.js';
 import { content, waitFor } from './support.js';
 
 const noE2e = { e2e: false };
@@ -93,7 +93,8 @@ describe('chatrooms in the message service (protocol.md §6 Chatrooms)', () => {
     expect(ds.map((d) => `${d.kind}@${d.nodeId}`).sort()).toEqual(['room@n1', 'room@n2']);
     const d = ds[0] as Delivery & { kind: 'room' };
     expect(d.roomId).toBe('live');
-    expect(d.message).toMatchObject({ uid: ack.messageUid, from: 'alice', fromDevice: 'd1' });
+    expect(d.message).toMatchObject({ from: 'alice', fromDevice: 'd1' });
+    expect(delivered(d).messageUid).toBe(ack.messageUid);
     expect(await h.store.get(ack.messageUid)).toBeNull();
     expect(await h.store.head('bob')).toBe(0);
     expect(h.bus.offlinePushes).toEqual([]);

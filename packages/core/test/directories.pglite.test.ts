@@ -68,12 +68,12 @@ describe('group write fan-out (protocol.md §6 Groups)', () => {
     expect(inboxInserts).toHaveLength(1);
     const { rows } = await driver.query<{ n: string }>(
       'SELECT count(*)::text AS n FROM inbox WHERE uid = $1',
-      [res.message.uid.toString()],
+      [res.uid.toString()],
     );
     expect(Number(rows[0]?.n)).toBe(500);
     // Every member sees it in the group's history.
     const history = await store.history(members[499] as string, group('g500'), 0n, 10);
-    expect(history.map((e) => e.message.uid)).toEqual([res.message.uid]);
+    expect(history.map((e) => e.message.uid)).toEqual([res.uid]);
   });
 
   it('creates a 500-member group with one statement for the members', async () => {

@@ -1,4 +1,4 @@
-import type { Message } from '@im/protocol';
+import { codec, type Message } from '@im/protocol';
 import type { Caller } from '../src/api.js';
 import { MemoryBus } from '../src/bus/bus.memory.js';
 import { ManualClock } from '../src/clock.js';
@@ -61,8 +61,9 @@ export const caller = (userId: string, deviceId = 'd1', nodeId = 'n1'): Caller =
   epoch: 1,
 });
 
-export function msg(over: Partial<Message> = {}): Message {
-  return {
+/** An MS body (MessageApi.send takes the body as the client sent it). */
+export function msg(over: Partial<Message> = {}): Uint8Array {
+  return codec.Message.encode({
     messageId: 0n,
     messageContent: content(),
     conversation: single('bob'),
@@ -72,7 +73,14 @@ export function msg(over: Partial<Message> = {}): Message {
     serverTime: 0,
     seq: 0,
     ...over,
-  };
+  });
+}
+
+/** The message a delivery carries, decoded (the fan-out hands edges its encoding). */
+export function delivered(d: Delivery | undefined): Message {
+  if (!d || (d.kind !== 'message' && d.kind !== 'room'))
+    throw new Error(`not a message delivery: ${d?.kind}`);
+  return codec.Message.decode(d.message.bytes);
 }
 
 /** A bus that fails (or hangs) every publish: fan-out failures must never reach the sender. */

@@ -15,7 +15,7 @@ const EXAMPLE = fileURLToPath(new URL('../examples/offline-push-consumer.ts', im
 
 describe('offline-push example: describeRecord', () => {
   it('prints who, from whom, where, the mention and the preview', () => {
-    const base = { userId: 'bob', messageUid: '42', from: 'alice', pushContent: 'hi', mentioned: false };
+    const base = { userId: 'bob', messageUid: 42n, from: 'alice', pushContent: 'hi', mentioned: false };
     expect(describeRecord({ ...base, conversation: { type: ConversationType.SINGLE, target: 'bob' } })).toBe(
       'push to bob: alice: hi  [uid 42]',
     );

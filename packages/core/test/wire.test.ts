@@ -1,11 +1,12 @@
 /**
- * wireSizeBound (message/wire.ts) is what lets fan-out skip encoding a message to compare its size
- * with pushMaxBodyBytes: it must never be below the real encoded size, for any message and seq.
+ * The fan-out encodes a delivered message once (encodeForDelivery, without seq) and each
+ * recipient's MPS body is those bytes plus its seq (withSeq): that must be byte for byte the
+ * canonical encoding of the message with that seq, for any message and seq.
  */
-import { codec } from '@im/protocol';
+import { codec, seqField, seqFieldSize, withSeq } from '@im/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toWireMessage, wireSizeBound } from '../src/message/wire.js';
+import { encodeForDelivery, toWireMessage } from '../src/message/wire.js';
 import type { StoredMessage } from '../src/ports.js';
 
 const U64_MAX = 2n ** 64n - 1n;
@@ -39,39 +40,28 @@ const message: fc.Arbitrary<StoredMessage> = fc.record({
   e2e: fc.boolean(),
 });
 
-describe('wireSizeBound', () => {
-  it('is never below the encoded size of the delivered message', () => {
+describe('encodeForDelivery + withSeq', () => {
+  it('is the canonical encoding of the delivered message with that seq', () => {
     fc.assert(
       fc.property(message, fc.maxSafeNat(), (m, seq) => {
-        expect(codec.Message.encode(toWireMessage(m, seq)).length).toBeLessThanOrEqual(wireSizeBound(m));
+        const once = encodeForDelivery(m);
+        expect(withSeq(once.bytes, seq)).toEqual(codec.Message.encode(toWireMessage(m, seq)));
+        expect(seqField(seq).length).toBe(seqFieldSize(seq));
+        expect(once).toMatchObject({
+          e2e: m.e2e,
+          from: m.from,
+          fromDevice: m.fromDevice,
+          serverTime: m.serverTime,
+        });
       }),
       { numRuns: 1000 },
     );
   });
 
-  it('settles a typical message (64-byte body) far below the default 16 KiB limit', () => {
-    const m: StoredMessage = {
-      uid: 1n,
-      messageId: 2n,
-      from: 'user-000123',
-      fromDevice: 'd1',
-      to: 'user-000456',
-      conversation: { type: 0, target: 'user-000456' },
-      content: {
-        contentType: 1,
-        searchableContent: '',
-        pushContent: '',
-        data: new Uint8Array(64),
-        mentionedType: 0,
-        mentionedTargets: [],
-        mediaType: 0,
-        msgLength: 0,
-        remoteMediaUrl: '',
-        localMediaPath: '',
-      },
-      serverTime: Date.now(),
-      e2e: false,
-    };
-    expect(wireSizeBound(m)).toBeLessThan(512);
+  it('seq 0 (transient) adds nothing; a bad seq is refused', () => {
+    const bytes = new Uint8Array([8, 1]);
+    expect(withSeq(bytes, 0)).toBe(bytes);
+    expect(() => seqField(-1)).toThrow(RangeError);
+    expect(() => seqField(2 ** 53)).toThrow(RangeError);
   });
 });

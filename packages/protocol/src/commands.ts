@@ -1,24 +1,10 @@
-/** Frame commands (protocol.md §4); CRJ and CRQ are the decided extensions numbered after the seed's. */
-export const Command = {
-  RESERVED: 0,
-  LOGIN: 1,
-  LOGOUT: 2,
-  PING: 3,
-  /** send message */
-  MS: 4,
-  /** pull messages */
-  MP: 5,
-  /** notify: new messages arrived (server → client) */
-  MN: 6,
-  /** recall message */
-  MR: 7,
-  /** server pushes a message (server → client) */
-  MPS: 8,
-  /** join a chatroom */
-  CRJ: 9,
-  /** quit a chatroom */
-  CRQ: 10,
-} as const;
+import { IMCommand } from './gen/im.js';
+
+/**
+ * Frame commands (protocol.md §4), as declared by im.proto's IMCommand: CRJ and CRQ are the decided
+ * extensions numbered after the seed's.
+ */
+export const Command = IMCommand;
 
 export type CommandName = keyof typeof Command;
 export type CommandCode = (typeof Command)[CommandName];

@@ -8,5 +8,6 @@ export * from './decoder.js';
 export * from './errors.js';
 export * from './flags.js';
 export * from './frame.js';
+export * from './message-seq.js';
 export * from './sniff.js';
 export * from './status.js';

@@ -3,7 +3,6 @@
  * decoding; protobuf nesting depth) and the codec under arbitrary input.
  */
 import fc from 'fast-check';
-import protobuf from 'protobufjs/minimal.js';
 import { describe, expect, it } from 'vitest';
 import { type CodecName, codec, ImError, Status } from '../src/index.js';
 
@@ -49,14 +48,15 @@ describe('DecodeLimits', () => {
     ).toHaveLength(10);
   });
 
-  it('caps protobuf nesting (skipped unknown groups) at maxDepth, and restores the global limit', () => {
-    const saved = protobuf.Reader.recursionLimit;
+  it('caps protobuf nesting (skipped unknown groups and nested messages) at maxDepth', () => {
     expect(codec.Message.decode(nestedGroups(5), limits).messageId).toBe(0n);
     badRequest(() => codec.Message.decode(nestedGroups(10), limits), /depth/);
-    expect(protobuf.Reader.recursionLimit).toBe(saved);
-    // Without maxDepth protobufjs's own limit (100) still applies: deep input is BAD_REQUEST, not a crash.
+    // Without maxDepth the default (100) still applies: deep input is BAD_REQUEST, not a stack overflow.
     badRequest(() => codec.Message.decode(nestedGroups(5000)), /depth/);
-    expect(protobuf.Reader.recursionLimit).toBe(saved);
+    // Message → MessageContent is one level: refused with maxDepth 0, fine with 1.
+    const nested = codec.Message.encode({ messageContent: { contentType: 1 } });
+    badRequest(() => codec.Message.decode(nested, { maxDepth: 0 }), /depth 1 exceeds the limit of 0/);
+    expect(codec.Message.decode(nested, { maxDepth: 1 }).messageContent?.contentType).toBe(1);
   });
 
   it('any bytes decode or fail with BAD_REQUEST, for every body type, with and without limits', () => {

@@ -69,6 +69,7 @@ const SAMPLES: { [N in CodecName]: ReturnType<(typeof codec)[N]['decode']> } = {
     platform: 5,
     clientVersion: '2.0',
     publicKey: te.encode('spki'),
+    clientTime: 1_700_000_000_456,
   },
   LoginResponse: { serverTime: Number.MAX_SAFE_INTEGER, heartbeatSeconds: 30, head: 7, sessionId: 's' },
   SendAck: { messageUid: U64_MAX, serverTime: Number.MIN_SAFE_INTEGER, seq: 0 },
@@ -79,6 +80,30 @@ const SAMPLES: { [N in CodecName]: ReturnType<(typeof codec)[N]['decode']> } = {
   ChatroomRequest: { chatroomId: 'room-1' },
   ErrorInfo: { message: 'slow down', retryAfterMs: 0xffffffff },
 };
+
+/** Offsets at which a top-level field of `bytes` ends (canonical encodings hold only varint and length-delimited fields). */
+function fieldBoundaries(bytes: Uint8Array): Set<number> {
+  const ends = new Set<number>();
+  const varint = (at: number): [number, number] => {
+    let v = 0;
+    let mul = 1;
+    let p = at;
+    for (;;) {
+      const b = bytes[p++] as number;
+      v += (b & 127) * mul;
+      mul *= 128;
+      if (b < 128) return [v, p];
+    }
+  };
+  let p = 0;
+  while (p < bytes.length) {
+    const [tag, afterTag] = varint(p);
+    const [value, afterValue] = varint(afterTag);
+    p = (tag & 7) === 2 ? afterValue + value : afterValue;
+    ends.add(p);
+  }
+  return ends;
+}
 
 function badRequest(fn: () => unknown): ImError {
   try {
@@ -195,25 +220,23 @@ describe('codec round trips (protocol.md §5)', () => {
 });
 
 describe('codec refusals', () => {
-  it('truncated bytes are BAD_REQUEST naming the message type', () => {
+  it('a body cut anywhere but between two top-level fields is BAD_REQUEST naming the message type', () => {
     for (const [name, sample] of Object.entries(SAMPLES) as [CodecName, object][]) {
       const c = codec[name] as BodyCodec<object>;
       const bytes = c.encode(sample);
-      for (const len of [bytes.length - 1, Math.floor(bytes.length / 2), 1]) {
-        // A cut on a field boundary is a valid shorter body; only check the ones that fail.
-        let err: unknown;
-        try {
-          c.decode(bytes.subarray(0, len));
-        } catch (e) {
-          err = e;
-        }
-        if (err !== undefined) {
-          expect(err).toBeInstanceOf(ImError);
-          expect((err as ImError).status).toBe(Status.BAD_REQUEST);
-          expect((err as ImError).message).toContain(name);
+      const boundaries = fieldBoundaries(bytes);
+      let refused = 0;
+      for (let len = 1; len < bytes.length; len++) {
+        if (boundaries.has(len)) {
+          // A cut between fields is a valid, shorter body.
+          expect(() => c.decode(bytes.subarray(0, len))).not.toThrow();
+        } else {
+          const err = badRequest(() => c.decode(bytes.subarray(0, len)));
+          expect(err.message).toContain(name);
+          refused++;
         }
       }
-      expect(() => c.decode(bytes.subarray(0, bytes.length - 1))).toThrow(ImError);
+      expect(refused).toBeGreaterThan(0);
     }
   });
 

@@ -1,13 +1,21 @@
-import { type ChannelOptions, Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import {
+  type ChannelOptions,
+  Client,
+  type ClientDuplexStream,
+  credentials,
+  Metadata,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { ImError, Status } from '@im/protocol';
 import { fromServiceError } from './errors.js';
 import {
-  encoder,
   type MethodSpec,
   type RequestOf,
   type ResponseOf,
   rpcName,
   type ServiceSpec,
+  serializers,
+  type UnaryKeys,
 } from './spec.js';
 
 export interface ClientOptions {
@@ -21,7 +29,7 @@ export interface ClientOptions {
  * Client keep-alive and reconnection. Pings find a half-open connection (a service host that
  * vanished) within keepalive_time + keepalive_timeout instead of at the next call's deadline; the
  * reconnect backoff is capped at 5 s (grpc default: 120 s) so a restarted service is used again
- * quickly. round_robin spreads calls over every address a service name resolves to (replicas).
+ * quickly. round_robin spreads calls (and streams) over every address a service name resolves to.
  */
 const CHANNEL_OPTIONS: ChannelOptions = {
   'grpc.keepalive_time_ms': 30_000,
@@ -33,15 +41,15 @@ const CHANNEL_OPTIONS: ChannelOptions = {
 };
 
 /**
- * One channel to one service address. Every call carries the deadline; whatever goes wrong
+ * One channel to one service address. Every unary call carries the deadline; whatever goes wrong
  * resolves to an ImError — the service's own (rebuilt from trailers) or UNAVAILABLE for a backend
  * that is down, slow or unreachable (errors.ts) — so a caller never hangs on a dead service.
  */
 export class RpcClient<S extends ServiceSpec> {
   readonly address: string;
+  readonly deadlineMs: number;
   private readonly service: S;
   private readonly client: Client;
-  private readonly deadlineMs: number;
   private closed = false;
 
   constructor(service: S, address: string, opts: ClientOptions) {
@@ -55,23 +63,33 @@ export class RpcClient<S extends ServiceSpec> {
     });
   }
 
-  call<K extends keyof S['methods'] & string>(
+  call<K extends UnaryKeys<S>>(
     method: K,
     request: RequestOf<S['methods'][K]>,
+    deadlineMs = this.deadlineMs,
   ): Promise<ResponseOf<S['methods'][K]>> {
     const spec = this.service.methods[method] as unknown as MethodSpec<unknown, unknown>;
     const name = rpcName(spec.path);
     if (this.closed) {
       return Promise.reject(new ImError(Status.UNAVAILABLE, `${name} on ${this.address}: client closed`));
     }
+    const codec = serializers(spec);
+    let payload: Buffer;
+    try {
+      // Here, not inside grpc-js: a value a field cannot carry is the caller's bug (RangeError),
+      // not a transport failure.
+      payload = codec.serializeRequest(request);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest(
         spec.path,
-        encoder(spec.request),
-        (b: Buffer) => spec.response.decode(b),
-        request,
+        (b: Buffer) => b,
+        codec.deserializeResponse,
+        payload,
         new Metadata(),
-        { deadline: Date.now() + this.deadlineMs },
+        { deadline: Date.now() + deadlineMs },
         (err: ServiceError | null, res?: unknown) => {
           if (err) reject(fromServiceError(err, this.address, name));
           else resolve(res as ResponseOf<S['methods'][K]>);
@@ -80,12 +98,40 @@ export class RpcClient<S extends ServiceSpec> {
     });
   }
 
+  /**
+   * Opens a bidirectional stream of `method` (no deadline: it lives until ended). Null when the
+   * client is closed.
+   */
+  stream<K extends keyof S['methods'] & string>(
+    method: K,
+  ): ClientDuplexStream<RequestOf<S['methods'][K]>, ResponseOf<S['methods'][K]>> | null {
+    if (this.closed) return null;
+    const spec = this.service.methods[method] as unknown as MethodSpec<unknown, unknown>;
+    const codec = serializers(spec);
+    return this.client.makeBidiStreamRequest(
+      spec.path,
+      codec.serializeRequest,
+      codec.deserializeResponse,
+      new Metadata(),
+      {},
+    ) as ClientDuplexStream<RequestOf<S['methods'][K]>, ResponseOf<S['methods'][K]>>;
+  }
+
+  /** An ImError for a failed call or stream of `method` (see errors.ts). */
+  failure(err: Partial<ServiceError>, method: string): ImError {
+    return fromServiceError(err, this.address, method);
+  }
+
   /** True once the channel is connected; false if it cannot connect within timeoutMs (readiness). */
   ready(timeoutMs = this.deadlineMs): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
     return new Promise((resolve) => {
       this.client.waitForReady(Date.now() + timeoutMs, (err) => resolve(!err));
     });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Closes the channel; later calls fail with UNAVAILABLE. Idempotent. */

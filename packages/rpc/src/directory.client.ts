@@ -1,8 +1,7 @@
 import type { Chatroom, ChatroomDirectory, Group, GroupAdmin } from '@im/core';
+import { StorageService } from '@im/protocol/internal';
 import { type ClientOptions, RpcClient } from './client.js';
-import { chatroomFromWire, groupFromWire } from './directory.server.js';
-import { StorageService } from './gen/services.js';
-import { numToI64 } from './long.js';
+import { chatroomOf, groupOf } from './directory.server.js';
 
 /**
  * GroupAdmin over gRPC (the storage service's SQL directory): the message service reads members
@@ -18,27 +17,27 @@ export class GroupDirectoryClient implements GroupAdmin {
 
   async members(groupId: string): Promise<string[] | null> {
     const res = await this.rpc.call('groupMembers', { groupId });
-    return res.found ? [...(res.members ?? [])] : null;
+    return res.found ? res.members : null;
   }
 
   async createGroup(groupId: string, members: string[]): Promise<Group | null> {
-    return groupFromWire(await this.rpc.call('createGroup', { groupId, userIds: members }));
+    return groupOf(await this.rpc.call('createGroup', { groupId, userIds: members }));
   }
 
   async getGroup(groupId: string): Promise<Group | null> {
-    return groupFromWire(await this.rpc.call('getGroup', { groupId }));
+    return groupOf(await this.rpc.call('getGroup', { groupId }));
   }
 
   async deleteGroup(groupId: string): Promise<boolean> {
-    return (await this.rpc.call('deleteGroup', { groupId })).deleted ?? false;
+    return (await this.rpc.call('deleteGroup', { groupId })).deleted;
   }
 
   async addMembers(groupId: string, userIds: string[]): Promise<Group | null> {
-    return groupFromWire(await this.rpc.call('addGroupMembers', { groupId, userIds }));
+    return groupOf(await this.rpc.call('addGroupMembers', { groupId, userIds }));
   }
 
   async removeMembers(groupId: string, userIds: string[]): Promise<Group | null> {
-    return groupFromWire(await this.rpc.call('removeGroupMembers', { groupId, userIds }));
+    return groupOf(await this.rpc.call('removeGroupMembers', { groupId, userIds }));
   }
 
   ready(timeoutMs?: number): Promise<boolean> {
@@ -59,24 +58,24 @@ export class ChatroomDirectoryClient implements ChatroomDirectory {
   }
 
   async createChatroom(chatroomId: string, at: number): Promise<Chatroom | null> {
-    return chatroomFromWire(await this.rpc.call('createChatroom', { chatroomId, at: numToI64(at, 'at') }));
+    return chatroomOf(await this.rpc.call('createChatroom', { chatroomId, at }));
   }
 
   async getChatroom(chatroomId: string): Promise<Chatroom | null> {
-    return chatroomFromWire(await this.rpc.call('getChatroom', { chatroomId }));
+    return chatroomOf(await this.rpc.call('getChatroom', { chatroomId }));
   }
 
   async deleteChatroom(chatroomId: string): Promise<boolean> {
-    return (await this.rpc.call('deleteChatroom', { chatroomId })).deleted ?? false;
+    return (await this.rpc.call('deleteChatroom', { chatroomId })).deleted;
   }
 
   async touchChatrooms(chatroomIds: string[], at: number): Promise<void> {
-    await this.rpc.call('touchChatrooms', { chatroomIds, at: numToI64(at, 'at') });
+    await this.rpc.call('touchChatrooms', { chatroomIds, at });
   }
 
   async evictIdleChatrooms(before: number): Promise<string[]> {
-    const res = await this.rpc.call('evictIdleChatrooms', { before: numToI64(before, 'before') });
-    return [...(res.chatroomIds ?? [])];
+    const res = await this.rpc.call('evictIdleChatrooms', { before });
+    return res.chatroomIds;
   }
 
   ready(timeoutMs?: number): Promise<boolean> {

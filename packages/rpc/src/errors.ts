@@ -25,6 +25,11 @@ const GRPC_CODE: Record<number, GrpcStatus> = {
   [Status.KICKED]: GrpcStatus.ABORTED,
 };
 
+/** The nearest standard gRPC code of a contract status (metrics of batched items). */
+export function grpcCode(status: number): GrpcStatus {
+  return GRPC_CODE[status] ?? GrpcStatus.UNKNOWN;
+}
+
 /** gRPC codes that mean "the backend did not answer in time or at all": retrying may work. */
 const TRANSIENT = new Set<number>([
   GrpcStatus.UNAVAILABLE,

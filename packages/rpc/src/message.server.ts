@@ -1,41 +1,54 @@
 import type { MessageApi } from '@im/core';
+import { MessageService, type SendItem, type SendResult } from '@im/protocol/internal';
 import {
-  callerFromWire,
-  messageFromWire,
-  pullRequestFromWire,
-  pullResponseToWire,
-  sendAckToWire,
-} from './convert.js';
-import { MessageService } from './gen/services.js';
-import { fromU64, numToU64 } from './long.js';
+  type BatchServeOptions,
+  batchStreamHandler,
+  batchUnaryHandler,
+  type ItemHandler,
+} from './batch.server.js';
 import { type RpcServer, type ServeOptions, startRpcServer } from './server.js';
+import { callerOf } from './wire.js';
+
+export interface MessageServeOptions extends ServeOptions {
+  /** Batches of SendStream / SendBatch (metrics). */
+  onSendBatch?: BatchServeOptions['onBatch'];
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** Serves a MessageApi (the message service) as im.internal.MessageService. */
-export function serveMessage(impl: MessageApi, opts: ServeOptions): Promise<RpcServer> {
+export function serveMessage(impl: MessageApi, opts: MessageServeOptions): Promise<RpcServer> {
+  const send: ItemHandler<SendItem, SendResult> = async (item) => ({
+    ack: await impl.send(callerOf(item.caller), item.message ?? EMPTY, { e2e: item.e2e }),
+  });
+  const batch = (method: string): BatchServeOptions => ({
+    service: MessageService.name,
+    method,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.registry ? { registry: opts.registry } : {}),
+    ...(opts.onSendBatch ? { onBatch: opts.onSendBatch } : {}),
+  });
   return startRpcServer(
     MessageService,
     {
-      send: async (r) =>
-        sendAckToWire(
-          await impl.send(callerFromWire(r.caller), messageFromWire(r.message), { e2e: r.e2e ?? false }),
-        ),
-      pull: async (r) =>
-        pullResponseToWire(await impl.pull(callerFromWire(r.caller), pullRequestFromWire(r.request))),
+      sendStream: batchStreamHandler(send, batch('SendStream')),
+      sendBatch: batchUnaryHandler(send, batch('SendBatch')),
+      pull: async (r) => impl.pull(callerOf(r.caller), r.request ?? { since: 0, limit: 0, beforeUid: 0n }),
       recall: async (r) => {
-        await impl.recall(callerFromWire(r.caller), fromU64(r.messageUid));
+        await impl.recall(callerOf(r.caller), r.messageUid);
         return {};
       },
-      head: async (r) => ({ head: numToU64(await impl.head(r.userId ?? ''), 'HeadReply.head') }),
+      head: async (r) => ({ head: await impl.head(r.userId) }),
       joinChatroom: async (r) => {
-        await impl.joinChatroom(callerFromWire(r.caller), r.chatroomId ?? '');
+        await impl.joinChatroom(callerOf(r.caller), r.chatroomId);
         return {};
       },
       quitChatroom: async (r) => {
-        await impl.quitChatroom(callerFromWire(r.caller), r.chatroomId ?? '');
+        await impl.quitChatroom(callerOf(r.caller), r.chatroomId);
         return {};
       },
       chatroomHeartbeat: async (r) => {
-        await impl.chatroomHeartbeat(r.nodeId ?? '', r.chatroomIds ?? []);
+        await impl.chatroomHeartbeat(r.nodeId, r.chatroomIds);
         return {};
       },
     },

@@ -4,6 +4,7 @@ import {
   type MethodDefinition,
   Server,
   ServerCredentials,
+  type ServerDuplexStream,
   type ServiceDefinition,
   type UntypedHandleCall,
 } from '@grpc/grpc-js';
@@ -12,7 +13,14 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { toGrpcStatus } from './errors.js';
 import { grpcServerDuration, type ServerDuration } from './metrics.js';
-import { encoder, type Handlers, type MethodSpec, rpcName, type ServiceSpec } from './spec.js';
+import {
+  type MethodSpec,
+  type RequestOf,
+  type ResponseOf,
+  rpcName,
+  type ServiceSpec,
+  serializers,
+} from './spec.js';
 
 export interface ServeOptions {
   /** Interface to listen on; default 0.0.0.0. */
@@ -36,21 +44,34 @@ export interface RpcServer {
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 
 /**
+ * One handler per rpc of a service: a unary one gets the request and returns the response; a
+ * streaming one gets the call and owns it until it ends.
+ */
+export type Handlers<S extends ServiceSpec> = {
+  [K in keyof S['methods'] & string]: S['methods'][K] extends { requestStream: false; responseStream: false }
+    ? (req: RequestOf<S['methods'][K]>) => Promise<Partial<ResponseOf<S['methods'][K]>>>
+    : (call: ServerDuplexStream<RequestOf<S['methods'][K]>, ResponseOf<S['methods'][K]>>) => void;
+};
+
+/**
  * Server-side keep-alive: pings an idle client connection to find dead peers (an edge that vanished
  * without a FIN), and recycles connections now and then so clients re-resolve the service's DNS name
- * and spread over new replicas.
+ * and spread over new replicas. The grace is longer than a client's stream rotation
+ * (batch.client.ts), so a recycled connection's streams end by rotation, not by cancellation.
  */
 const SERVER_OPTIONS: ChannelOptions = {
   'grpc.keepalive_time_ms': 60_000,
   'grpc.keepalive_timeout_ms': 20_000,
   'grpc.max_connection_age_ms': 10 * 60_000,
-  'grpc.max_connection_age_grace_ms': 30_000,
+  'grpc.max_connection_age_grace_ms': 6 * 60_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.http2.min_ping_interval_without_data_ms': 20_000,
 };
 
 /**
- * Binds one service of the generated method table to host:port. Each handler gets the decoded
- * request object and returns the response object; a thrown ImError becomes a gRPC status with the
- * contract status in trailers (errors.ts), anything else INTERNAL.
+ * Binds one service of the generated method table to host:port. A unary handler gets the decoded
+ * request and returns the response; a thrown ImError becomes a gRPC status with the contract status
+ * in trailers (errors.ts), anything else INTERNAL. A stream handler gets the call.
  */
 export async function startRpcServer<S extends ServiceSpec>(
   service: S,
@@ -62,11 +83,20 @@ export async function startRpcServer<S extends ServiceSpec>(
   const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
   const implementation: Record<string, UntypedHandleCall> = {};
   for (const [key, m] of Object.entries(service.methods)) {
-    const spec = m as MethodSpec<unknown, unknown>;
-    const handler = (handlers as Record<string, (req: unknown) => Promise<unknown>>)[key];
+    const spec = m as unknown as MethodSpec<unknown, unknown>;
+    const handler = (handlers as Record<string, (arg: never) => unknown>)[key];
     if (!handler) throw new Error(`${service.name}: no handler for ${key}`);
     definition[key] = methodDefinition(spec);
-    implementation[key] = unaryHandler(service.name, rpcName(spec.path), handler, duration, opts.logger);
+    implementation[key] =
+      spec.requestStream || spec.responseStream
+        ? (handler as UntypedHandleCall)
+        : unaryHandler(
+            service.name,
+            rpcName(spec.path),
+            handler as (req: unknown) => Promise<unknown>,
+            duration,
+            opts.logger,
+          );
   }
   server.addService(definition as ServiceDefinition, implementation);
 
@@ -98,14 +128,15 @@ export async function startRpcServer<S extends ServiceSpec>(
 }
 
 function methodDefinition(spec: MethodSpec<unknown, unknown>): MethodDefinition<unknown, unknown> {
+  const codec = serializers(spec);
   return {
     path: spec.path,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: encoder(spec.request),
-    requestDeserialize: (b: Buffer) => spec.request.decode(b),
-    responseSerialize: encoder(spec.response),
-    responseDeserialize: (b: Buffer) => spec.response.decode(b),
+    requestStream: spec.requestStream,
+    responseStream: spec.responseStream,
+    requestSerialize: codec.serializeRequest,
+    requestDeserialize: codec.deserializeRequest,
+    responseSerialize: codec.serializeResponse,
+    responseDeserialize: codec.deserializeResponse,
     originalName: rpcName(spec.path),
   };
 }

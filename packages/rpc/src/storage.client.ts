@@ -7,35 +7,50 @@ import type {
   PullPage,
   StoredMessage,
 } from '@im/core';
+import { type AppendItem, type AppendResult as AppendReply, StorageService } from '@im/protocol/internal';
+import { BatchChannel, type BatchChannelOptions } from './batch.client.js';
 import { type ClientOptions, RpcClient } from './client.js';
-import { conversationToWire, entryFromWire, pageFromWire, storedFromWire, storedToWire } from './convert.js';
-import { StorageService } from './gen/services.js';
-import { numFromU64, numToU64, toU64 } from './long.js';
+import { entryOf, pageOf, storedOf } from './wire.js';
+
+export interface StorageClientOptions extends ClientOptions {
+  /** The AppendStream's batching (batch.client.ts). */
+  appends?: Omit<BatchChannelOptions, 'deadlineMs'>;
+}
 
 /**
- * MessageStore over gRPC: the message service's store in the cluster. It passes the same
- * MessageStore contract suite as the stores it fronts (test/storage.contract.test.ts).
+ * MessageStore over gRPC: the message service's store in the cluster. Appends of one event-loop
+ * turn travel as one AppendBatch over AppendStream (batch.client.ts): one SQL group commit per
+ * batch on the storage side. It passes the same MessageStore contract suite as the stores it
+ * fronts (test/storage.contract.test.ts).
  */
 export class StorageClient implements MessageStore {
   private readonly rpc: RpcClient<typeof StorageService>;
+  private readonly appends: BatchChannel<AppendItem, AppendReply>;
 
-  constructor(address: string, opts: ClientOptions) {
+  constructor(address: string, opts: StorageClientOptions) {
     this.rpc = new RpcClient(StorageService, address, opts);
+    const rpc = this.rpc;
+    this.appends = new BatchChannel(
+      {
+        name: `AppendStream on ${address}`,
+        openStream: () => rpc.stream('appendStream'),
+        callUnary: () => Promise.reject(new Error('AppendStream has no unary form')),
+        failure: (err) => rpc.failure(err, 'AppendStream'),
+      },
+      { deadlineMs: opts.deadlineMs, ...opts.appends, transport: 'stream' },
+    );
   }
 
   async append(req: AppendRequest): Promise<AppendResult> {
-    const res = await this.rpc.call('append', {
-      message: storedToWire(req.message),
-      inboxUsers: req.inboxUsers,
-    });
+    const r = await this.appends.call({ message: req.message, inboxUsers: req.inboxUsers });
     const seqs = new Map<string, number>();
-    for (const s of res.seqs ?? []) seqs.set(s.userId ?? '', numFromU64(s.seq, 'InboxSeq.seq'));
-    return { message: storedFromWire(res.message), seqs, duplicate: res.duplicate ?? false };
+    if (r.duplicate) seqs.set(req.message.from, r.seqs[0] ?? 0);
+    else for (const [i, u] of req.inboxUsers.entries()) seqs.set(u, r.seqs[i] ?? 0);
+    return { uid: r.uid, serverTime: r.serverTime, seqs, duplicate: r.duplicate };
   }
 
   async pull(userId: string, since: number, limit: number): Promise<PullPage> {
-    const res = await this.rpc.call('pull', { userId, since: numToU64(since, 'since'), limit });
-    return pageFromWire(res);
+    return pageOf(await this.rpc.call('pull', { userId, since, limit }));
   }
 
   async history(
@@ -44,28 +59,21 @@ export class StorageClient implements MessageStore {
     beforeUid: bigint,
     limit: number,
   ): Promise<InboxEntry[]> {
-    const res = await this.rpc.call('history', {
-      userId,
-      conversation: conversationToWire(conversation),
-      beforeUid: toU64(beforeUid, 'beforeUid'),
-      limit,
-    });
-    return (res.entries ?? []).map(entryFromWire);
+    const res = await this.rpc.call('history', { userId, conversation, beforeUid, limit });
+    return res.entries.map(entryOf);
   }
 
   async head(userId: string): Promise<number> {
-    const res = await this.rpc.call('head', { userId });
-    return numFromU64(res.head, 'HeadReply.head');
+    return (await this.rpc.call('head', { userId })).head;
   }
 
   async get(uid: bigint): Promise<StoredMessage | null> {
-    const res = await this.rpc.call('get', { uid: toU64(uid, 'uid') });
-    return res.found ? storedFromWire(res.message) : null;
+    const res = await this.rpc.call('get', { uid });
+    return res.found ? storedOf(res.message) : null;
   }
 
   async wipe(uid: bigint): Promise<boolean> {
-    const res = await this.rpc.call('wipe', { uid: toU64(uid, 'uid') });
-    return res.wiped ?? false;
+    return (await this.rpc.call('wipe', { uid })).wiped;
   }
 
   /** Whether the storage service can be reached within timeoutMs (readiness). */
@@ -75,6 +83,7 @@ export class StorageClient implements MessageStore {
 
   /** Closes this client's channel; the remote store stays up (it belongs to the storage service). */
   async close(): Promise<void> {
+    this.appends.close();
     this.rpc.close();
   }
 }

@@ -1,9 +1,14 @@
 import type { MessageStore } from '@im/core';
-import { conversationFromWire, entryToWire, pageToWire, storedFromWire, storedToWire } from './convert.js';
+import { type AppendItem, type AppendResult, StorageService } from '@im/protocol/internal';
+import { type BatchServeOptions, batchStreamHandler } from './batch.server.js';
 import { directoryHandlers, type StorageDirectories } from './directory.server.js';
-import { StorageService } from './gen/services.js';
-import { fromU64, numFromU64, numToU64 } from './long.js';
 import { type RpcServer, type ServeOptions, startRpcServer } from './server.js';
+import { conversationOf, storedOf } from './wire.js';
+
+export interface StorageServeOptions extends ServeOptions {
+  /** Batches of AppendStream (metrics). */
+  onAppendBatch?: BatchServeOptions['onBatch'];
+}
 
 /**
  * Serves a MessageStore (PostgreSQL in the cluster) as im.internal.StorageService, with the group
@@ -12,37 +17,40 @@ import { type RpcServer, type ServeOptions, startRpcServer } from './server.js';
  */
 export function serveStorage(
   impl: MessageStore,
-  opts: ServeOptions,
+  opts: StorageServeOptions,
   directories?: StorageDirectories,
 ): Promise<RpcServer> {
   return startRpcServer(
     StorageService,
     {
-      append: async (r) => {
-        const res = await impl.append({ message: storedFromWire(r.message), inboxUsers: r.inboxUsers ?? [] });
-        return {
-          message: storedToWire(res.message),
-          seqs: [...res.seqs].map(([userId, seq]) => ({ userId, seq: numToU64(seq, 'InboxSeq.seq') })),
-          duplicate: res.duplicate,
-        };
-      },
-      pull: async (r) =>
-        pageToWire(await impl.pull(r.userId ?? '', numFromU64(r.since, 'StorePullCall.since'), r.limit ?? 0)),
-      history: async (r) => {
-        const entries = await impl.history(
-          r.userId ?? '',
-          conversationFromWire(r.conversation),
-          fromU64(r.beforeUid),
-          r.limit ?? 0,
-        );
-        return { entries: entries.map(entryToWire) };
-      },
-      head: async (r) => ({ head: numToU64(await impl.head(r.userId ?? ''), 'HeadReply.head') }),
+      appendStream: batchStreamHandler<AppendItem, AppendResult>(
+        async (item) => {
+          const message = storedOf(item.message);
+          const res = await impl.append({ message, inboxUsers: item.inboxUsers });
+          // AppendResult carries no echo of the message: the seqs in the item's user order.
+          const seqs = res.duplicate
+            ? [res.seqs.get(message.from) ?? 0]
+            : item.inboxUsers.map((u) => res.seqs.get(u) ?? 0);
+          return { uid: res.uid, serverTime: res.serverTime, seqs, duplicate: res.duplicate };
+        },
+        {
+          service: StorageService.name,
+          method: 'AppendStream',
+          ...(opts.logger ? { logger: opts.logger } : {}),
+          ...(opts.registry ? { registry: opts.registry } : {}),
+          ...(opts.onAppendBatch ? { onBatch: opts.onAppendBatch } : {}),
+        },
+      ),
+      pull: async (r) => impl.pull(r.userId, r.since, r.limit),
+      history: async (r) => ({
+        entries: await impl.history(r.userId, conversationOf(r.conversation), r.beforeUid, r.limit),
+      }),
+      head: async (r) => ({ head: await impl.head(r.userId) }),
       get: async (r) => {
-        const m = await impl.get(fromU64(r.uid));
-        return m === null ? { found: false } : { found: true, message: storedToWire(m) };
+        const m = await impl.get(r.uid);
+        return m === null ? { found: false } : { found: true, message: m };
       },
-      wipe: async (r) => ({ wiped: await impl.wipe(fromU64(r.uid)) }),
+      wipe: async (r) => ({ wiped: await impl.wipe(r.uid) }),
       ...directoryHandlers(directories),
     },
     opts,

@@ -13,6 +13,7 @@ import {
 } from '@im/core';
 import {
   ContentType,
+  codec,
   type Message,
   type PullRequest,
   type PullResponse,
@@ -52,17 +53,18 @@ describe('MessageClient ↔ serveMessage(MessageService over memory backends)', 
     await service.close();
   });
 
-  const toBob = (messageId: bigint, over: Partial<Message> = {}): Message => ({
-    messageId,
-    messageContent: content({ data: ALL_BYTES, mentionedType: 2, mentionedTargets: ['bob', 'carol'] }),
-    conversation: { type: 0, target: 'bob' },
-    from: '',
-    to: '',
-    messageUid: 0n,
-    serverTime: 0,
-    seq: 0,
-    ...over,
-  });
+  const toBob = (messageId: bigint, over: Partial<Message> = {}): Uint8Array =>
+    codec.Message.encode({
+      messageId,
+      messageContent: content({ data: ALL_BYTES, mentionedType: 2, mentionedTargets: ['bob', 'carol'] }),
+      conversation: { type: 0, target: 'bob' },
+      from: '',
+      to: '',
+      messageUid: 0n,
+      serverTime: 0,
+      seq: 0,
+      ...over,
+    });
 
   it('send: the ack of a stored message, idempotent on the same messageId (uint64 max)', async () => {
     const ack = await client.send(alice, toBob(U64_MAX), { e2e: false });
@@ -132,7 +134,7 @@ class RecordingMessageApi implements MessageApi {
     private readonly ack: SendAck,
     private readonly page: PullResponse,
   ) {}
-  async send(c: Caller, m: Message, o: SendOptions) {
+  async send(c: Caller, m: Uint8Array, o: SendOptions) {
     this.calls.push(['send', c, m, o]);
     return this.ack;
   }
@@ -210,8 +212,8 @@ describe('MessageClient ↔ serveMessage: every field exact at its extremes', ()
     const pullReq: PullRequest = { since: Number.MAX_SAFE_INTEGER, limit: 500, beforeUid: U64_MAX };
     const historyReq: PullRequest = { ...pullReq, conversation: { type: 1, target: 'g' } };
 
-    expect(await client.send(edgeCaller, full, { e2e: true })).toStrictEqual(ack);
-    expect(await client.send(edgeCaller, bare, { e2e: false })).toStrictEqual(ack);
+    expect(await client.send(edgeCaller, codec.Message.encode(full), { e2e: true })).toStrictEqual(ack);
+    expect(await client.send(edgeCaller, codec.Message.encode(bare), { e2e: false })).toStrictEqual(ack);
     expect(await client.pull(edgeCaller, pullReq)).toStrictEqual(page);
     expect(await client.pull(edgeCaller, historyReq)).toStrictEqual(page);
     expect(await client.recall(edgeCaller, U64_MAX)).toBeUndefined();
@@ -222,9 +224,9 @@ describe('MessageClient ↔ serveMessage: every field exact at its extremes', ()
     expect(await client.chatroomHeartbeat('edge-9', [])).toBeUndefined();
 
     expect(impl.calls).toStrictEqual([
-      ['send', edgeCaller, full, { e2e: true }],
-      // An absent messageContent / conversation stays absent (bodies.ts), not a default-filled one.
-      ['send', edgeCaller, bare, { e2e: false }],
+      // The MS body travels as the client sent it: byte for byte, decoded only by the service.
+      ['send', edgeCaller, codec.Message.encode(full), { e2e: true }],
+      ['send', edgeCaller, codec.Message.encode(bare), { e2e: false }],
       ['pull', edgeCaller, pullReq],
       ['pull', edgeCaller, historyReq],
       ['recall', edgeCaller, U64_MAX],

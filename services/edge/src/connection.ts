@@ -20,6 +20,7 @@ import {
   Command,
   codec,
   encodeFrame,
+  encodeHeader,
   Flow,
   type Frame,
   FrameDecoder,
@@ -47,6 +48,8 @@ export interface NotifyFrame {
   /** Encrypt part of the flag (3 for a delivered end-to-end message, protocol.md §2). */
   encrypt: number;
   body: Uint8Array;
+  /** More body after `body` (an MPS's seq field), written as its own chunk: no concatenation. */
+  tail?: Uint8Array;
 }
 
 export interface Session {
@@ -333,9 +336,19 @@ export class Connection {
       frames.map((f) => {
         const head = { seq: this.nextNotifySeq(), command: f.command, status: f.status };
         const plainFlag = packFlag({ flow: Flow.NOTIFY, encrypt: f.encrypt });
-        // protocol.md §2: AES on an encrypted connection, except end-to-end messages (encrypt = 3).
-        const out = sealOutgoing(this.secure, { ...head, flag: plainFlag }, f.body);
-        return encodeFrame({ ...head, flag: out.flag, body: out.body });
+        const tail = f.tail && f.tail.length > 0 ? f.tail : null;
+        if (this.secure) {
+          // protocol.md §2: AES on an encrypted connection, except end-to-end messages (encrypt = 3).
+          const out = sealOutgoing(
+            this.secure,
+            { ...head, flag: plainFlag },
+            tail ? concat(f.body, tail) : f.body,
+          );
+          return encodeFrame({ ...head, flag: out.flag, body: out.body });
+        }
+        if (!tail) return encodeFrame({ ...head, flag: plainFlag, body: f.body });
+        const header = encodeHeader({ ...head, flag: plainFlag, bodyLength: f.body.length + tail.length });
+        return [header, f.body, tail];
       }),
     );
   }
@@ -346,7 +359,8 @@ export class Connection {
     return this.notifySeq;
   }
 
-  private write(frames: [Uint8Array, Uint8Array][]): void {
+  /** Each frame as its chunks: the header, then the body in one or more pieces. */
+  private write(frames: Uint8Array[][]): void {
     const s = this.socket;
     if (s.destroyed || !s.writable) return;
     // Corked until the end of the turn (write-flush.ts): the turn's frames leave in one writev.
@@ -355,9 +369,8 @@ export class Connection {
       s.cork();
       flushAtEndOfTurn(this);
     }
-    for (const [header, body] of frames) {
-      s.write(header);
-      if (body.length > 0) s.write(body);
+    for (const chunks of frames) {
+      for (const chunk of chunks) if (chunk.length > 0) s.write(chunk);
     }
     // Past the bound, flush at once: the bound is judged on what the kernel did not take, and
     // never later than when every write was flushed by itself.

@@ -11,24 +11,10 @@
  *             the newer connection; the epoch guard makes a late logout harmless anyway).
  * Frames of one batch for one socket are written in one cork.
  */
-import type { Delivery, StoredMessage } from '@im/core';
-import { Command, codec, Encrypt, type Message, Status } from '@im/protocol';
+import type { Delivery } from '@im/core';
+import { Command, codec, Encrypt, Status, seqField } from '@im/protocol';
 import type { Connection, NotifyFrame } from './connection.js';
 import type { EdgeContext } from './context.js';
-
-/** A stored message as delivered (protocol.md §5: server fields filled; seq = that user's inbox seq). */
-export function toWireMessage(m: StoredMessage, seq: number): Message {
-  return {
-    messageId: m.messageId,
-    messageContent: m.content,
-    conversation: m.conversation,
-    from: m.from,
-    to: m.to,
-    messageUid: m.uid,
-    serverTime: m.serverTime,
-    seq,
-  };
-}
 
 export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => Promise<void> {
   return async (batch) => {
@@ -48,12 +34,14 @@ export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => 
         case 'message': {
           const conns = targets(d.userId, d.excludeDeviceId);
           if (conns.length === 0) break;
-          // One encoding per delivery, shared by the user's devices (same seq for all of them).
+          // The message was encoded once by the fan-out; each user's MPS body is those bytes
+          // followed by that user's seq (protocol.md §5: seq is the last field), shared by its devices.
           const frame: NotifyFrame = {
             command: Command.MPS,
             status: Status.OK,
             encrypt: d.message.e2e ? Encrypt.E2E : Encrypt.NONE,
-            body: codec.Message.encode(toWireMessage(d.message, d.seq)),
+            body: d.message.bytes,
+            tail: seqField(d.seq),
           };
           for (const c of conns) add(c, frame);
           break;
@@ -76,11 +64,12 @@ export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => 
             .members(d.roomId)
             .filter((c) => !c.closing && !(c.userId === m.from && c.deviceId === m.fromDevice));
           if (conns.length === 0) break;
+          // seq 0 (not stored): the encoded message as it is.
           const frame: NotifyFrame = {
             command: Command.MPS,
             status: Status.OK,
             encrypt: m.e2e ? Encrypt.E2E : Encrypt.NONE,
-            body: codec.Message.encode(toWireMessage(m, 0)),
+            body: m.bytes,
           };
           for (const c of conns) add(c, frame);
           break;

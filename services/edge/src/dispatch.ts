@@ -20,11 +20,13 @@
  *      connection closes after the third.
  *   6. encrypt = 2 (RSA LOGIN): open with the server key; failure → BAD_REQUEST, close.
  *      compression = 1: gunzip with the body limit; inflating past it → FRAME_TOO_LARGE, close;
- *      not gzip → BAD_REQUEST. Bodies are then decoded with the caps of limits/decode-limits.ts.
+ *      not gzip → BAD_REQUEST. Bodies are then decoded with the caps of @im/core decode-limits.ts.
  *   7. The command's handler. ImError → its status; a backend that cannot be reached →
  *      UNAVAILABLE; anything else → INTERNAL (logged). Every non-zero status carries ErrorInfo.
  * A response to a gzip request is gzip when its body exceeds GZIP_RESPONSE_THRESHOLD bytes.
  */
+
+import { decodeLimits } from '@im/core';
 import {
   Command,
   Compression,
@@ -52,7 +54,6 @@ import type { Connection } from './connection.js';
 import type { EdgeContext } from './context.js';
 import { encryptionRefusal, openRsaLogin, type SecureSession } from './crypto/session-crypto.js';
 import { toErrorReply } from './errors.js';
-import { decodeLimits } from './limits/decode-limits.js';
 
 /** What a handler gets: the frame and its body after decompression. */
 export interface Request {

@@ -4,7 +4,7 @@
  * real services is covered by test/e2e.
  */
 import { gunzipSync } from 'node:zlib';
-import { type Config, type Delivery, loadConfig, type StoredMessage } from '@im/core';
+import { type Config, type Delivery, encodeForDelivery, loadConfig, type StoredMessage } from '@im/core';
 import {
   Command,
   Compression,
@@ -96,7 +96,14 @@ function stored(uid: bigint, text: string, e2e = false): StoredMessage {
 }
 
 const msg = (userId: string, uid: bigint, seq: number, extra: Partial<Delivery> = {}): Delivery =>
-  ({ kind: 'message', nodeId: NODE, userId, message: stored(uid, `m${uid}`), seq, ...extra }) as Delivery;
+  ({
+    kind: 'message',
+    nodeId: NODE,
+    userId,
+    message: encodeForDelivery(stored(uid, `m${uid}`)),
+    seq,
+    ...extra,
+  }) as Delivery;
 
 afterEach(async () => {
   for (const { edge, clients } of open.splice(0)) {
@@ -313,7 +320,13 @@ describe('edge: deliveries from the bus', () => {
     await h.bus.deliver([
       msg('bob', 10n, 1),
       msg('bob', 11n, 2, { excludeDeviceId: 'laptop' }),
-      { kind: 'message', nodeId: NODE, userId: 'bob', message: stored(12n, 'secret', true), seq: 3 },
+      {
+        kind: 'message',
+        nodeId: NODE,
+        userId: 'bob',
+        message: encodeForDelivery(stored(12n, 'secret', true)),
+        seq: 3,
+      },
       { kind: 'notify', nodeId: NODE, userId: 'bob', head: 3 },
     ]);
     const phoneFrames = [await phone.next(), await phone.next(), await phone.next(), await phone.next()];
@@ -364,10 +377,10 @@ describe('edge: deliveries from the bus', () => {
       kind: 'message',
       nodeId: NODE,
       userId: 'bob',
-      message: {
+      message: encodeForDelivery({
         ...stored(uid, ''),
         content: { ...stored(uid, '').content, data: new Uint8Array(64 * 1024) },
-      },
+      }),
       seq: Number(uid),
     });
     for (let i = 1n; i <= 2000n && h.edge.connectionCount > 0; i++) await h.bus.deliver([big(i)]);

@@ -15,6 +15,7 @@ import type {
   TokenVerifier,
 } from '@im/core';
 import {
+  codec,
   ImError,
   type Message,
   type PullRequest,
@@ -101,7 +102,9 @@ export class FakeMessages implements MessageApi {
     hasMore: false,
   });
 
-  async send(caller: Caller, message: Message, opts: SendOptions): Promise<SendAck> {
+  /** Records the MS body decoded, as the message service would decode it. */
+  async send(caller: Caller, body: Uint8Array, opts: SendOptions): Promise<SendAck> {
+    const message = codec.Message.decode(body);
     this.sends.push({ caller, message, opts });
     return this.sendImpl(caller, message, opts);
   }

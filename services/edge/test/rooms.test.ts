@@ -3,7 +3,7 @@
  * per node fanned out to the local members (not to the sending connection, not to non-members),
  * CRQ and disconnect leave, and the node's rooms are refreshed with its routes.
  */
-import { type Delivery, loadConfig, type StoredMessage } from '@im/core';
+import { type Delivery, encodeForDelivery, loadConfig, type StoredMessage } from '@im/core';
 import { Command, codec, Status } from '@im/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -87,7 +87,7 @@ const roomDelivery = (room: string, message: StoredMessage): Delivery => ({
   kind: 'room',
   nodeId: NODE,
   roomId: room,
-  message,
+  message: encodeForDelivery(message),
 });
 
 /** MPS frames received so far by c, after a PING round trip. */

@@ -13,6 +13,7 @@ import {
   type Config,
   createLogger,
   createTokenVerifier,
+  decodeLimits,
   type GroupAdmin,
   type Logger,
   loadServerKeys,
@@ -106,6 +107,7 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
     logger,
   });
   const message = new MessageService({
+    decodeLimits: decodeLimits(config.edge),
     store,
     routes,
     bus,

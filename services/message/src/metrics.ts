@@ -17,7 +17,7 @@ import type {
   SendOptions,
   Subscription,
 } from '@im/core';
-import { ImError, type Message, type SendAck, Status, statusName } from '@im/protocol';
+import { ImError, type SendAck, Status, statusName } from '@im/protocol';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -95,10 +95,10 @@ export function instrumentMessageApi(api: MessageApi, registry: Registry): Messa
       registers: [registry],
     });
   return {
-    async send(caller: Caller, message: Message, opts: SendOptions): Promise<SendAck> {
+    async send(caller: Caller, body: Uint8Array, opts: SendOptions): Promise<SendAck> {
       const end = send.startTimer();
       try {
-        const ack = await api.send(caller, message, opts);
+        const ack = await api.send(caller, body, opts);
         end({ status: 'OK' });
         return ack;
       } catch (err) {

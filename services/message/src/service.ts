@@ -2,6 +2,7 @@ import {
   CHATROOM_KEY_PREFIX,
   ChatroomService,
   type Config,
+  decodeLimits,
   KafkaBus,
   LeasedUid,
   type Logger,
@@ -93,6 +94,7 @@ export async function startMessageService(
     logger,
   });
   const service = new MessageService({
+    decodeLimits: decodeLimits(config.edge),
     store,
     routes,
     bus: instrumentBus(bus, registry),

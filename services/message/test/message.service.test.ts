@@ -1,5 +1,5 @@
 import { loadConfig, silentLogger } from '@im/core';
-import { Status } from '@im/protocol';
+import { codec, Status } from '@im/protocol';
 import { createRegistry, MessageClient } from '@im/rpc';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -62,7 +62,7 @@ describeInfra('message service: edge → message → storage → PostgreSQL, rou
     expect(await message.ready()).toBe(true);
     const ack = await client.send(
       alice,
-      {
+      codec.Message.encode({
         messageId: 1n,
         messageContent: {
           contentType: 1,
@@ -82,7 +82,7 @@ describeInfra('message service: edge → message → storage → PostgreSQL, rou
         messageUid: 0n,
         serverTime: 0,
         seq: 0,
-      },
+      }),
       { e2e: false },
     );
     expect(ack.seq).toBe(1);

@@ -1,11 +1,12 @@
 /**
  * A reader of a cluster's offline-push topic (protocol.md §6 Offline push hook; docs/protocol.md
  * §8.11): one kafkajs consumer, started before the scenarios send, that keeps every record it has
- * read, decoded from the documented JSON. Read from the beginning of the topic by a new consumer
+ * read, decoded as the documented protobuf record (im.internal.OfflinePush). Read from the beginning of the topic by a new consumer
  * group: the topic is unique to the cluster (its prefix), so nothing is missed however late the
  * group join completes, and nothing of another run is read.
  */
 import { randomBytes } from 'node:crypto';
+import { OfflinePush as OfflinePushRecord } from '@im/protocol/internal';
 import kafkajs from 'kafkajs';
 import type { OfflinePush } from '../../../packages/core/src/index.js';
 
@@ -18,18 +19,10 @@ export interface OfflinePushReader {
   close(): Promise<void>;
 }
 
-/**
- * The record as published, with messageUid read back into a bigint. The other fields are kept as
- * they are (not picked one by one), so a missing, renamed or extra field fails a scenario's
- * toEqual; a messageUid that is not a decimal string stays as it is and fails it too.
- */
-export function decodeOfflinePush(text: string): OfflinePush {
-  const raw = JSON.parse(text) as Record<string, unknown>;
-  const uid = raw.messageUid;
-  return {
-    ...raw,
-    messageUid: typeof uid === 'string' && /^\d+$/.test(uid) ? BigInt(uid) : uid,
-  } as OfflinePush;
+/** The record as published (proto/internal/delivery.proto OfflinePush); throws on bytes that are not one. */
+export function decodeOfflinePush(bytes: Uint8Array): OfflinePush {
+  const r = OfflinePushRecord.decode(bytes);
+  return { ...r, conversation: r.conversation ?? { type: 0, target: '' } };
 }
 
 export async function readOfflinePushes(opts: {
@@ -68,11 +61,11 @@ export async function readOfflinePushes(opts: {
     await consumer.subscribe({ topics: [opts.topic], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const text = message.value?.toString('utf8') ?? '';
+        const bytes = message.value ?? new Uint8Array(0);
         try {
-          records.push(decodeOfflinePush(text));
+          records.push(decodeOfflinePush(bytes));
         } catch {
-          unreadable.push(text);
+          unreadable.push(Buffer.from(bytes).toString('hex'));
         }
       },
     });
@@ -99,7 +92,7 @@ export async function readOfflinePushes(opts: {
   return {
     topic: opts.topic,
     records(userId) {
-      // A record that is not JSON breaks the documented format: fail the scenario that looks.
+      // A record that is not an OfflinePush breaks the documented format: fail the scenario that looks.
       if (unreadable.length > 0)
         throw new Error(`unreadable offline-push records: ${unreadable.join(' | ')}`);
       return records.filter((r) => r.userId === userId);

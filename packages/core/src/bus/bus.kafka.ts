@@ -1,4 +1,10 @@
 import {
+  type DeliveredMessage,
+  DeliveryBatch,
+  OfflinePush as OfflinePushRecord,
+  type Delivery as WireDelivery,
+} from '@im/protocol/internal';
+import {
   type Admin,
   type Consumer,
   Kafka,
@@ -8,7 +14,7 @@ import {
   Partitioners,
   type Producer,
 } from 'kafkajs';
-import type { Delivery, DeliveryBus, OfflinePush, StoredMessage, Subscription } from '../ports.js';
+import type { Delivery, DeliveryBus, EncodedMessage, OfflinePush, Subscription } from '../ports.js';
 
 /*
  * Topics (prefix P, default `im.`):
@@ -18,19 +24,20 @@ import type { Delivery, DeliveryBus, OfflinePush, StoredMessage, Subscription } 
  *                       filters the whole cluster's traffic. Adding an edge = a new topic
  *                       (created when the edge subscribes). A removed edge's topic is left to
  *                       retention: its routes expire (RouteStore TTL), so nothing new is sent to it.
- *   P offline-push      protocol.md §6 Offline push hook, one JSON record per offline recipient:
- *                       {"userId": string, "messageUid": string (uint64 in decimal),
- *                        "conversation": {"type": number, "target": string}, "from": string,
- *                        "pushContent": string, "mentioned": boolean}, keyed by userId.
+ *   P offline-push      protocol.md §6 Offline push hook: one im.internal.OfflinePush record
+ *                       (proto/internal/delivery.proto) per offline recipient, keyed by userId.
  *
- * Records are keyed by userId (a chatroom delivery by `room:<roomId>`), so all deliveries of one
- * user, or of one room, stay in one partition, in publish order. The producer is idempotent (acks = all): a retried send is never written twice.
- * Each edge consumes its topic in a consumer group of its own (`P deliver.<nodeId>`); offsets are
- * committed only after the handler resolved, i.e. after the push was attempted, so a crash
- * re-delivers (pushes may duplicate; clients drop duplicates by messageUid, protocol.md §6
- * Guarantee) instead of losing.
- *
- * Deliveries are JSON (`v: 1`): uint64 ids as decimal strings, bytes as base64.
+ * Records are binary protobuf (proto/internal/delivery.proto). One publish() writes ONE record per
+ * (node topic, partition): an im.internal.DeliveryBatch holding each message once and the
+ * deliveries that point at it, so a fan-out batch costs one record per edge node, not one per
+ * recipient. A user's (a room's) deliveries always go to the same partition (hash of the user id,
+ * of `room:<id>`), in publish order. The producer is idempotent (acks = all): a retried send is
+ * never written twice.
+ * Each edge consumes its topic in a consumer group of its own (`P deliver.<nodeId>`). A record is
+ * handed over once it is decoded; offsets are committed at most once per commitIntervalMs and only
+ * for records whose handler resolved (i.e. after the push was attempted), so a crash re-delivers
+ * (pushes may duplicate; clients drop duplicates by messageUid, protocol.md §6 Guarantee) instead
+ * of losing.
  */
 
 export interface KafkaBusOptions {
@@ -47,6 +54,8 @@ export interface KafkaBusOptions {
    * lets the fetch in flight finish). Default 1000.
    */
   fetchMaxWaitMs?: number;
+  /** Offsets of handled records are committed at most this often; default 1000. */
+  commitIntervalMs?: number;
   /** A subscriber's handler threw, or a record could not be decoded; the record is not retried. */
   onHandlerError?: (err: unknown, nodeId: string) => void;
   logLevel?: logLevel;
@@ -59,87 +68,130 @@ const NODE_ID = /^[A-Za-z0-9._-]+$/;
 
 // ---------------------------------------------------------------- wire format
 
-interface WireMessage {
-  uid: string;
-  messageId: string;
-  from: string;
-  fromDevice: string;
-  to: string;
-  conversation: { type: number; target: string };
-  content: Omit<StoredMessage['content'], 'data'> & { data: string };
-  serverTime: number;
-  e2e: boolean;
+/**
+ * The records of one node topic for `deliveries` (all addressed to that node): one
+ * DeliveryBatch per partition, each message carried once per record.
+ */
+export function encodeDeliveries(deliveries: readonly Delivery[], partitions = 1): Map<number, Uint8Array> {
+  const parts = new Map<
+    number,
+    { messages: DeliveredMessage[]; index: Map<EncodedMessage, number>; list: WireDelivery[] }
+  >();
+  for (const d of deliveries) {
+    const partition =
+      partitions > 1 ? partitionOf(d.kind === 'room' ? `room:${d.roomId}` : d.userId, partitions) : 0;
+    let part = parts.get(partition);
+    if (!part) {
+      part = { messages: [], index: new Map(), list: [] };
+      parts.set(partition, part);
+    }
+    const ref = (m: EncodedMessage): number => {
+      let i = part.index.get(m);
+      if (i === undefined) {
+        i = part.messages.length;
+        part.index.set(m, i);
+        part.messages.push({
+          message: m.bytes,
+          e2e: m.e2e,
+          from: m.from,
+          fromDevice: m.fromDevice,
+          serverTime: m.serverTime,
+        });
+      }
+      return i;
+    };
+    switch (d.kind) {
+      case 'message':
+        part.list.push({
+          push: {
+            userId: d.userId,
+            seq: d.seq,
+            excludeDevice: d.excludeDeviceId ?? '',
+            message: ref(d.message),
+          },
+        });
+        break;
+      case 'notify':
+        part.list.push({
+          notify: { userId: d.userId, head: d.head, excludeDevice: d.excludeDeviceId ?? '' },
+        });
+        break;
+      case 'room':
+        part.list.push({ room: { roomId: d.roomId, message: ref(d.message) } });
+        break;
+      case 'kick':
+        part.list.push({ kick: { userId: d.userId, deviceId: d.deviceId, epoch: d.epoch } });
+        break;
+    }
+  }
+  const out = new Map<number, Uint8Array>();
+  for (const [partition, part] of parts) {
+    out.set(partition, DeliveryBatch.encode({ messages: part.messages, deliveries: part.list }));
+  }
+  return out;
 }
 
-function encodeMessage(m: StoredMessage): WireMessage {
-  return {
-    uid: m.uid.toString(),
-    messageId: m.messageId.toString(),
+/** One record of node `nodeId`'s topic back into deliveries (messages shared, as published). */
+export function decodeDeliveries(bytes: Uint8Array, nodeId: string): Delivery[] {
+  const batch = DeliveryBatch.decode(bytes);
+  const messages: EncodedMessage[] = batch.messages.map((m) => ({
+    bytes: m.message ?? new Uint8Array(0),
+    e2e: m.e2e,
     from: m.from,
     fromDevice: m.fromDevice,
-    to: m.to,
-    conversation: { type: m.conversation.type, target: m.conversation.target },
-    content: { ...m.content, data: Buffer.from(m.content.data).toString('base64') },
     serverTime: m.serverTime,
-    e2e: m.e2e,
+  }));
+  const message = (i: number): EncodedMessage => {
+    const m = messages[i];
+    if (!m) throw new Error(`delivery refers to message ${i} of ${messages.length}`);
+    return m;
   };
-}
-
-function decodeMessage(w: WireMessage): StoredMessage {
-  const data = Buffer.from(w.content.data, 'base64');
-  return {
-    uid: BigInt(w.uid),
-    messageId: BigInt(w.messageId),
-    from: w.from,
-    fromDevice: w.fromDevice,
-    to: w.to,
-    conversation: { type: w.conversation.type, target: w.conversation.target },
-    content: { ...w.content, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
-    serverTime: w.serverTime,
-    e2e: w.e2e,
-  };
-}
-
-/** A delivery as written to a node topic (JSON, version 1). */
-export function encodeDelivery(d: Delivery): string {
-  if (d.kind === 'message' || d.kind === 'room')
-    return JSON.stringify({ v: 1, ...d, message: encodeMessage(d.message) });
-  return JSON.stringify({ v: 1, ...d });
-}
-
-export function decodeDelivery(text: string): Delivery {
-  const o = JSON.parse(text) as Record<string, unknown> & { v?: unknown; kind?: unknown };
-  if (o.v !== 1) throw new Error(`unknown delivery version ${String(o.v)}`);
-  const { v: _v, ...d } = o;
-  switch (d.kind) {
-    case 'message':
-      return {
-        ...(d as unknown as Delivery & { kind: 'message' }),
-        message: decodeMessage(d.message as WireMessage),
-      };
-    case 'room':
-      return {
-        ...(d as unknown as Delivery & { kind: 'room' }),
-        message: decodeMessage(d.message as WireMessage),
-      };
-    case 'notify':
-    case 'kick':
-      return d as unknown as Delivery;
-    default:
-      throw new Error(`unknown delivery kind ${String(d.kind)}`);
+  const out: Delivery[] = [];
+  for (const d of batch.deliveries) {
+    if (d.push) {
+      const p = d.push;
+      out.push({
+        kind: 'message',
+        nodeId,
+        userId: p.userId,
+        message: message(p.message),
+        seq: p.seq,
+        ...(p.excludeDevice ? { excludeDeviceId: p.excludeDevice } : {}),
+      });
+    } else if (d.notify) {
+      const n = d.notify;
+      out.push({
+        kind: 'notify',
+        nodeId,
+        userId: n.userId,
+        head: n.head,
+        ...(n.excludeDevice ? { excludeDeviceId: n.excludeDevice } : {}),
+      });
+    } else if (d.room) {
+      out.push({ kind: 'room', nodeId, roomId: d.room.roomId, message: message(d.room.message) });
+    } else if (d.kick) {
+      const k = d.kick;
+      out.push({ kind: 'kick', nodeId, userId: k.userId, deviceId: k.deviceId, epoch: k.epoch });
+    } else {
+      throw new Error('a delivery with no kind set');
+    }
   }
+  return out;
 }
 
-/** The documented offline-push payload (see the header comment). */
-export function encodeOfflinePush(r: OfflinePush): string {
-  return JSON.stringify({
-    userId: r.userId,
-    messageUid: r.messageUid.toString(),
-    conversation: { type: r.conversation.type, target: r.conversation.target },
-    from: r.from,
-    pushContent: r.pushContent,
-    mentioned: r.mentioned,
-  });
+/** The documented offline-push record (see the header comment). */
+export function encodeOfflinePush(r: OfflinePush): Uint8Array {
+  return OfflinePushRecord.encode(r);
+}
+
+/** FNV-1a of the key's UTF-16 units: the same partition for the same user in every process. */
+function partitionOf(key: string, partitions: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % partitions;
 }
 
 // ---------------------------------------------------------------- bus
@@ -151,14 +203,16 @@ export class KafkaBus implements DeliveryBus {
   private readonly partitions: number;
   private readonly publishTimeoutMs: number;
   private readonly fetchMaxWaitMs: number;
+  private readonly commitIntervalMs: number;
   private readonly onHandlerError: (err: unknown, nodeId: string) => void;
   private readonly producer: Producer;
   private readonly admin: Admin;
   private producerReady: Promise<void> | null = null;
   private adminReady: Promise<void> | null = null;
-  /** Topics known to exist (created or seen), so publish checks each topic once per process. */
-  private readonly knownTopics = new Map<string, Promise<void>>();
-  private readonly consumers = new Set<Consumer>();
+  /** Topics known to exist (created or seen) with their partition count, checked once per process. */
+  private readonly knownTopics = new Map<string, Promise<number>>();
+  /** Live subscriptions: each consumer with its close (final commit, disconnect). */
+  private readonly consumers = new Map<Consumer, () => Promise<void>>();
   private closed = false;
 
   constructor(opts: KafkaBusOptions) {
@@ -167,6 +221,7 @@ export class KafkaBus implements DeliveryBus {
     this.partitions = opts.nodeTopicPartitions ?? 1;
     this.publishTimeoutMs = opts.publishTimeoutMs ?? 10_000;
     this.fetchMaxWaitMs = opts.fetchMaxWaitMs ?? 1000;
+    this.commitIntervalMs = opts.commitIntervalMs ?? 1000;
     this.onHandlerError = opts.onHandlerError ?? (() => {});
     this.kafka = new Kafka({
       clientId: opts.clientId ?? 'im',
@@ -198,25 +253,33 @@ export class KafkaBus implements DeliveryBus {
   async publish(deliveries: Delivery[]): Promise<void> {
     this.assertOpen();
     if (deliveries.length === 0) return;
-    const byTopic = new Map<string, { key: string; value: string }[]>();
+    const byNode = new Map<string, Delivery[]>();
     for (const d of deliveries) {
-      const topic = this.nodeTopic(d.nodeId);
-      let list = byTopic.get(topic);
-      if (!list) {
-        list = [];
-        byTopic.set(topic, list);
-      }
-      // A room's messages keep their order in one partition, as a user's do.
-      list.push({ key: d.kind === 'room' ? `room:${d.roomId}` : d.userId, value: encodeDelivery(d) });
+      const list = byNode.get(d.nodeId);
+      if (list) list.push(d);
+      else byNode.set(d.nodeId, [d]);
     }
-    await this.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+    await this.send(async () => {
+      const topics = [...byNode].map(([nodeId, list]) => ({ topic: this.nodeTopic(nodeId), list }));
+      const counts = await Promise.all(topics.map((t) => this.ensureTopic(t.topic)));
+      return topics.map(({ topic, list }, i) => ({
+        topic,
+        messages: [...encodeDeliveries(list, counts[i])].map(([partition, value]) => ({
+          partition,
+          value: asBuffer(value),
+        })),
+      }));
+    });
   }
 
   async publishOfflinePush(records: OfflinePush[]): Promise<void> {
     this.assertOpen();
     if (records.length === 0) return;
-    const messages = records.map((r) => ({ key: r.userId, value: encodeOfflinePush(r) }));
-    await this.send([{ topic: this.offlinePushTopic, messages }]);
+    await this.send(async () => {
+      await this.ensureTopic(this.offlinePushTopic);
+      const messages = records.map((r) => ({ key: r.userId, value: asBuffer(encodeOfflinePush(r)) }));
+      return [{ topic: this.offlinePushTopic, messages }];
+    });
   }
 
   /**
@@ -240,11 +303,16 @@ export class KafkaBus implements DeliveryBus {
       sessionTimeout: 8_000,
       heartbeatInterval: 2_000,
     });
-    this.consumers.add(consumer);
+    /** Partition → the next offset to read, of records handled but not yet committed. */
+    const handled = new Map<number, string>();
+    let commit = async (): Promise<void> => {};
     const close = async (): Promise<void> => {
       if (!this.consumers.delete(consumer)) return;
+      // What was handled since the last commit, so a graceful restart re-delivers nothing.
+      await commit().catch(() => {});
       await consumer.disconnect();
     };
+    this.consumers.set(consumer, close);
     try {
       const assigned = new Promise<void>((resolve) => {
         const off = consumer.on(consumer.events.GROUP_JOIN, (e) => {
@@ -261,15 +329,37 @@ export class KafkaBus implements DeliveryBus {
       });
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      // Commits at most once per commitIntervalMs (kafkajs' autoCommit commits after every batch):
+      // only offsets whose handler resolved, so a crash re-delivers instead of losing.
+      let lastCommit = 0;
+      let commitTimer: NodeJS.Timeout | null = null;
+      commit = async () => {
+        if (commitTimer) clearTimeout(commitTimer);
+        commitTimer = null;
+        lastCommit = Date.now();
+        const offsets = [...handled].map(([partition, offset]) => ({ topic, partition, offset }));
+        handled.clear();
+        if (offsets.length > 0) await consumer.commitOffsets(offsets);
+      };
+      /** Now when the last commit is old enough, else once it is: at most one commit per interval. */
+      const commitSoon = async () => {
+        const wait = lastCommit + this.commitIntervalMs - Date.now();
+        if (wait <= 0) await commit();
+        else
+          commitTimer ??= setTimeout(() => {
+            commitTimer = null;
+            commit().catch((err) => this.onHandlerError(err, nodeId));
+          }, wait);
+      };
       await consumer.run({
-        autoCommit: true,
+        autoCommit: false,
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (!isRunning() || isStale()) return;
           const deliveries: Delivery[] = [];
           for (const m of batch.messages) {
             try {
-              deliveries.push(decodeDelivery(m.value?.toString('utf8') ?? ''));
+              if (m.value) for (const d of decodeDeliveries(m.value, nodeId)) deliveries.push(d);
             } catch (err) {
               this.onHandlerError(err, nodeId);
             }
@@ -282,10 +372,12 @@ export class KafkaBus implements DeliveryBus {
               this.onHandlerError(err, nodeId);
             }
           }
-          // Only now is the batch done. kafkajs commits resolved offsets (autoCommit) right after
-          // eachBatch returns: after the handler resolved, never before.
           const last = batch.messages[batch.messages.length - 1];
-          if (last) resolveOffset(last.offset);
+          if (last) {
+            resolveOffset(last.offset);
+            handled.set(batch.partition, (BigInt(last.offset) + 1n).toString());
+            await commitSoon();
+          }
           await heartbeat();
         },
       });
@@ -300,17 +392,15 @@ export class KafkaBus implements DeliveryBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const consumers = [...this.consumers];
-    this.consumers.clear();
-    await Promise.allSettled(consumers.map((c) => c.disconnect()));
+    await Promise.allSettled([...this.consumers.values()].map((close) => close()));
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
   }
 
   // ---------------------------------------------------------------- internals
 
-  private async send(topicMessages: { topic: string; messages: { key: string; value: string }[] }[]) {
+  private async send(build: () => Promise<TopicMessages[]>): Promise<void> {
     const sending = (async () => {
-      await Promise.all(topicMessages.map((t) => this.ensureTopic(t.topic)));
+      const topicMessages = await build();
       this.producerReady ??= this.producer.connect().catch((err) => {
         this.producerReady = null; // try again on the next publish
         throw err;
@@ -330,8 +420,8 @@ export class KafkaBus implements DeliveryBus {
     return this.admin;
   }
 
-  /** Creates the topic when missing (auto-creation may be off on the brokers). */
-  private ensureTopic(topic: string): Promise<void> {
+  /** Creates the topic when missing (auto-creation may be off on the brokers); its partition count. */
+  private ensureTopic(topic: string): Promise<number> {
     let p = this.knownTopics.get(topic);
     if (!p) {
       p = (async () => {
@@ -341,6 +431,9 @@ export class KafkaBus implements DeliveryBus {
         await retryRetriable(() =>
           admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true }),
         );
+        // It may have existed with another count: records name their partition, so ask.
+        const meta = await retryRetriable(() => admin.fetchTopicMetadata({ topics: [topic] }));
+        return meta.topics[0]?.partitions.length || numPartitions;
       })();
       this.knownTopics.set(topic, p);
       p.catch(() => this.knownTopics.delete(topic));
@@ -382,6 +475,13 @@ async function retryRetriable<T>(fn: () => Promise<T>, deadlineMs = 30_000): Pro
       await new Promise((r) => setTimeout(r, delay));
     }
   }
+}
+
+type TopicMessages = { topic: string; messages: { key?: string; partition?: number; value: Buffer }[] };
+
+/** kafkajs wants Buffers: a view of the encoded bytes, no copy. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

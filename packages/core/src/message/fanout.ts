@@ -1,7 +1,7 @@
-import { codec } from '@im/protocol';
+import { seqFieldSize } from '@im/protocol';
 import type { Logger } from '../log.js';
 import type { Delivery, DeliveryBus, OfflinePush, Route, RouteStore, StoredMessage } from '../ports.js';
-import { toWireMessage, wireSizeBound } from './wire.js';
+import { encodeForDelivery } from './wire.js';
 
 /** One accepted message to hand to the online devices of its users. */
 export interface FanoutJob {
@@ -120,9 +120,9 @@ export class Fanout {
     const pushes: OfflinePush[] = [];
     for (const job of jobs) {
       if (isRoomJob(job)) {
-        for (const nodeId of job.nodes) {
-          deliveries.push({ kind: 'room', nodeId, roomId: job.roomId, message: job.message });
-        }
+        const message = encodeForDelivery(job.message);
+        for (const nodeId of job.nodes)
+          deliveries.push({ kind: 'room', nodeId, roomId: job.roomId, message });
       } else {
         this.plan(job, routes, deliveries, pushes);
       }
@@ -145,7 +145,11 @@ export class Fanout {
 
   private plan(job: FanoutJob, routes: Map<string, Route[]>, out: Delivery[], pushes: OfflinePush[]): void {
     const m = job.message;
-    const notify = job.notifyOnly || this.bodyTooLarge(job);
+    // Encoded once, shared by every user's delivery (each adds its own seq behind it).
+    const message = encodeForDelivery(m);
+    let maxSeq = 0;
+    for (const s of job.targets.values()) maxSeq = Math.max(maxSeq, s);
+    const notify = job.notifyOnly || message.bytes.length + seqFieldSize(maxSeq) > this.opts.pushMaxBodyBytes;
     for (const [userId, seq] of job.targets) {
       const isSender = userId === m.from;
       let live = routes.get(userId) ?? [];
@@ -158,17 +162,9 @@ export class Fanout {
       for (const nodeId of new Set(live.map((r) => r.nodeId))) {
         // MN only makes sense for stored messages: a transient one (seq 0) cannot be pulled.
         if (notify && seq > 0) out.push({ kind: 'notify', nodeId, userId, head: seq, ...exclude });
-        else out.push({ kind: 'message', nodeId, userId, message: m, seq, ...exclude });
+        else out.push({ kind: 'message', nodeId, userId, message, seq, ...exclude });
       }
     }
-  }
-
-  private bodyTooLarge(job: FanoutJob): boolean {
-    // Most messages are far below the limit: the bound settles it without encoding the message.
-    if (wireSizeBound(job.message) <= this.opts.pushMaxBodyBytes) return false;
-    let maxSeq = 0;
-    for (const s of job.targets.values()) maxSeq = Math.max(maxSeq, s);
-    return codec.Message.encode(toWireMessage(job.message, maxSeq)).length > this.opts.pushMaxBodyBytes;
   }
 }
 

@@ -1,8 +1,9 @@
 import {
   ContentType,
   ConversationType,
+  codec,
+  type DecodeLimits,
   ImError,
-  type Message,
   type MessageContent,
   type PullRequest,
   type PullResponse,
@@ -42,6 +43,11 @@ export interface MessageServiceDeps {
   chatrooms?: ChatroomService;
   /** Replaces the policy of a conversation type (tests). */
   policies?: Partial<Record<number, ConversationPolicy>>;
+  /**
+   * Caps for decoding MS bodies (protocol.md §6 Limits and abuse): the edge forwards the body as
+   * the client sent it and this service decodes it, once. Default: uncapped (tests).
+   */
+  decodeLimits?: DecodeLimits;
 }
 
 /** protocol.md §5 PullRequest.limit: 0 means the default; larger values are capped. */
@@ -71,9 +77,11 @@ export class MessageService implements MessageApi {
   private readonly policies: Map<number, ConversationPolicy>;
   private readonly fanout: Fanout;
   private readonly chatrooms: ChatroomService | undefined;
+  private readonly limits: DecodeLimits;
 
   constructor(deps: MessageServiceDeps) {
     this.store = deps.store;
+    this.limits = deps.decodeLimits ?? {};
     this.uid = deps.uid;
     this.clock = deps.clock ?? systemClock;
     this.config = deps.config;
@@ -93,7 +101,10 @@ export class MessageService implements MessageApi {
     });
   }
 
-  async send(caller: Caller, message: Message, opts: SendOptions): Promise<SendAck> {
+  async send(caller: Caller, body: Uint8Array, opts: SendOptions): Promise<SendAck> {
+    // protocol.md §3: an empty MS body is BAD_REQUEST (it would decode to an all-default Message).
+    if (body.length === 0) throw new ImError(Status.BAD_REQUEST, 'MS needs a Message body');
+    const message = codec.Message.decode(body, this.limits);
     if (message.from !== '' && message.from !== caller.userId) {
       throw new ImError(Status.FORBIDDEN, 'from differs from the logged-in user');
     }
@@ -143,13 +154,12 @@ export class MessageService implements MessageApi {
     // Durable in every inbox before the ack (protocol.md §6 Send).
     const result = await this.store.append({ message: stored, inboxUsers: [...audience.inboxUsers] });
     const ack = {
-      messageUid: result.message.uid,
-      serverTime: result.message.serverTime,
+      messageUid: result.uid,
+      serverTime: result.serverTime,
       seq: result.seqs.get(caller.userId) ?? 0,
     };
     // An idempotent resend returns the original's ack and is not delivered again.
-    if (!result.duplicate)
-      this.deliver(result.message, result.seqs, caller.deviceId, audience, audience.offlinePush);
+    if (!result.duplicate) this.deliver(stored, result.seqs, caller.deviceId, audience, audience.offlinePush);
     return ack;
   }
 
@@ -204,8 +214,7 @@ export class MessageService implements MessageApi {
       e2e: false,
     };
     const result = await this.store.append({ message: notice, inboxUsers: [...audience.inboxUsers] });
-    if (!result.duplicate)
-      this.deliver(result.message, result.seqs, caller.deviceId, audience, audience.offlinePush);
+    if (!result.duplicate) this.deliver(notice, result.seqs, caller.deviceId, audience, audience.offlinePush);
   }
 
   async head(userId: string): Promise<number> {

@@ -38,7 +38,8 @@ export class MemoryMessageStore implements MessageStore {
         const original = this.messages.get(uid);
         if (original) {
           return {
-            message: cloneMessage(original.message),
+            uid: original.message.uid,
+            serverTime: original.message.serverTime,
             seqs: new Map([[original.message.from, original.senderSeq]]),
             duplicate: true,
           };
@@ -63,7 +64,7 @@ export class MemoryMessageStore implements MessageStore {
     }
     this.messages.set(stored.uid, { message: stored, senderSeq: seqs.get(stored.from) ?? 0 });
     if (m.messageId !== 0n) this.idempotency.set(idemKey(m), stored.uid);
-    return { message: cloneMessage(stored), seqs, duplicate: false };
+    return { uid: stored.uid, serverTime: stored.serverTime, seqs, duplicate: false };
   }
 
   async pull(userId: string, since: number, limit: number): Promise<PullPage> {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeForDelivery } from '../../src/message/wire.js';
 import type { Delivery, DeliveryBus, OfflinePush, Subscription } from '../../src/ports.js';
 import { content, group, single, stored, unique, waitFor } from '../support.js';
 
@@ -42,15 +43,21 @@ export function deliveryBusContract(name: string, factory: () => Promise<BusHarn
       const { bus } = await open();
       const [n1, n2] = [unique('n1'), unique('n2')];
       const [got1, got2] = [await collect(bus, n1), await collect(bus, n2)];
-      const message = stored({
-        uid: 2n ** 62n + 5n,
-        messageId: 2n ** 64n - 1n,
-        from: 'alice',
-        to: 'bob',
-        conversation: single('bob'),
-        content: content({ data: new Uint8Array([0, 1, 255]), mentionedTargets: ['bob'], mentionedType: 1 }),
-        e2e: true,
-      });
+      const message = encodeForDelivery(
+        stored({
+          uid: 2n ** 62n + 5n,
+          messageId: 2n ** 64n - 1n,
+          from: 'alice',
+          to: 'bob',
+          conversation: single('bob'),
+          content: content({
+            data: new Uint8Array([0, 1, 255]),
+            mentionedTargets: ['bob'],
+            mentionedType: 1,
+          }),
+          e2e: true,
+        }),
+      );
       const toN1: Delivery[] = [
         { kind: 'message', nodeId: n1, userId: 'bob', message, seq: 7 },
         { kind: 'notify', nodeId: n1, userId: 'bob', head: 9, excludeDeviceId: 'd1' },

@@ -8,7 +8,7 @@ import type {
   PullPage,
   StoredMessage,
 } from '../../ports.js';
-import { cloneMessage, conversationFor, sortedUsers } from '../inbox.js';
+import { conversationFor, sortedUsers } from '../inbox.js';
 import { RETRYABLE_SQLSTATES, type SqlDriver, sqlState } from './driver.js';
 import { migrate } from './migrations.js';
 
@@ -443,14 +443,15 @@ async function appendBatch(tx: SqlDriver, batch: Pending[]): Promise<AppendResul
 
   return reqs.map((r, i) => {
     const seqs = seqsOf[i];
-    if (seqs) return { message: cloneMessage(r.message), seqs, duplicate: false };
+    if (seqs) return { uid: r.message.uid, serverTime: r.message.serverTime, seqs, duplicate: false };
     const key = idemKey(r.message);
     const j = firstInBatch.get(key);
     if (j !== undefined) {
       const orig = reqs[j] as AppendRequest;
       const seq = (seqsOf[j] as Map<string, number>).get(orig.message.from) ?? 0;
       return {
-        message: cloneMessage(orig.message),
+        uid: orig.message.uid,
+        serverTime: orig.message.serverTime,
         seqs: new Map([[orig.message.from, seq]]),
         duplicate: true,
       };
@@ -458,7 +459,8 @@ async function appendBatch(tx: SqlDriver, batch: Pending[]): Promise<AppendResul
     const orig = originals.get(key);
     if (!orig) throw new Error(`message ${r.message.uid} conflicted but its original is not found`);
     return {
-      message: orig.message,
+      uid: orig.message.uid,
+      serverTime: orig.message.serverTime,
       seqs: new Map([[orig.message.from, orig.senderSeq]]),
       duplicate: true,
     };

@@ -1,9 +1,10 @@
 /**
- * Caps applied while decoding every request body (protocol.md §6 Limits and abuse: string, bytes
+ * Caps applied while decoding every request body (the edge, and the message service for MS bodies) (protocol.md §6 Limits and abuse: string, bytes
  * and repeated fields; protobuf nesting). Over a cap: BAD_REQUEST, the connection stays open.
  */
-import type { Config } from '@im/core';
+
 import type { DecodeLimits } from '@im/protocol';
+import type { Config } from './config.js';
 
 const cache = new WeakMap<Config['edge'], DecodeLimits>();
 
