@@ -9,22 +9,7 @@ import { signDevToken } from '../../packages/core/src/index.js';
 import { type Cluster, type EdgeProcess, startCluster } from '../../scripts/cluster/launch.js';
 import { connectAs, nextPush, sendOk, text, textMessage } from '../support/im.js';
 import { describeInfra, requireInfra, uniquePrefix } from '../support/infra.js';
-
-/** The value of one sample line of a Prometheus text (`name{labels} value`), summed over matching lines. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  let found = false;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const set = m[2] ?? '';
-    if (!Object.entries(labels).every(([k, v]) => set.includes(`${k}="${v}"`))) continue;
-    total += Number(m[3]);
-    found = true;
-  }
-  return found ? total : Number.NaN;
-}
+import { sample } from './support/metrics.js';
 
 const DRAIN_GRACE_MS = 1_500;
 

@@ -149,6 +149,12 @@ export interface Config {
     storageAddr: string;
     /** Deadline of every internal call; past it the client gets UNAVAILABLE. */
     deadlineMs: number;
+    /** How MS travel from an edge to the message service: stream (long-lived streams) or unary (a call per batch). */
+    sendTransport: 'stream' | 'unary';
+    /** Streams per batched hop (edge → message, message → storage); a connection always uses the same one. */
+    streams: number;
+    /** Requests in flight per batched hop; past it new ones get UNAVAILABLE at once (backpressure). */
+    maxInFlight: number;
   };
 }
 
@@ -212,6 +218,9 @@ export const ENV_VARS = {
   IM_PRESENCE_ADDR: 'grpc.presenceAddr',
   IM_STORAGE_ADDR: 'grpc.storageAddr',
   IM_GRPC_DEADLINE_MS: 'grpc.deadlineMs',
+  IM_SEND_TRANSPORT: 'grpc.sendTransport',
+  IM_GRPC_STREAMS: 'grpc.streams',
+  IM_GRPC_MAX_IN_FLIGHT: 'grpc.maxInFlight',
 } as const;
 
 export const DEFAULT_PORTS = {
@@ -285,6 +294,9 @@ export function defaultConfig(): Config {
       presenceAddr: `127.0.0.1:${DEFAULT_PORTS.presence}`,
       storageAddr: `127.0.0.1:${DEFAULT_PORTS.storage}`,
       deadlineMs: 3_000,
+      sendTransport: 'stream',
+      streams: 2,
+      maxInFlight: 8192,
     },
   };
 }
@@ -302,7 +314,14 @@ export function loadConfig(env: Env, overrides: DeepPartial<Config> = {}): Confi
   // A worker id given by hand (StatefulSet ordinal, compose) is used as is; otherwise it is leased.
   if (env.IM_WORKER_ID !== undefined && env.IM_WORKER_ID !== '') setPath(cfg, 'message.leaseWorkerId', false);
   merge(cfg, overrides as Record<string, unknown>);
-  return cfg as unknown as Config;
+  const config = cfg as unknown as Config;
+  if (config.grpc.sendTransport !== 'stream' && config.grpc.sendTransport !== 'unary') {
+    throw new ConfigError(`IM_SEND_TRANSPORT must be stream or unary, got "${config.grpc.sendTransport}"`);
+  }
+  if (!Number.isInteger(config.grpc.streams) || config.grpc.streams < 1) {
+    throw new ConfigError(`IM_GRPC_STREAMS must be an integer >= 1, got ${config.grpc.streams}`);
+  }
+  return config;
 }
 
 export type DeepPartial<T> = {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Batch, BatchItem, BatchResult, Results } from './batch.client.js';
 import { grpcCode } from './errors.js';
-import { grpcServerDuration, type ServerDuration } from './metrics.js';
+import { grpcBatchInFlight, grpcServerDuration, type ServerDuration } from './metrics.js';
 
 /** The answer to one item: its payload fields (ack, seqs, ...) besides id and status. */
 export type ItemHandler<Item, Res> = (item: Item) => Promise<Omit<Res, keyof BatchResult>>;
@@ -36,6 +36,8 @@ export function batchStreamHandler<Item extends BatchItem, Res extends BatchResu
 ): (call: ServerDuplexStream<Batch<Item>, Results<Res>>) => void {
   const maxInFlight = opts.maxInFlight ?? 4096;
   const duration = opts.registry ? grpcServerDuration(opts.registry) : undefined;
+  const gauge = opts.registry ? grpcBatchInFlight(opts.registry) : undefined;
+  const labels = { service: opts.service, method: opts.method };
   return (call) => {
     let inFlight = 0;
     let paused = false;
@@ -53,6 +55,7 @@ export function batchStreamHandler<Item extends BatchItem, Res extends BatchResu
     };
     const answer = (r: Res) => {
       inFlight--;
+      gauge?.dec(labels);
       out.push(r);
       if (!flushScheduled) {
         flushScheduled = true;
@@ -67,6 +70,7 @@ export function batchStreamHandler<Item extends BatchItem, Res extends BatchResu
       opts.onBatch?.(batch.items.length);
       for (const item of batch.items) {
         inFlight++;
+        gauge?.inc(labels);
         void runItem(item, handle, opts, duration).then(answer);
       }
       if (inFlight >= maxInFlight && !paused) {

@@ -71,7 +71,14 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
   const serverKeys = opts.serverKeys !== undefined ? opts.serverKeys : await loadServerKeys(config.serverKey);
 
   const clientOpts = { deadlineMs: config.grpc.deadlineMs };
-  const message = new MessageClient(config.grpc.messageAddr, clientOpts);
+  const message = new MessageClient(config.grpc.messageAddr, {
+    ...clientOpts,
+    sends: {
+      transport: config.grpc.sendTransport,
+      lanes: config.grpc.streams,
+      maxInFlight: config.grpc.maxInFlight,
+    },
+  });
   const presence = new PresenceClient(config.grpc.presenceAddr, clientOpts);
   const bus = new KafkaBus({
     brokers: config.kafkaBrokers,

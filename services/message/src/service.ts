@@ -66,7 +66,10 @@ export async function startMessageService(
     { workerId: lease?.workerId ?? config.message.workerId, leased: lease !== null },
     'uid worker id',
   );
-  const store = new StorageClient(config.grpc.storageAddr, { deadlineMs: config.grpc.deadlineMs });
+  const store = new StorageClient(config.grpc.storageAddr, {
+    deadlineMs: config.grpc.deadlineMs,
+    appends: { lanes: config.grpc.streams, maxInFlight: config.grpc.maxInFlight },
+  });
   const routes = new RedisRouteStore({
     url: config.redisUrl,
     ttlMs: config.routes.ttlMs,
