@@ -36,6 +36,11 @@ export interface MessageApi {
   recall(caller: Caller, messageUid: bigint): Promise<void>;
   /** The caller's inbox head (LoginResponse.head). */
   head(userId: string): Promise<number>;
+  /**
+   * The inbox heads of many users in one call: an edge's head sync (protocol.md §6 Guarantee:
+   * a device that missed a push learns of the message by MN within the route refresh period).
+   */
+  heads(userIds: string[]): Promise<Map<string, number>>;
   /** protocol.md §6 Chatrooms (CRJ / CRQ); the edge also calls leave on disconnect. */
   joinChatroom(caller: Caller, chatroomId: string): Promise<void>;
   quitChatroom(caller: Caller, chatroomId: string): Promise<void>;

@@ -82,6 +82,8 @@ export interface MessageStore {
   ): Promise<InboxEntry[]>;
   /** The user's inbox head (0 when empty). */
   head(userId: string): Promise<number>;
+  /** The inbox heads of many users at once (users with an empty inbox: 0); the edges' head sync. */
+  heads(userIds: string[]): Promise<Map<string, number>>;
   get(uid: bigint): Promise<StoredMessage | null>;
   /**
    * Recall: wipes the stored content (contentType RECALL, empty data, searchable and push

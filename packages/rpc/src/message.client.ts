@@ -50,6 +50,11 @@ export class MessageClient implements MessageApi {
     return (await this.rpc.call('head', { userId })).head;
   }
 
+  async heads(userIds: string[]): Promise<Map<string, number>> {
+    const { heads } = await this.rpc.call('heads', { userIds });
+    return new Map(userIds.map((u, i) => [u, heads[i] ?? 0]));
+  }
+
   async joinChatroom(caller: Caller, chatroomId: string): Promise<void> {
     await this.rpc.call('joinChatroom', { caller, chatroomId });
   }

@@ -39,6 +39,10 @@ export function serveMessage(impl: MessageApi, opts: MessageServeOptions): Promi
         return {};
       },
       head: async (r) => ({ head: await impl.head(r.userId) }),
+      heads: async (r) => {
+        const heads = await impl.heads(r.userIds);
+        return { heads: r.userIds.map((u) => heads.get(u) ?? 0) };
+      },
       joinChatroom: async (r) => {
         await impl.joinChatroom(callerOf(r.caller), r.chatroomId);
         return {};

@@ -67,6 +67,11 @@ export class StorageClient implements MessageStore {
     return (await this.rpc.call('head', { userId })).head;
   }
 
+  async heads(userIds: string[]): Promise<Map<string, number>> {
+    const { heads } = await this.rpc.call('heads', { userIds });
+    return new Map(userIds.map((u, i) => [u, heads[i] ?? 0]));
+  }
+
   async get(uid: bigint): Promise<StoredMessage | null> {
     const res = await this.rpc.call('get', { uid });
     return res.found ? storedOf(res.message) : null;

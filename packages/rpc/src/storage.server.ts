@@ -46,6 +46,10 @@ export function serveStorage(
         entries: await impl.history(r.userId, conversationOf(r.conversation), r.beforeUid, r.limit),
       }),
       head: async (r) => ({ head: await impl.head(r.userId) }),
+      heads: async (r) => {
+        const heads = await impl.heads(r.userIds);
+        return { heads: r.userIds.map((u) => heads.get(u) ?? 0) };
+      },
       get: async (r) => {
         const m = await impl.get(r.uid);
         return m === null ? { found: false } : { found: true, message: m };

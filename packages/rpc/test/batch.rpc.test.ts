@@ -44,6 +44,9 @@ class GatedApi implements MessageApi {
   async head() {
     return 0;
   }
+  async heads() {
+    return new Map<string, number>();
+  }
   async joinChatroom() {}
   async quitChatroom() {}
   async chatroomHeartbeat() {}

@@ -21,6 +21,7 @@ function scripted(answer: () => Promise<unknown>): MessageApi {
     pull: () => answer() as never,
     recall: () => answer() as never,
     head: () => answer() as never,
+    heads: () => answer() as never,
     joinChatroom: () => answer() as never,
     quitChatroom: () => answer() as never,
     chatroomHeartbeat: () => answer() as never,

@@ -149,6 +149,10 @@ class RecordingMessageApi implements MessageApi {
     this.calls.push(['head', userId]);
     return Number.MAX_SAFE_INTEGER;
   }
+  async heads(userIds: string[]) {
+    this.calls.push(['heads', userIds]);
+    return new Map(userIds.map((u, i) => [u, i === 0 ? Number.MAX_SAFE_INTEGER : i]));
+  }
   async joinChatroom(c: Caller, id: string) {
     this.calls.push(['joinChatroom', c, id]);
   }
@@ -218,6 +222,12 @@ describe('MessageClient ↔ serveMessage: every field exact at its extremes', ()
     expect(await client.pull(edgeCaller, historyReq)).toStrictEqual(page);
     expect(await client.recall(edgeCaller, U64_MAX)).toBeUndefined();
     expect(await client.head('')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(await client.heads(['a', '', 'a'])).toStrictEqual(
+      new Map([
+        ['a', 2],
+        ['', 1],
+      ]),
+    );
     expect(await client.joinChatroom(edgeCaller, 'room')).toBeUndefined();
     expect(await client.quitChatroom(edgeCaller, 'room')).toBeUndefined();
     expect(await client.chatroomHeartbeat('edge-9', ['r1', '', 'r3'])).toBeUndefined();
@@ -231,6 +241,7 @@ describe('MessageClient ↔ serveMessage: every field exact at its extremes', ()
       ['pull', edgeCaller, historyReq],
       ['recall', edgeCaller, U64_MAX],
       ['head', ''],
+      ['heads', ['a', '', 'a']],
       ['joinChatroom', edgeCaller, 'room'],
       ['quitChatroom', edgeCaller, 'room'],
       ['chatroomHeartbeat', 'edge-9', ['r1', '', 'r3']],

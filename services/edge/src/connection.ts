@@ -50,6 +50,8 @@ export interface NotifyFrame {
   body: Uint8Array;
   /** More body after `body` (an MPS's seq field), written as its own chunk: no concatenation. */
   tail?: Uint8Array;
+  /** The inbox seq this frame tells the client of (MPS seq, MN head); head-sync.ts tracks it. */
+  seq?: number;
 }
 
 export interface Session {
@@ -90,6 +92,12 @@ export class Connection {
   private pausedForQueue = false;
   /** protocol.md §1: server-originated frames carry the connection's own counter, from 1. */
   private notifySeq = 0;
+  /**
+   * The highest inbox seq this client was told of: LoginResponse.head, a SendAck, an MPS seq, an
+   * MN head, a PullResponse.head. Below it the client pulls by itself (a gap, or MN); above it
+   * it knows nothing — what head-sync.ts checks (protocol.md §6 Guarantee).
+   */
+  private toldSeq = 0;
   /** Notifies held while the LOGIN response is not yet written (it must come first). */
   private held: NotifyFrame[] | null = null;
   /** When the request being handled arrived (metrics: MS received → SendAck written). */
@@ -120,6 +128,11 @@ export class Connection {
 
   get loggedIn(): boolean {
     return this.state === 'logged-in' || this.state === 'logging-in';
+  }
+
+  /** Logged in and its LOGIN response written: frames to it are not held any more. */
+  get ready(): boolean {
+    return this.state === 'logged-in';
   }
 
   get closing(): boolean {
@@ -301,6 +314,15 @@ export class Connection {
     this.routeRemoved = true;
   }
 
+  /** The client now knows of its inbox up to `seq` (see toldSeq). */
+  told(seq: number): void {
+    if (seq > this.toldSeq) this.toldSeq = seq;
+  }
+
+  get toldUpTo(): number {
+    return this.toldSeq;
+  }
+
   // ---- writing ----
 
   /**
@@ -331,7 +353,10 @@ export class Connection {
       this.held.push(...frames);
       return;
     }
-    for (const f of frames) this.ctx.metrics.frameOut(f.command, f.status);
+    for (const f of frames) {
+      this.ctx.metrics.frameOut(f.command, f.status);
+      if (f.seq !== undefined) this.told(f.seq);
+    }
     this.write(
       frames.map((f) => {
         const head = { seq: this.nextNotifySeq(), command: f.command, status: f.status };

@@ -42,6 +42,7 @@ export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => 
             encrypt: d.message.e2e ? Encrypt.E2E : Encrypt.NONE,
             body: d.message.bytes,
             tail: seqField(d.seq),
+            seq: d.seq,
           };
           for (const c of conns) add(c, frame);
           break;
@@ -54,6 +55,7 @@ export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => 
             status: Status.OK,
             encrypt: Encrypt.NONE,
             body: codec.Notify.encode({ head: d.head }),
+            seq: d.head,
           };
           for (const c of conns) add(c, frame);
           break;

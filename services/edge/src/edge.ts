@@ -19,6 +19,7 @@ import type {
 import { Connection } from './connection.js';
 import type { EdgeContext, EdgeLogger } from './context.js';
 import { createDeliveryHandler } from './deliveries.js';
+import { HeadSync } from './head-sync.js';
 import { KickMemo } from './kick-memo.js';
 import { IpGuard } from './limits/ip-guard.js';
 import { type Listening, openListeners } from './listeners.js';
@@ -53,6 +54,8 @@ export interface Edge {
   drain(graceMs?: number): Promise<void>;
   /** Stops everything at once (connections closed, routes removed, bus unsubscribed). Idempotent. */
   close(): Promise<void>;
+  /** One head-sync round now (head-sync.ts; it also runs every half route-refresh period): MN sent. */
+  syncHeads(): Promise<number>;
   /** Open sockets, logged in or not. */
   readonly connectionCount: number;
   /** Bytes read from / written to client sockets since start, closed sockets included (metrics). */
@@ -97,6 +100,9 @@ export function createEdge(opts: EdgeOptions): Edge {
   const ipGuard = new IpGuard(config.edge);
   let subscription: Subscription | null = null;
   let refreshTimer: NodeJS.Timeout | null = null;
+  /** protocol.md §6 Guarantee: every half route-refresh period (head-sync.ts). */
+  const headSync = new HeadSync(ctx);
+  let headSyncTimer: NodeJS.Timeout | null = null;
   let refreshing = false;
   let accepting = false;
   let closed: Promise<void> | null = null;
@@ -156,6 +162,8 @@ export function createEdge(opts: EdgeOptions): Edge {
     server?.close();
     if (refreshTimer) clearInterval(refreshTimer);
     refreshTimer = null;
+    if (headSyncTimer) clearInterval(headSyncTimer);
+    headSyncTimer = null;
   };
 
   return {
@@ -168,6 +176,11 @@ export function createEdge(opts: EdgeOptions): Edge {
       accepting = true;
       refreshTimer = setInterval(() => void refreshRoutes(), config.edge.routeRefreshMs);
       refreshTimer.unref();
+      headSyncTimer = setInterval(
+        () => void headSync.round().catch((err) => logger.warn({ err: String(err) }, 'head sync failed')),
+        Math.max(1, config.edge.routeRefreshMs / 2),
+      );
+      headSyncTimer.unref();
       const { tlsPort } = listening;
       const port = listening.port ?? (tlsPort as number);
       logger.info({ nodeId, host: config.edge.host, port: listening.port, tlsPort }, 'edge listening');
@@ -203,6 +216,10 @@ export function createEdge(opts: EdgeOptions): Edge {
         logger.info({ nodeId }, 'edge closed');
       })();
       return closed;
+    },
+
+    syncHeads() {
+      return headSync.round();
     },
 
     get connectionCount() {

@@ -19,6 +19,8 @@ export interface EdgeMetrics {
   pushed(serverTime: number): void;
   /** Deliveries taken from the bus (Kafka), by kind. */
   consumed(kind: string, n: number): void;
+  /** MN sent by the head sync to connections a push never reached (head-sync.ts). */
+  headSyncNotified(n: number): void;
 }
 
 export const NOOP_EDGE_METRICS: EdgeMetrics = {
@@ -27,6 +29,7 @@ export const NOOP_EDGE_METRICS: EdgeMetrics = {
   sendAck() {},
   pushed() {},
   consumed() {},
+  headSyncNotified() {},
 };
 
 /** Live values read at scrape time (collect()), not pushed by the hot path. */
@@ -47,6 +50,7 @@ export const EDGE_METRIC_NAMES = {
   bytesIn: 'im_edge_bytes_in_total',
   bytesOut: 'im_edge_bytes_out_total',
   kafkaConsume: 'im_kafka_consume_total',
+  headSync: 'im_edge_head_sync_notifies_total',
 } as const;
 
 /** Latency buckets from 1 ms to 5 s (send→ack and send→push both land in this range). */
@@ -109,6 +113,11 @@ export function createEdgeMetrics(registry: Registry, gauges: EdgeGauges): EdgeM
     labelNames: ['kind'],
     registers,
   });
+  const headSync = new Counter({
+    name: EDGE_METRIC_NAMES.headSync,
+    help: 'MN sent by the head sync: connections that missed a push (an outage of the route store, bus or message service).',
+    registers,
+  });
   return {
     frameIn: (command) => framesIn.inc({ command: label(command) }),
     frameOut: (command, status) => framesOut.inc({ command: label(command), status: statusName(status) }),
@@ -116,5 +125,6 @@ export function createEdgeMetrics(registry: Registry, gauges: EdgeGauges): EdgeM
     // Clocks of two hosts: a negative difference is recorded as 0.
     pushed: (serverTime) => push.observe(Math.max(0, Date.now() - serverTime) / 1000),
     consumed: (kind, n) => consume.inc({ kind }, n),
+    headSyncNotified: (n) => headSync.inc(n),
   };
 }

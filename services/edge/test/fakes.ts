@@ -123,6 +123,15 @@ export class FakeMessages implements MessageApi {
     return 7;
   }
 
+  /** Inbox heads for the head sync (head-sync.ts); tests set them. */
+  readonly headsOf = new Map<string, number>();
+  headsCalls = 0;
+
+  async heads(userIds: string[]): Promise<Map<string, number>> {
+    this.headsCalls++;
+    return new Map(userIds.map((u) => [u, this.headsOf.get(u) ?? 0]));
+  }
+
   async joinChatroom(_caller: Caller, id: string): Promise<void> {
     if (id === 'missing') throw new ImError(Status.NOT_FOUND, 'no such chatroom');
     this.joins.push(id);

@@ -109,6 +109,7 @@ export function instrumentMessageApi(api: MessageApi, registry: Registry): Messa
     pull: (caller, req) => api.pull(caller, req),
     recall: (caller, uid) => api.recall(caller, uid),
     head: (userId) => api.head(userId),
+    heads: (userIds) => api.heads(userIds),
     joinChatroom: (caller, id) => api.joinChatroom(caller, id),
     quitChatroom: (caller, id) => api.quitChatroom(caller, id),
     chatroomHeartbeat: (nodeId, ids) => api.chatroomHeartbeat(nodeId, ids),

@@ -67,6 +67,7 @@ export function createStorageMetrics(registry: Registry): StorageMetrics {
         history: (userId, conversation, beforeUid, limit) =>
           store.history(userId, conversation, beforeUid, limit),
         head: (userId) => store.head(userId),
+        heads: (userIds) => store.heads(userIds),
         get: (uid) => store.get(uid),
         wipe: (uid) => store.wipe(uid),
         close: () => store.close(),

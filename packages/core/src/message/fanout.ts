@@ -38,43 +38,69 @@ export interface FanoutOptions {
   pushMaxBodyBytes: number;
   /** Jobs handled per routes lookup; default 256. */
   maxBatch?: number;
-  /** Jobs held while the bus or routes are slow; past it the oldest are dropped (recipients pull). */
+  /** Jobs held while the bus or routes are slow; past it the oldest turn into MN (see enqueue). Default 100,000. */
   maxQueued?: number;
+  /** The same bound in bytes of message content held; default 64 MiB. */
+  maxQueuedBytes?: number;
+  /**
+   * A batch whose routes lookup or publish fails is retried with backoff for this long (default
+   * 20 s, the route refresh period), then given up: the edges' head sync tells the devices.
+   */
+  retryWindowMs?: number;
 }
+
+/** Backoff of a failing batch: 50 ms, doubling, at most 2 s. */
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 2_000;
 
 /**
  * protocol.md §6 Delivery: after the ack, every online device of every recipient (and the
  * sender's other devices) gets the message. One FIFO worker per MessageService takes whatever is
  * queued, looks up all its users' routes at once, and publishes one delivery per (node, user) —
  * in queue order, so a user's messages reach an edge in inbox order.
- * Failures are logged, never reported to the sender: acked is acked, and recipients pull
- * (§6 Guarantee).
+ *
+ * §6 Guarantee: failures are never reported to the sender (acked is acked). A batch whose lookup
+ * or publish fails (route store or bus down) is retried with backoff, in order, for retryWindowMs;
+ * past that, the edges' head sync (services/edge/src/head-sync.ts) sends the online devices MN.
+ * Overload turns MPS into MN, never into silence: past maxQueued jobs (or maxQueuedBytes), the
+ * oldest queued messages are replaced by one MN { head } per user, coalesced (a user's highest
+ * seq); only transient messages (TYPING, chatroom: nothing to pull) are dropped.
  */
 export class Fanout {
-  private readonly queue: Job[] = [];
+  private queue: Job[] = [];
+  /** Index of the oldest job still queued in `queue` (taking from the front without shifting). */
+  private head = 0;
+  private queuedBytes = 0;
+  /** Users whose queued messages overflowed: their highest seq, for one MN each. */
+  private notices = new Map<string, number>();
   private readonly maxBatch: number;
   private readonly maxQueued: number;
+  private readonly maxQueuedBytes: number;
+  private readonly retryWindowMs: number;
   private running = false;
   private idleWaiters: (() => void)[] = [];
-  private dropped = 0;
+  private overflowed = 0;
+  private droppedTransient = 0;
   private closed = false;
 
   constructor(private readonly opts: FanoutOptions) {
     this.maxBatch = opts.maxBatch ?? 256;
     this.maxQueued = opts.maxQueued ?? 100_000;
+    this.maxQueuedBytes = opts.maxQueuedBytes ?? 64 * 1024 * 1024;
+    this.retryWindowMs = opts.retryWindowMs ?? 20_000;
+  }
+
+  /** Jobs waiting (metrics: fan-out queue depth). */
+  get queued(): number {
+    return this.queue.length - this.head;
   }
 
   enqueue(job: FanoutJob | RoomFanoutJob): void {
     if (this.closed) return;
     this.queue.push(job);
-    if (this.queue.length > this.maxQueued) {
-      this.queue.shift();
-      if (this.dropped++ % 1000 === 0) {
-        this.opts.logger.warn(
-          { dropped: this.dropped },
-          'fan-out queue full: dropping oldest; recipients will pull',
-        );
-      }
+    this.queuedBytes += jobBytes(job);
+    while (this.queued > this.maxQueued || (this.queuedBytes > this.maxQueuedBytes && this.queued > 1)) {
+      this.overflow(this.takeOldest());
     }
     if (!this.running) {
       this.running = true;
@@ -88,21 +114,56 @@ export class Fanout {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Stops taking jobs and finishes the queued ones. Safe to call twice. */
+  /** Stops taking jobs and finishes the queued ones (a failing batch is not retried any more). Safe to call twice. */
   async close(): Promise<void> {
     this.closed = true;
     await this.drain();
   }
 
+  private takeOldest(): Job {
+    const job = this.queue[this.head] as Job;
+    this.queue[this.head] = undefined as unknown as Job;
+    this.head++;
+    this.queuedBytes -= jobBytes(job);
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return job;
+  }
+
+  /** An overflowed job becomes MN for its users (coalesced); a transient one is dropped. */
+  private overflow(job: Job): void {
+    let kept = false;
+    if (!isRoomJob(job)) {
+      for (const [userId, seq] of job.targets) {
+        if (seq === 0) continue;
+        kept = true;
+        this.notices.set(userId, Math.max(seq, this.notices.get(userId) ?? 0));
+      }
+    }
+    if (kept) this.overflowed++;
+    else this.droppedTransient++;
+    if ((this.overflowed + this.droppedTransient) % 1000 === 1) {
+      this.opts.logger.warn(
+        {
+          overflowed: this.overflowed,
+          droppedTransient: this.droppedTransient,
+          pendingNotices: this.notices.size,
+        },
+        'fan-out queue full: the oldest messages go out as MN (transient ones are dropped)',
+      );
+    }
+  }
+
   private async run(): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        const jobs = this.queue.splice(0, this.maxBatch);
-        try {
-          await this.process(jobs);
-        } catch (err) {
-          this.opts.logger.warn({ err, messages: jobs.length }, 'fan-out failed; recipients will pull');
-        }
+      while (this.queued > 0 || this.notices.size > 0) {
+        const jobs: Job[] = [];
+        while (jobs.length < this.maxBatch && this.queued > 0) jobs.push(this.takeOldest());
+        const notices = this.notices;
+        this.notices = new Map();
+        await this.processWithRetry(jobs, notices);
       }
     } finally {
       this.running = false;
@@ -112,12 +173,51 @@ export class Fanout {
     }
   }
 
-  private async process(jobs: Job[]): Promise<void> {
-    const users = new Set<string>();
+  private async processWithRetry(jobs: Job[], notices: Map<string, number>): Promise<void> {
+    const state = { deliveries: false, pushes: false };
+    const started = Date.now();
+    for (let attempt = 1, delay = RETRY_FIRST_MS; ; attempt++, delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+      try {
+        await this.process(jobs, notices, state);
+        if (attempt > 1)
+          this.opts.logger.info({ attempt, messages: jobs.length }, 'fan-out delivered after retries');
+        return;
+      } catch (err) {
+        const giveUp = this.closed || Date.now() - started + delay > this.retryWindowMs;
+        if (attempt === 1 || giveUp) {
+          this.opts.logger.warn(
+            { err: String(err), messages: jobs.length, attempt },
+            giveUp
+              ? "fan-out failed; given up (the edges' head sync tells online devices)"
+              : 'fan-out failed; retrying',
+          );
+        }
+        if (giveUp) return;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  /** One attempt; `state` records what already succeeded so a retry does not repeat it. */
+  private async process(
+    jobs: Job[],
+    notices: ReadonlyMap<string, number>,
+    state: { deliveries: boolean; pushes: boolean },
+  ): Promise<void> {
+    const users = new Set<string>(notices.keys());
     for (const j of jobs) if (!isRoomJob(j)) for (const u of j.targets.keys()) users.add(u);
-    const routes = users.size > 0 ? await this.opts.routes.lookup([...users]) : new Map<string, Route[]>();
+    const routes =
+      users.size > 0 && !state.deliveries
+        ? await this.opts.routes.lookup([...users])
+        : new Map<string, Route[]>();
     const deliveries: Delivery[] = [];
     const pushes: OfflinePush[] = [];
+    // The overflowed messages are older than the queued ones: their MN first.
+    for (const [userId, head] of notices) {
+      for (const nodeId of new Set((routes.get(userId) ?? []).map((r) => r.nodeId))) {
+        deliveries.push({ kind: 'notify', nodeId, userId, head });
+      }
+    }
     for (const job of jobs) {
       if (isRoomJob(job)) {
         const message = encodeForDelivery(job.message);
@@ -127,20 +227,14 @@ export class Fanout {
         this.plan(job, routes, deliveries, pushes);
       }
     }
-    const results = await Promise.allSettled([
-      deliveries.length > 0 ? this.opts.bus.publish(deliveries) : undefined,
-      pushes.length > 0 ? this.opts.bus.publishOfflinePush(pushes) : undefined,
+    const [pub, push] = await Promise.allSettled([
+      !state.deliveries && deliveries.length > 0 ? this.opts.bus.publish(deliveries) : undefined,
+      !state.pushes && pushes.length > 0 ? this.opts.bus.publishOfflinePush(pushes) : undefined,
     ]);
-    const [pub, push] = results;
-    if (pub?.status === 'rejected') {
-      this.opts.logger.warn(
-        { err: pub.reason, deliveries: deliveries.length },
-        'publishing deliveries failed',
-      );
-    }
-    if (push?.status === 'rejected') {
-      this.opts.logger.warn({ err: push.reason, records: pushes.length }, 'publishing offline pushes failed');
-    }
+    if (pub?.status === 'fulfilled') state.deliveries = true;
+    if (push?.status === 'fulfilled') state.pushes = true;
+    if (pub?.status === 'rejected') throw pub.reason;
+    if (push?.status === 'rejected') throw push.reason;
   }
 
   private plan(job: FanoutJob, routes: Map<string, Route[]>, out: Delivery[], pushes: OfflinePush[]): void {
@@ -166,6 +260,16 @@ export class Fanout {
       }
     }
   }
+}
+
+/** What a queued job holds in memory, roughly: its content and names (the bound of maxQueuedBytes). */
+function jobBytes(job: Job): number {
+  const m = job.message;
+  const c = m.content;
+  let n = 256 + c.data.length + 2 * (c.searchableContent.length + c.pushContent.length);
+  n += 2 * (c.remoteMediaUrl.length + c.localMediaPath.length + m.from.length + m.to.length);
+  if (!isRoomJob(job)) n += 48 * job.targets.size;
+  return n;
 }
 
 function offlinePush(m: StoredMessage, userId: string): OfflinePush {

@@ -221,6 +221,10 @@ export class MessageService implements MessageApi {
     return this.store.head(userId);
   }
 
+  async heads(userIds: string[]): Promise<Map<string, number>> {
+    return this.store.heads(userIds);
+  }
+
   /** protocol.md §6 Chatrooms (CRJ); §7: an unknown chatroom is NOT_FOUND. */
   async joinChatroom(caller: Caller, chatroomId: string): Promise<void> {
     if (!this.chatrooms) throw new ImError(Status.NOT_FOUND, 'unknown chatroom');

@@ -106,6 +106,10 @@ export class MemoryMessageStore implements MessageStore {
     return this.inboxes.get(userId)?.uids.length ?? 0;
   }
 
+  async heads(userIds: string[]): Promise<Map<string, number>> {
+    return new Map(userIds.map((u) => [u, this.inboxes.get(u)?.uids.length ?? 0]));
+  }
+
   async get(uid: bigint): Promise<StoredMessage | null> {
     const row = this.messages.get(uid);
     return row ? cloneMessage(row.message) : null;

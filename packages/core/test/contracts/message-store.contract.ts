@@ -42,6 +42,15 @@ export function messageStoreContract(name: string, factory: () => Promise<Messag
       expect(await store.head(a)).toBe(5);
       expect(await store.head(b)).toBe(4);
       expect(await store.head(`${p}-never`)).toBe(0);
+      // Many heads at once (the edges' head sync): the same answers, 0 for an empty inbox.
+      expect(await store.heads([b, `${p}-never`, a])).toStrictEqual(
+        new Map([
+          [b, 4],
+          [`${p}-never`, 0],
+          [a, 5],
+        ]),
+      );
+      expect(await store.heads([])).toStrictEqual(new Map());
       const page = await store.pull(a, 0, 100);
       expect(page.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
       expect(page.entries.map((e) => e.message.uid)).toEqual(results.map((r) => r.uid));

@@ -124,6 +124,57 @@ function readHeadReply(r: Reader, end: number, lim: DecodeLimits, depth: number,
 
 export const HeadReply: MessageType<HeadReply> = messageType('HeadReply', writeHeadReply, readHeadReply);
 
+export interface UsersRequest {
+  userIds: string[];
+}
+
+function writeUsersRequest(w: Writer, m: Input<UsersRequest>): void {
+  if (m.userIds != null) for (const e of checkList(m.userIds, 'UsersRequest.userIds')) { w.varint32(10); w.string(checkString(e, 'UsersRequest.userIds')); }
+}
+
+function readUsersRequest(r: Reader, end: number, lim: DecodeLimits, depth: number, into?: UsersRequest): UsersRequest {
+  const m: UsersRequest = into ?? { userIds: [] };
+  while (r.pos < end) {
+    const tag = r.varint32();
+    switch (tag) {
+      case 10: r.count(m.userIds.length + 1, 'UsersRequest.userIds', lim); m.userIds.push(r.string('UsersRequest.userIds', lim)); break;
+      default: r.skip(tag, depth, lim);
+    }
+  }
+  return m;
+}
+
+export const UsersRequest: MessageType<UsersRequest> = messageType('UsersRequest', writeUsersRequest, readUsersRequest);
+
+export interface HeadsReply {
+  /** one per UsersRequest.userIds, in order (0 = empty inbox) */
+  heads: number[];
+}
+
+function writeHeadsReply(w: Writer, m: Input<HeadsReply>): void {
+  if (m.heads != null && checkList(m.heads, 'HeadsReply.heads').length > 0) {
+    w.varint32(10);
+    const at = w.fork();
+    for (const e of m.heads) w.u64n(checkU64n(e, 'HeadsReply.heads'));
+    w.join(at);
+  }
+}
+
+function readHeadsReply(r: Reader, end: number, lim: DecodeLimits, depth: number, into?: HeadsReply): HeadsReply {
+  const m: HeadsReply = into ?? { heads: [] };
+  while (r.pos < end) {
+    const tag = r.varint32();
+    switch (tag) {
+      case 8: r.count(m.heads.length + 1, 'HeadsReply.heads', lim); m.heads.push(r.u64n('HeadsReply.heads')); break;
+      case 10: { const e = r.delimited(); while (r.pos < e) { r.count(m.heads.length + 1, 'HeadsReply.heads', lim); m.heads.push(r.u64n('HeadsReply.heads')); } r.ended(e); break; }
+      default: r.skip(tag, depth, lim);
+    }
+  }
+  return m;
+}
+
+export const HeadsReply: MessageType<HeadsReply> = messageType('HeadsReply', writeHeadsReply, readHeadsReply);
+
 /**
  * One record of an edge node's delivery topic (<prefix>deliver.<nodeId>): what one fan-out batch
  * has for that node (one partition of it). Each message is carried once, however many of the

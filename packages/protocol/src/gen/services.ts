@@ -41,6 +41,8 @@ export const MessageService = {
     recall: method('/im.internal.MessageService/Recall', internal.RecallCall, internal.Empty, false, false),
     /** LoginResponse.head */
     head: method('/im.internal.MessageService/Head', internal.UserRequest, internal.HeadReply, false, false),
+    /** the edges' head sync (docs/architecture.md, Guarantee) */
+    heads: method('/im.internal.MessageService/Heads', internal.UsersRequest, internal.HeadsReply, false, false),
     /** protocol.md §6 Chatrooms (CRJ) */
     joinChatroom: method('/im.internal.MessageService/JoinChatroom', internal.ChatroomCall, internal.Empty, false, false),
     /** protocol.md §6 Chatrooms (CRQ) */
@@ -76,6 +78,7 @@ export const StorageService = {
     pull: method('/im.internal.StorageService/Pull', internal.StorePullCall, internal.PullPage, false, false),
     history: method('/im.internal.StorageService/History', internal.HistoryCall, internal.EntryList, false, false),
     head: method('/im.internal.StorageService/Head', internal.UserRequest, internal.HeadReply, false, false),
+    heads: method('/im.internal.StorageService/Heads', internal.UsersRequest, internal.HeadsReply, false, false),
     get: method('/im.internal.StorageService/Get', internal.UidRequest, internal.GetReply, false, false),
     /** protocol.md §6 Recall */
     wipe: method('/im.internal.StorageService/Wipe', internal.UidRequest, internal.WipeReply, false, false),

@@ -10,5 +10,6 @@ import type { Reply, Request } from '../dispatch.js';
  */
 export async function send(ctx: EdgeContext, conn: Connection, req: Request): Promise<Reply> {
   const ack = await ctx.message.send(conn.caller(), req.body, { e2e: req.e2e });
+  conn.told(ack.seq);
   return { body: codec.SendAck.encode(ack) };
 }

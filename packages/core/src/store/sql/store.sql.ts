@@ -304,6 +304,17 @@ export class SqlMessageStore implements MessageStore {
     return rows.length > 0 ? num((rows[0] as { head: string }).head) : 0;
   }
 
+  async heads(userIds: string[]): Promise<Map<string, number>> {
+    const out = new Map(userIds.map((u) => [u, 0]));
+    if (userIds.length === 0) return out;
+    const { rows } = await this.query<{ user_id: string; head: string }>(
+      'SELECT user_id, head::text AS head FROM user_heads WHERE user_id = ANY($1::text[])',
+      [userIds],
+    );
+    for (const r of rows) out.set(r.user_id, num(r.head));
+    return out;
+  }
+
   async get(uid: bigint): Promise<StoredMessage | null> {
     const { rows } = await this.query<MessageRow>(`SELECT ${SELECT_MESSAGE} FROM messages WHERE uid = $1`, [
       toDb(uid),
