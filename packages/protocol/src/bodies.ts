@@ -23,10 +23,26 @@ export type {
   SendAck,
 } from './gen/im.js';
 
-import { ConversationType as ConversationTypes, MessageContentType } from './gen/im.js';
+import { ConversationType as ConversationTypes, type MessageContent, MessageContentType } from './gen/im.js';
 
 /** protocol.md §5 MessageContentType. */
 export const ContentType = MessageContentType;
 
 /** protocol.md §5 ConversationType (the seed spells them SIGNAL, GROUP, CHATINGROOM). */
 export const ConversationType = ConversationTypes;
+
+/** A MessageContent with every field at its proto3 default (a new value each call). */
+export function emptyContent(contentType = 0): MessageContent {
+  return {
+    contentType,
+    searchableContent: '',
+    pushContent: '',
+    data: new Uint8Array(0),
+    mentionedType: 0,
+    mentionedTargets: [],
+    mediaType: 0,
+    msgLength: 0,
+    remoteMediaUrl: '',
+    localMediaPath: '',
+  };
+}

@@ -1,5 +1,5 @@
 import type { Caller, InboxEntry, PullPage, StoredMessage } from '@im/core';
-import type { Conversation, MessageContent } from '@im/protocol';
+import { type Conversation, emptyContent } from '@im/protocol';
 import type * as internal from '@im/protocol/internal';
 
 /**
@@ -9,19 +9,6 @@ import type * as internal from '@im/protocol/internal';
  */
 
 const NO_CONVERSATION: Conversation = { type: 0, target: '' };
-
-export const EMPTY_CONTENT: MessageContent = {
-  contentType: 0,
-  searchableContent: '',
-  pushContent: '',
-  data: new Uint8Array(0),
-  mentionedType: 0,
-  mentionedTargets: [],
-  mediaType: 0,
-  msgLength: 0,
-  remoteMediaUrl: '',
-  localMediaPath: '',
-};
 
 export function callerOf(c: internal.Caller | undefined): Caller {
   return c ?? { userId: '', deviceId: '', nodeId: '', epoch: 0 };
@@ -36,7 +23,7 @@ export function storedOf(m: internal.StoredMessage | undefined): StoredMessage {
     fromDevice: m.fromDevice,
     to: m.to,
     conversation: m.conversation ?? { ...NO_CONVERSATION },
-    content: m.content ?? { ...EMPTY_CONTENT, data: new Uint8Array(0), mentionedTargets: [] },
+    content: m.content ?? emptyContent(),
     serverTime: m.serverTime,
     e2e: m.e2e,
   };

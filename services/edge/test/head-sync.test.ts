@@ -4,7 +4,7 @@
  * flight does not; a client already told (SendAck, MPS, MN, LOGIN) gets nothing.
  */
 import { encodeForDelivery, loadConfig } from '@im/core';
-import { Command, codec, type Frame, Status } from '@im/protocol';
+import { Command, codec, emptyContent, type Frame, Status } from '@im/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../../../test/support/raw-client.js';
@@ -87,18 +87,7 @@ describe('edge head sync (protocol.md §6 Guarantee)', () => {
       fromDevice: 'a1',
       to: 'bob',
       conversation: { type: 0, target: 'bob' },
-      content: {
-        contentType: 1,
-        searchableContent: '',
-        pushContent: '',
-        data: new Uint8Array(0),
-        mentionedType: 0,
-        mentionedTargets: [],
-        mediaType: 0,
-        msgLength: 0,
-        remoteMediaUrl: '',
-        localMediaPath: '',
-      },
+      content: emptyContent(1),
       serverTime: 1,
       e2e: false,
     });

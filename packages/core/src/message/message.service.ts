@@ -3,6 +3,7 @@ import {
   ConversationType,
   codec,
   type DecodeLimits,
+  emptyContent,
   ImError,
   type MessageContent,
   type PullRequest,
@@ -298,16 +299,5 @@ function checkMentions(content: MessageContent, members: readonly string[]): voi
 
 /** protocol.md §5 RECALL: data = the recalled uid, 8 bytes big-endian. */
 function recallContent(uid: bigint): MessageContent {
-  return {
-    contentType: ContentType.RECALL,
-    searchableContent: '',
-    pushContent: '',
-    data: uidToBytes(uid),
-    mentionedType: 0,
-    mentionedTargets: [],
-    mediaType: 0,
-    msgLength: 0,
-    remoteMediaUrl: '',
-    localMediaPath: '',
-  };
+  return { ...emptyContent(ContentType.RECALL), data: uidToBytes(uid) };
 }

@@ -1,4 +1,4 @@
-import { ContentType, ConversationType } from '@im/protocol';
+import { ContentType, ConversationType, emptyContent } from '@im/protocol';
 import type { Conversation, MessageContent, StoredMessage } from '../ports.js';
 
 /**
@@ -20,18 +20,7 @@ export function conversationFor(message: StoredMessage, userId: string): Convers
  * so everything but the type is emptied.
  */
 export function wipedContent(): MessageContent {
-  return {
-    contentType: ContentType.RECALL,
-    searchableContent: '',
-    pushContent: '',
-    data: new Uint8Array(0),
-    mentionedType: 0,
-    mentionedTargets: [],
-    mediaType: 0,
-    msgLength: 0,
-    remoteMediaUrl: '',
-    localMediaPath: '',
-  };
+  return emptyContent(ContentType.RECALL);
 }
 
 /** A deep copy, so a store never shares mutable state with its callers. */
