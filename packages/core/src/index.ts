@@ -9,6 +9,7 @@ export * from './chatrooms/registry.memory.js';
 export * from './chatrooms/registry.redis.js';
 export * from './clock.js';
 export * from './config.js';
+export * from './device-ids.js';
 export * from './groups.js';
 export * from './log.js';
 export * from './message/chatrooms.js';
