@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   }
   config.nodeId ||= DEFAULT_NODE_ID;
   config.dataDir = resolve(config.dataDir);
-  const logger = createLogger(config.nodeId, config.logLevel);
+  const logger = createLogger(config.nodeId, config);
 
   // Tokens from a company's auth service (JWKS) need no development secret.
   if (!config.auth.jwtSecret && !config.auth.jwksUrl && !config.auth.jwksFile) {

@@ -74,7 +74,8 @@ function logLine(out: string, msg: string): Record<string, unknown> | undefined 
 
 describe('embedded main: safer defaults', { timeout: 60_000 }, () => {
   it('prints the secret files and a command that reads them, never the secrets', async () => {
-    const run = await start({});
+    // LOG_FORMAT=pretty as well: the log lines are readable, and the secrets are not in them either.
+    const run = await start({ LOG_FORMAT: 'pretty' });
     await waitFor('admin help printed', () => run.out().includes('/v1/users/alice/devices'), 45_000);
     const jwtPath = join(run.dataDir, DEV_SECRET_FILE);
     const adminPath = join(run.dataDir, DEV_ADMIN_SECRET_FILE);
@@ -87,6 +88,10 @@ describe('embedded main: safer defaults', { timeout: 60_000 }, () => {
     expect(out).toContain(`export IM_JWT_SECRET="$(cat ${jwtPath})"`);
     expect(out).toContain(`development bearer secret in ${adminPath}`);
     expect(out).toContain(`authorization: Bearer $(cat ${adminPath})`);
+    expect(out).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} INFO {2}embedded-1: admin API listening {2}host=127\.0\.0\.1 port=\d+$/m,
+    );
+    expect(out).not.toMatch(/^\{"level"/m);
   });
 
   it('serves the admin API on 127.0.0.1 unless IM_ADMIN_HOST says otherwise', async () => {
