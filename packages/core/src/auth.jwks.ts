@@ -95,6 +95,16 @@ export interface AuthSettings {
   hs256WithJwks?: boolean;
 }
 
+/** IM_JWT_SECRET is set but refused for logins (a JWKS is set, IM_JWT_HS256_WITH_JWKS is not): worth a warning. */
+export function hs256SecretIgnored(auth: AuthSettings): boolean {
+  return (
+    auth.jwtSecret !== '' && (auth.jwksUrl !== '' || auth.jwksFile !== '') && auth.hs256WithJwks !== true
+  );
+}
+
+export const HS256_IGNORED_WARNING =
+  'IM_JWT_SECRET is not used for logins while a JWKS is set (IM_JWT_HS256_WITH_JWKS=true keeps HS256 tokens)';
+
 /**
  * The verifier config.auth describes: HS256 with jwtSecret, RS256/ES256 with jwksUrl or jwksFile.
  * With a key set, HS256 tokens are refused unless hs256WithJwks: where the company's issuer is the
@@ -113,8 +123,7 @@ export function createTokenVerifier(auth: AuthSettings): TokenVerifier {
     : auth.jwksFile
       ? JwksVerifier.fromFile(auth.jwksFile, opts)
       : null;
-  const hs256 =
-    auth.jwtSecret && (!jwks || auth.hs256WithJwks === true) ? new Hs256Verifier(auth.jwtSecret, opts) : null;
+  const hs256 = auth.jwtSecret && !hs256SecretIgnored(auth) ? new Hs256Verifier(auth.jwtSecret, opts) : null;
   if (!hs256 && !jwks) {
     throw new ConfigError('no token verification configured: set IM_JWT_SECRET, IM_JWKS_URL or IM_JWKS_FILE');
   }

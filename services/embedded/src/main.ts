@@ -4,7 +4,7 @@
  * SIGINT/SIGTERM drains the connections gradually, then closes (protocol.md §6 Shutdown).
  */
 import { resolve } from 'node:path';
-import { ConfigError, createLogger, loadConfig } from '@im/core';
+import { ConfigError, createLogger, HS256_IGNORED_WARNING, hs256SecretIgnored, loadConfig } from '@im/core';
 import { DEV_ADMIN_SECRET_FILE, readOrCreateDevSecret } from './dev-secret.js';
 import { startEmbedded } from './server.js';
 
@@ -33,14 +33,8 @@ async function main(): Promise<void> {
     const dev = await readOrCreateDevSecret(config.dataDir);
     config.auth.jwtSecret = dev.secret;
     printDevHelp(dev.path, dev.created);
-  } else if (
-    config.auth.jwtSecret &&
-    !config.auth.hs256WithJwks &&
-    (config.auth.jwksUrl || config.auth.jwksFile)
-  ) {
-    logger.warn(
-      'IM_JWT_SECRET is ignored for logins while a JWKS is set (IM_JWT_HS256_WITH_JWKS=true keeps it)',
-    );
+  } else if (hs256SecretIgnored(config.auth)) {
+    logger.warn(HS256_IGNORED_WARNING);
   }
 
   // The admin API (docs/admin-api.md) always runs in embedded mode: with a development secret

@@ -82,6 +82,16 @@ export class Fanout {
     }
   }
 
+  /** Jobs waiting for the worker (not the batch in hand); /metrics im_fanout_queue_depth. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Jobs dropped since start because the queue was full; /metrics im_fanout_dropped_total. */
+  get droppedJobs(): number {
+    return this.dropped;
+  }
+
   /** Resolves once everything enqueued so far has been handed to the bus (or given up on). */
   drain(): Promise<void> {
     if (!this.running) return Promise.resolve();

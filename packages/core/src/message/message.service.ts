@@ -93,6 +93,11 @@ export class MessageService implements MessageApi {
     });
   }
 
+  /** The fan-out queue now (services/message fanout-metrics.ts). */
+  fanoutStats(): { queued: number; dropped: number } {
+    return { queued: this.fanout.queued, dropped: this.fanout.droppedJobs };
+  }
+
   async send(caller: Caller, message: Message, opts: SendOptions): Promise<SendAck> {
     if (message.from !== '' && message.from !== caller.userId) {
       throw new ImError(Status.FORBIDDEN, 'from differs from the logged-in user');
