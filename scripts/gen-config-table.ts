@@ -1,6 +1,7 @@
 /**
  * Writes the README's configuration table from the one config loader: the env names
- * (ENV_VARS), their defaults (defaultConfig()) and the doc comment on each Config field.
+ * (ENV_VARS), their defaults (defaultsFor('cluster'), and embedded mode's where it differs), what
+ * each value must be (ENV_SCHEMA) and the doc comment on each Config field.
  * `--check` exits 1 when README.md is not what this would write (a test runs it).
  *   pnpm gen:config [--check]
  */
@@ -8,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { defaultConfig, ENV_VARS } from '../packages/core/src/config.js';
+import { type Config, defaultsFor, ENV_SCHEMA, ENV_VARS } from '../packages/core/src/config.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CONFIG_TS = join(root, 'packages/core/src/config.ts');
@@ -44,21 +45,30 @@ function fieldDocs(): Map<string, string> {
   return docs;
 }
 
-function defaultOf(path: string): string {
-  const value = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], defaultConfig());
+function valueAt(cfg: Config, path: string): string {
+  const value = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], cfg);
   if (Array.isArray(value)) return value.join(',');
   if (value === '') return '—';
   return String(value);
 }
 
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+
+function defaultCell(path: string): string {
+  const cluster = valueAt(defaultsFor('cluster'), path);
+  const embedded = valueAt(defaultsFor('embedded'), path);
+  const shown = `\`${cell(cluster)}\``;
+  return embedded === cluster ? shown : `${shown} (embedded: \`${cell(embedded)}\`)`;
+}
+
 export function renderTable(): string {
   const docs = fieldDocs();
-  const rows = Object.entries(ENV_VARS).map(([name, path]) => {
-    const doc = docs.get(path)?.replace(/\|/g, '\\|');
+  const rows = (Object.entries(ENV_VARS) as [keyof typeof ENV_VARS, string][]).map(([name, path]) => {
+    const doc = docs.get(path);
     if (!doc) throw new Error(`config.ts: the field ${path} (${name}) has no doc comment`);
-    return `| \`${name}\` | \`${defaultOf(path).replace(/\|/g, '\\|')}\` | ${doc} |`;
+    return `| \`${name}\` | ${defaultCell(path)} | ${cell(ENV_SCHEMA[name].what)} | ${cell(doc)} |`;
   });
-  return ['| env | default | what |', '|---|---|---|', ...rows].join('\n');
+  return ['| env | default | value | what |', '|---|---|---|---|', ...rows].join('\n');
 }
 
 export function renderReadme(readme: string): string {

@@ -25,7 +25,7 @@ import { createEdge } from '@im/edge';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const nodeId = config.nodeId || 'bench-memory-1';
-  const logger = createLogger(nodeId, config.logLevel);
+  const logger = createLogger(nodeId, config);
   if (!config.auth.jwtSecret) throw new Error('IM_JWT_SECRET is required');
   const routes = new MemoryRouteStore({ ttlMs: config.routes.ttlMs });
   const bus = new MemoryBus({

@@ -20,7 +20,7 @@ afterAll(async () => {
 
 it('messages sent before a restart are pulled after it; seq and uids continue', async () => {
   dataDir = await tempDataDir();
-  const secret = 'restart-test-secret';
+  const secret = 'restart-test-secret-0123456789abcdef';
   current = await startTestServer({}, { dataDir, secret });
   const first = current;
   const a1 = await connectAs(first.port, await first.identity('alice'));

@@ -39,7 +39,7 @@ if (!(SECONDS > 0) || !(WORKERS > 0)) {
   process.exit(2);
 }
 
-const SECRET = 'soak-secret-0123456789abcdef';
+const SECRET = 'soak-secret-0123456789abcdef-0123456789';
 const stats = {
   connections: 0,
   loggedIn: 0,

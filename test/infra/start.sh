@@ -55,6 +55,8 @@ ensure_packages() {
     command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
     command -v mvn >/dev/null || missing+=(maven)
   fi
+  # promtool checks deploy/prometheus (test/deploy/monitoring.test.ts); Debian ships it in prometheus.
+  command -v promtool >/dev/null || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 

@@ -48,6 +48,7 @@ export async function startTestServer(
       edge: { host: '127.0.0.1', port: 0, ...overrides.edge },
       admin: { host: '127.0.0.1', port: 0, secret: adminSecret, ...overrides.admin },
     },
+    'embedded',
   );
   const server = await startEmbedded(config);
   return {

@@ -4,6 +4,8 @@ export interface Io {
   err(line: string): void;
   /** Aborted to stop a long-running command (`im listen`); main.ts wires SIGINT/SIGTERM to it. */
   signal?: AbortSignal;
+  /** The lines typed (stdin), for `im chat`; opened only by the command that reads them. */
+  lines?: () => AsyncIterable<string>;
 }
 
 /** An error whose message is the whole story: printed as one line, exit code `exitCode`. */

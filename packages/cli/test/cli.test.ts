@@ -35,7 +35,8 @@ const serverEnv = (): Env => ({
   IM_EDGE_PORT: String(t.port),
   IM_DATA_DIR: secretDir,
 });
-const im = (args: string[], env: Env = {}): Proc => spawnIm(args, { ...serverEnv(), ...env });
+const im = (args: string[], env: Env = {}, opts: { stdin?: boolean } = {}): Proc =>
+  spawnIm(args, { ...serverEnv(), ...env }, opts);
 const run = (args: string[], env: Env = {}) => runIm(args, { ...serverEnv(), ...env });
 
 async function startListener(args: string[]): Promise<Proc> {
@@ -176,6 +177,62 @@ describe('im CLI', { timeout: 60_000 }, () => {
     const unknown = await run(['send', '--bogus']);
     expect(unknown.code).toBe(2);
     expect(unknown.err[0]).toMatch(/bogus/);
+  });
+
+  it('chat: typed lines are sent, incoming ones printed; /history, /recall, /quit', async () => {
+    const [alice, bob] = [user('alice'), user('bob')];
+    const listener = await startListener(['--as', bob]);
+    const chat = im(['chat', '--as', alice, bob], {}, { stdin: true });
+    const type = (line: string) => chat.child.stdin?.write(`${line}\n`);
+    await waitFor(
+      'chat ready',
+      () => chat.err.some((l) => l.startsWith(`chatting with ${bob} as ${alice}`)),
+      15_000,
+    );
+
+    type('hello bob');
+    const sent = await waitFor('sent line', () => chat.out.find((l) => LINE.exec(l)?.[3] === 'hello bob'));
+    const [, from, to, , , uid] = LINE.exec(sent) as RegExpExecArray;
+    expect({ from, to }).toEqual({ from: alice, to: bob });
+    const got = await waitFor('bob got it', () =>
+      listener.out.find((l) => LINE.exec(l)?.[3] === 'hello bob'),
+    );
+    expect(LINE.exec(got)?.[5]).toBe(uid);
+
+    // bob answers from another process: the chat prints it as it arrives.
+    expect((await run(['send', '--as', bob, alice, 'hi alice'])).code).toBe(0);
+    await waitFor('incoming printed', () => chat.out.find((l) => LINE.exec(l)?.[3] === 'hi alice'));
+
+    const before = chat.out.length;
+    type('/history');
+    await waitFor('history summary', () => chat.err.find((l) => l === `2 message(s) of ${bob}`));
+    expect(chat.out.slice(before).map((l) => LINE.exec(l)?.[3])).toEqual(['hello bob', 'hi alice']);
+
+    type('/recall');
+    await waitFor('recalled', () => chat.out.includes(`recalled ${uid}`));
+    await waitFor('bob sees the recall', () =>
+      listener.out.some((l) => l.includes(`[recalled message ${uid}]`)),
+    );
+
+    type('/bogus');
+    await waitFor('unknown command reported', () =>
+      chat.err.some((l) => l.startsWith('unknown command /bogus')),
+    );
+    type('/quit');
+    expect(await chat.exit).toBe(0);
+    expect(await stopListener(listener)).toBe(0);
+  });
+
+  it('chat ends cleanly when its input ends, and --help works without a server', async () => {
+    const [alice, bob] = [user('alice'), user('bob')];
+    const chat = im(['chat', '--as', alice, bob], {}, { stdin: true });
+    await waitFor('chat ready', () => chat.err.some((l) => l.startsWith('chatting with')), 15_000);
+    chat.child.stdin?.end();
+    expect(await chat.exit).toBe(0);
+
+    const help = await run(['send', '--help'], { IM_EDGE_PORT: '1' });
+    expect(help.code).toBe(0);
+    expect(help.out[0]).toBe('im send — send one message and print the SendAck');
   });
 
   it('explains where the dev secret comes from when there is none', async () => {

@@ -91,11 +91,25 @@ export interface AuthSettings {
   jwtIssuer: string;
   jwtAudience: string;
   clockSkewSeconds: number;
+  /** Keep HS256 (jwtSecret) on while a key set is configured (IM_JWT_HS256_WITH_JWKS). Default false. */
+  hs256WithJwks?: boolean;
 }
 
+/** IM_JWT_SECRET is set but refused for logins (a JWKS is set, IM_JWT_HS256_WITH_JWKS is not): worth a warning. */
+export function hs256SecretIgnored(auth: AuthSettings): boolean {
+  return (
+    auth.jwtSecret !== '' && (auth.jwksUrl !== '' || auth.jwksFile !== '') && auth.hs256WithJwks !== true
+  );
+}
+
+export const HS256_IGNORED_WARNING =
+  'IM_JWT_SECRET is not used for logins while a JWKS is set (IM_JWT_HS256_WITH_JWKS=true keeps HS256 tokens)';
+
 /**
- * The verifier config.auth describes: HS256 with jwtSecret, RS256/ES256 with jwksUrl or jwksFile,
- * or both (chosen per token by its `alg`). ConfigError when nothing is configured.
+ * The verifier config.auth describes: HS256 with jwtSecret, RS256/ES256 with jwksUrl or jwksFile.
+ * With a key set, HS256 tokens are refused unless hs256WithJwks: where the company's issuer is the
+ * authority, a shared secret that leaked must not mint tokens too (docs/security.md, Defaults);
+ * with both on, a token goes by its `alg`. ConfigError when nothing is configured.
  */
 export function createTokenVerifier(auth: AuthSettings): TokenVerifier {
   const opts: ClaimOptions = {
@@ -104,12 +118,12 @@ export function createTokenVerifier(auth: AuthSettings): TokenVerifier {
     audience: auth.jwtAudience,
   };
   if (auth.jwksUrl && auth.jwksFile) throw new ConfigError('set IM_JWKS_URL or IM_JWKS_FILE, not both');
-  const hs256 = auth.jwtSecret ? new Hs256Verifier(auth.jwtSecret, opts) : null;
   const jwks = auth.jwksUrl
     ? JwksVerifier.fromUrl(auth.jwksUrl, opts)
     : auth.jwksFile
       ? JwksVerifier.fromFile(auth.jwksFile, opts)
       : null;
+  const hs256 = auth.jwtSecret && !hs256SecretIgnored(auth) ? new Hs256Verifier(auth.jwtSecret, opts) : null;
   if (!hs256 && !jwks) {
     throw new ConfigError('no token verification configured: set IM_JWT_SECRET, IM_JWKS_URL or IM_JWKS_FILE');
   }

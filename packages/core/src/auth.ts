@@ -1,5 +1,6 @@
 import { ImError, Status } from '@im/protocol';
 import { errors, type JWTVerifyOptions, jwtVerify, SignJWT } from 'jose';
+import { ConfigError, MIN_HS256_SECRET_BYTES } from './config.js';
 
 /**
  * Checks LoginRequest.token (protocol.md §5 LoginRequest: a JWT whose `sub` equals userId).
@@ -34,7 +35,11 @@ export function claimChecks(userId: string, opts: ClaimOptions, algorithms: stri
   };
 }
 
-/** HS256 tokens signed with a shared secret (config auth.jwtSecret). `exp` is required. */
+/**
+ * HS256 tokens signed with a shared secret (config auth.jwtSecret). `exp` is required. A secret
+ * shorter than MIN_HS256_SECRET_BYTES is refused (ConfigError): a short HMAC key can be guessed
+ * offline from any one token (docs/security.md, Defaults).
+ */
 export class Hs256Verifier implements TokenVerifier {
   private readonly key: Uint8Array;
 
@@ -42,8 +47,13 @@ export class Hs256Verifier implements TokenVerifier {
     secret: string,
     private readonly opts: ClaimOptions = {},
   ) {
-    if (!secret) throw new Error('Hs256Verifier needs a non-empty secret (IM_JWT_SECRET)');
+    if (!secret) throw new ConfigError('Hs256Verifier needs a non-empty secret (IM_JWT_SECRET)');
     this.key = new TextEncoder().encode(secret);
+    if (this.key.length < MIN_HS256_SECRET_BYTES) {
+      throw new ConfigError(
+        `IM_JWT_SECRET is ${this.key.length} bytes; HS256 needs at least ${MIN_HS256_SECRET_BYTES} (openssl rand -base64 48)`,
+      );
+    }
   }
 
   async verify(token: string, userId: string): Promise<void> {

@@ -7,8 +7,10 @@
 export interface Config {
   /** This process's node id (edge nodes: the Kafka delivery address). */
   nodeId: string;
-  /** pino level: fatal, error, warn, info, debug, trace. */
+  /** pino level: fatal, error, warn, info, debug, trace (or silent). */
   logLevel: string;
+  /** Log lines: `json`, `pretty` (human-readable), or `auto`: pretty when stdout is a terminal. */
+  logFormat: LogFormat;
   edge: {
     /** Address the edge listens on. */
     host: string;
@@ -64,7 +66,7 @@ export interface Config {
     maxProtobufDepth: number;
   };
   auth: {
-    /** HS256 secret for LoginRequest.token (JWT). */
+    /** HS256 secret for LoginRequest.token (JWT); at least 32 bytes, or the process refuses to start. */
     jwtSecret: string;
     /** RS256/ES256 tokens: the issuer's JWKS URL (fetched and cached). */
     jwksUrl: string;
@@ -76,6 +78,11 @@ export interface Config {
     jwtAudience: string;
     /** Tolerated clock difference for exp and nbf. */
     clockSkewSeconds: number;
+    /**
+     * Accept HS256 tokens (IM_JWT_SECRET) while a JWKS is configured too; off by default, so a
+     * leaked shared secret cannot mint tokens where the company's issuer is the authority.
+     */
+    hs256WithJwks: boolean;
   };
   /**
    * The server's RSA key pair for RSA (2) logins (protocol.md §2): a PEM private key from a file or
@@ -107,13 +114,13 @@ export interface Config {
     ttlMs: number;
   };
   admin: {
-    /** Address of the HTTP server (admin API, /metrics, /healthz, /readyz). */
+    /** Address of the HTTP server (admin API, /metrics, /healthz, /readyz); embedded mode: loopback. */
     host: string;
     /** HTTP: admin API, /metrics, /healthz, /readyz. */
     port: number;
     /** Bearer secret of the admin API. */
     secret: string;
-    /** POST /v1/tokens issues development tokens; switch off where tokens come from elsewhere. */
+    /** POST /v1/tokens issues development tokens (signed with IM_JWT_SECRET); embedded mode: on. */
     devTokens: boolean;
   };
   chatroom: {
@@ -164,6 +171,7 @@ type Env = Record<string, string | undefined>;
 export const ENV_VARS = {
   IM_NODE_ID: 'nodeId',
   LOG_LEVEL: 'logLevel',
+  LOG_FORMAT: 'logFormat',
   IM_EDGE_HOST: 'edge.host',
   IM_EDGE_PORT: 'edge.port',
   IM_MAX_BODY_BYTES: 'edge.maxBodyBytes',
@@ -195,6 +203,7 @@ export const ENV_VARS = {
   IM_JWT_ISSUER: 'auth.jwtIssuer',
   IM_JWT_AUDIENCE: 'auth.jwtAudience',
   IM_JWT_CLOCK_SKEW_SECONDS: 'auth.clockSkewSeconds',
+  IM_JWT_HS256_WITH_JWKS: 'auth.hs256WithJwks',
   IM_RSA_PRIVATE_KEY_FILE: 'serverKey.privateKeyFile',
   IM_RSA_PRIVATE_KEY: 'serverKey.privateKeyPem',
   IM_RECALL_WINDOW_MS: 'message.recallWindowMs',
@@ -236,6 +245,7 @@ export function defaultConfig(): Config {
   return {
     nodeId: '',
     logLevel: 'info',
+    logFormat: 'auto',
     edge: {
       host: '0.0.0.0',
       port: DEFAULT_PORTS.edge,
@@ -270,6 +280,7 @@ export function defaultConfig(): Config {
       jwtIssuer: '',
       jwtAudience: '',
       clockSkewSeconds: 30,
+      hs256WithJwks: false,
     },
     serverKey: { privateKeyFile: '', privateKeyPem: '' },
     message: {
@@ -280,7 +291,7 @@ export function defaultConfig(): Config {
       leaseWorkerId: true,
     },
     routes: { ttlMs: 90_000 },
-    admin: { host: '0.0.0.0', port: DEFAULT_PORTS.admin, secret: '', devTokens: true },
+    admin: { host: '0.0.0.0', port: DEFAULT_PORTS.admin, secret: '', devTokens: false },
     chatroom: { idleEvictMs: 24 * 3600_000 },
     dataDir: '.data',
     redisUrl: 'redis://127.0.0.1:6379',
@@ -301,56 +312,254 @@ export function defaultConfig(): Config {
   };
 }
 
+/**
+ * Where a process runs: `cluster` (one service of the cluster, the defaults above) or `embedded`
+ * (the one-process development server: its admin API on loopback and development tokens on,
+ * EMBEDDED_DEFAULTS). An env value wins over either.
+ */
+export type ConfigMode = 'cluster' | 'embedded';
+
+/** What embedded mode changes in defaultConfig(), and nothing else (docs/security.md, Defaults). */
+export const EMBEDDED_DEFAULTS = {
+  admin: { host: '127.0.0.1', devTokens: true },
+} as const satisfies DeepPartial<Config>;
+
+export function defaultsFor(mode: ConfigMode): Config {
+  const cfg = defaultConfig();
+  if (mode === 'embedded') merge(cfg as unknown as Record<string, unknown>, EMBEDDED_DEFAULTS);
+  return cfg;
+}
+
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** HS256 keys shorter than this are refused (RFC 7518 §3.2: a key at least as long as the hash). */
+export const MIN_HS256_SECRET_BYTES = 32;
+
 export class ConfigError extends Error {}
 
-/** Reads the environment (only the names in ENV_VARS) over the defaults; throws ConfigError on a bad value. */
-export function loadConfig(env: Env, overrides: DeepPartial<Config> = {}): Config {
-  const cfg = defaultConfig() as unknown as Record<string, unknown>;
-  for (const [name, path] of Object.entries(ENV_VARS)) {
+// ---------------------------------------------------------------- the schema
+
+/**
+ * One env value's type: what it must be (for the error and the README table) and its parse,
+ * which throws a RangeError saying what is wrong when the text is not such a value.
+ */
+export interface EnvType {
+  what: string;
+  parse(raw: string): unknown;
+  /** The value is a secret: an error never repeats it. */
+  secret?: boolean;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's longest delay
+
+function int(min: number, max: number, what = `an integer from ${min} to ${max}`): EnvType {
+  return {
+    what,
+    parse(raw) {
+      if (!/^-?\d+$/.test(raw)) throw new RangeError('not an integer');
+      const n = Number(raw);
+      if (n < min || n > max) throw new RangeError('out of range');
+      return n;
+    },
+  };
+}
+
+const port = int(0, 65535, 'a port number from 0 to 65535 (0: any free port)');
+const ms = (min = 0) => int(min, MAX_TIMER_MS, `milliseconds, an integer from ${min} to ${MAX_TIMER_MS}`);
+const count = (min = 0) => int(min, Number.MAX_SAFE_INTEGER, `an integer of at least ${min}`);
+
+const text: EnvType = { what: 'text', parse: (raw) => raw };
+
+// Strict: a typo such as `ture` or `off` is an error, not silently false.
+const bool: EnvType = {
+  what: 'true or false (or 1 / 0)',
+  parse(raw) {
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    throw new RangeError('not a boolean');
+  },
+};
+
+function oneOf(values: readonly string[]): EnvType {
+  return {
+    what: `one of ${values.join(', ')}`,
+    parse(raw) {
+      if (!values.includes(raw)) throw new RangeError('not an allowed value');
+      return raw;
+    },
+  };
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
+
+function hostPortOf(raw: string): string {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(raw);
+  if (!m || Number(m[2]) > 65535) throw new RangeError('not host:port');
+  return raw;
+}
+
+const hostPort: EnvType = { what: 'host:port (port 0 to 65535)', parse: hostPortOf };
+
+const hostPortList: EnvType = {
+  what: 'a comma-separated list of host:port',
+  parse(raw) {
+    const list = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (list.length === 0) throw new RangeError('empty list');
+    return list.map(hostPortOf);
+  },
+};
+
+function url(schemes: readonly string[]): EnvType {
+  return {
+    what: `a URL (${schemes.map((s) => `${s}//`).join(', ')})`,
+    // A URL may carry a password: never repeated in an error.
+    secret: true,
+    parse(raw) {
+      let u: URL;
+      try {
+        u = new URL(raw);
+      } catch {
+        throw new RangeError('not a URL');
+      }
+      if (!schemes.includes(u.protocol)) throw new RangeError(`scheme ${u.protocol} not allowed`);
+      return raw;
+    },
+  };
+}
+
+const secret = (minBytes = 1): EnvType => ({
+  what: minBytes > 1 ? `a secret of at least ${minBytes} bytes` : 'a secret',
+  secret: true,
+  parse(raw) {
+    const bytes = Buffer.byteLength(raw, 'utf8');
+    if (bytes < minBytes) {
+      throw new RangeError(
+        `${bytes} bytes is too short; make one with: openssl rand -base64 ${Math.ceil((minBytes * 3) / 2)}`,
+      );
+    }
+    return raw;
+  },
+});
+
+// The node id names a Kafka topic (`<prefix>deliver.<nodeId>`): topic-safe characters only.
+const nodeId: EnvType = {
+  what: 'letters, digits, ".", "_" and "-"',
+  parse(raw) {
+    if (!/^[A-Za-z0-9._-]+$/.test(raw)) throw new RangeError('not topic-safe');
+    return raw;
+  },
+};
+
+/** Every env name of ENV_VARS and how its value is read. */
+export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
+  IM_NODE_ID: nodeId,
+  LOG_LEVEL: oneOf(LOG_LEVELS),
+  LOG_FORMAT: oneOf(LOG_FORMATS),
+  IM_EDGE_HOST: text,
+  IM_EDGE_PORT: port,
+  IM_MAX_BODY_BYTES: int(1024, 256 * 1024 * 1024),
+  IM_HEARTBEAT_SECONDS: int(1, 3600),
+  IM_LOGIN_TIMEOUT_MS: ms(1),
+  IM_FRAME_DEADLINE_MS: ms(1),
+  IM_MAX_OUTBOUND_BYTES: count(1),
+  IM_ROUTE_REFRESH_MS: ms(1),
+  IM_DRAIN_GRACE_MS: ms(),
+  IM_EDGE_PLAIN: bool,
+  IM_EDGE_TLS_PORT: port,
+  IM_TLS_CERT_FILE: text,
+  IM_TLS_KEY_FILE: text,
+  IM_RATE_FRAMES_PER_SECOND: count(),
+  IM_RATE_FRAMES_BURST: count(),
+  IM_RATE_BYTES_PER_SECOND: count(),
+  IM_RATE_BYTES_BURST: count(),
+  IM_ABUSE_CLOSE_MS: ms(),
+  IM_MAX_CONNECTIONS_PER_IP: count(),
+  IM_ACCEPT_PER_IP_PER_SECOND: count(),
+  IM_ACCEPT_PER_IP_BURST: count(),
+  IM_MAX_STRING_LENGTH: count(1),
+  IM_MAX_BYTES_LENGTH: count(1),
+  IM_MAX_REPEATED: count(1),
+  IM_MAX_PROTOBUF_DEPTH: int(1, 100),
+  IM_JWT_SECRET: secret(MIN_HS256_SECRET_BYTES),
+  IM_JWKS_URL: url(['https:', 'http:']),
+  IM_JWKS_FILE: text,
+  IM_JWT_ISSUER: text,
+  IM_JWT_AUDIENCE: text,
+  IM_JWT_CLOCK_SKEW_SECONDS: int(0, 3600),
+  IM_JWT_HS256_WITH_JWKS: bool,
+  IM_RSA_PRIVATE_KEY_FILE: text,
+  IM_RSA_PRIVATE_KEY: secret(),
+  IM_RECALL_WINDOW_MS: ms(),
+  IM_PUSH_MAX_BODY_BYTES: count(),
+  IM_PUSH_MAX_GROUP_MEMBERS: count(),
+  IM_WORKER_ID: int(0, 1023),
+  IM_ROUTE_TTL_MS: ms(1),
+  IM_ADMIN_HOST: text,
+  IM_ADMIN_PORT: port,
+  IM_ADMIN_SECRET: secret(),
+  IM_ADMIN_DEV_TOKENS: bool,
+  IM_CHATROOM_IDLE_EVICT_MS: ms(1),
+  IM_DATA_DIR: text,
+  REDIS_URL: url(['redis:', 'rediss:']),
+  IM_REDIS_PREFIX: text,
+  KAFKA_BROKERS: hostPortList,
+  IM_KAFKA_TOPIC_PREFIX: text,
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  IM_DB_SCHEMA: text,
+  IM_MESSAGE_ADDR: hostPort,
+  IM_PRESENCE_ADDR: hostPort,
+  IM_STORAGE_ADDR: hostPort,
+  IM_GRPC_DEADLINE_MS: ms(1),
+  IM_SEND_TRANSPORT: oneOf(['stream', 'unary']),
+  IM_GRPC_STREAMS: int(1, 64),
+  IM_GRPC_MAX_IN_FLIGHT: int(1, 1_000_000),
+};
+
+/** `NAME must be <what>, got "<raw>"` (the value left out for secrets), plus what is wrong. */
+function envError(name: keyof typeof ENV_VARS, raw: string, err: unknown): string {
+  const type = ENV_SCHEMA[name];
+  const got = type.secret ? '' : `, got ${JSON.stringify(raw)}`;
+  const why = err instanceof RangeError && type.secret ? ` (${err.message})` : '';
+  return `${name} must be ${type.what}${got}${why}`;
+}
+
+/**
+ * Reads the environment (only the names in ENV_VARS, each through ENV_SCHEMA) over the defaults of
+ * `mode`, then applies `overrides` (tests, embedders). Throws one ConfigError listing every bad value,
+ * each line naming its env var.
+ */
+export function loadConfig(
+  env: Env,
+  overrides: DeepPartial<Config> = {},
+  mode: ConfigMode = 'cluster',
+): Config {
+  const cfg = defaultsFor(mode) as unknown as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [name, path] of Object.entries(ENV_VARS) as [keyof typeof ENV_VARS, string][]) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    setPath(cfg, path, parseValue(name, raw, getPath(cfg, path)));
+    try {
+      setPath(cfg, path, ENV_SCHEMA[name].parse(raw.trim()));
+    } catch (err) {
+      problems.push(envError(name, raw, err));
+    }
   }
+  if (problems.length === 1) throw new ConfigError(problems[0]);
+  if (problems.length > 1)
+    throw new ConfigError(`${problems.length} bad settings:\n  ${problems.join('\n  ')}`);
   // A worker id given by hand (StatefulSet ordinal, compose) is used as is; otherwise it is leased.
   if (env.IM_WORKER_ID !== undefined && env.IM_WORKER_ID !== '') setPath(cfg, 'message.leaseWorkerId', false);
   merge(cfg, overrides as Record<string, unknown>);
-  const config = cfg as unknown as Config;
-  if (config.grpc.sendTransport !== 'stream' && config.grpc.sendTransport !== 'unary') {
-    throw new ConfigError(`IM_SEND_TRANSPORT must be stream or unary, got "${config.grpc.sendTransport}"`);
-  }
-  if (!Number.isInteger(config.grpc.streams) || config.grpc.streams < 1) {
-    throw new ConfigError(`IM_GRPC_STREAMS must be an integer >= 1, got ${config.grpc.streams}`);
-  }
-  return config;
+  return cfg as unknown as Config;
 }
 
 export type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
 };
-
-function parseValue(name: string, raw: string, current: unknown): unknown {
-  if (typeof current === 'boolean') {
-    if (/^(1|true|yes|on)$/i.test(raw)) return true;
-    if (/^(0|false|no|off)$/i.test(raw)) return false;
-    throw new ConfigError(`${name} must be true or false, got "${raw}"`);
-  }
-  if (typeof current === 'number') {
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0)
-      throw new ConfigError(`${name} must be a non-negative number, got "${raw}"`);
-    return n;
-  }
-  if (Array.isArray(current))
-    return raw
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  return raw;
-}
-
-function getPath(obj: Record<string, unknown>, path: string): unknown {
-  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], obj);
-}
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');

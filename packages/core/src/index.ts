@@ -10,6 +10,7 @@ export * from './chatrooms/registry.redis.js';
 export * from './clock.js';
 export * from './config.js';
 export * from './decode-limits.js';
+export * from './device-ids.js';
 export * from './groups.js';
 export * from './log.js';
 export * from './message/chatrooms.js';

@@ -1,4 +1,6 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import type { LogFormat } from './config.js';
+import { prettyDestination } from './log.pretty.js';
 
 export type { Logger };
 
@@ -27,12 +29,35 @@ export const REDACT_PATHS: string[] = [
   'headers.cookie',
 ];
 
+/** The config fields a logger is made from (config.ts logLevel, logFormat). */
+export interface LogSettings {
+  logLevel: string;
+  logFormat?: LogFormat;
+}
+
+/** A stream that may be a terminal. */
+type Output = DestinationStream & { isTTY?: boolean };
+
+/** `auto` is pretty exactly when the output is a terminal: people read it, machines parse JSON. */
+export function isPretty(format: LogFormat, out: { isTTY?: boolean }): boolean {
+  return format === 'pretty' || (format === 'auto' && out.isTTY === true);
+}
+
 /**
- * The one logger factory: JSON lines on stdout (or `destination`, for tests), one child name
- * per component, credentials redacted.
+ * The one logger factory: one child name per component, credentials redacted; JSON lines, or
+ * readable lines (log.pretty.ts) when `settings.logFormat` says so. Output: stdout, or
+ * `destination` (tests). A bare level string means JSON, as before.
  */
-export function createLogger(name: string, level = 'info', destination?: DestinationStream): Logger {
-  const opts = { name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+export function createLogger(
+  name: string,
+  settings: string | LogSettings = 'info',
+  destination?: Output,
+): Logger {
+  const { logLevel, logFormat = 'json' } =
+    typeof settings === 'string' ? { logLevel: settings, logFormat: 'json' as const } : settings;
+  const opts = { name, level: logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const out: Output = destination ?? process.stdout;
+  if (isPretty(logFormat, out)) return pino(opts, prettyDestination(out, out.isTTY === true));
   return destination ? pino(opts, destination) : pino(opts);
 }
 

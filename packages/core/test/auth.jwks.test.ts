@@ -178,9 +178,23 @@ describe('JWKS file, HS256, and both together', () => {
     );
   });
 
-  it('with a secret and a key set, each token goes by its alg; other algs are refused', async () => {
+  it('with a secret and a key set, HS256 tokens are refused unless IM_JWT_HS256_WITH_JWKS', async () => {
     const secret = 'a-shared-secret-of-enough-length!!';
     const v = createTokenVerifier({ ...base, jwtSecret: secret, jwksUrl: url });
+    const hs = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('d')
+      .setExpirationTime(now() + 60)
+      .sign(new TextEncoder().encode(secret));
+    await rejects(v.verify(hs, 'd'), Status.UNAUTHORIZED, /algorithm/);
+    await v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'd' }), 'd');
+    const off = createTokenVerifier({ ...base, jwtSecret: secret, jwksUrl: url, hs256WithJwks: false });
+    await rejects(off.verify(hs, 'd'), Status.UNAUTHORIZED, /algorithm/);
+  });
+
+  it('with a secret, a key set and HS256 allowed, each token goes by its alg; other algs are refused', async () => {
+    const secret = 'a-shared-secret-of-enough-length!!';
+    const v = createTokenVerifier({ ...base, jwtSecret: secret, jwksUrl: url, hs256WithJwks: true });
     const hs = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('d')

@@ -2,8 +2,9 @@ import { ImError, Status } from '@im/protocol';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { Hs256Verifier, signDevToken } from '../src/auth.js';
+import { ConfigError, MIN_HS256_SECRET_BYTES } from '../src/config.js';
 
-const SECRET = 'test-secret-0123456789';
+const SECRET = 'test-secret-0123456789-0123456789';
 const key = new TextEncoder().encode(SECRET);
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -79,5 +80,16 @@ describe('Hs256Verifier', () => {
 
   it('needs a secret', () => {
     expect(() => new Hs256Verifier('')).toThrow();
+  });
+
+  it('refuses to start with a secret shorter than 32 bytes (docs/security.md, Defaults)', () => {
+    expect(MIN_HS256_SECRET_BYTES).toBe(32);
+    expect(() => new Hs256Verifier('x'.repeat(31))).toThrow(ConfigError);
+    expect(() => new Hs256Verifier('x'.repeat(31))).toThrow(
+      /IM_JWT_SECRET is 31 bytes; HS256 needs at least 32/,
+    );
+    // Bytes, not characters: 16 two-byte characters are enough.
+    expect(() => new Hs256Verifier('é'.repeat(16))).not.toThrow();
+    expect(() => new Hs256Verifier('x'.repeat(32))).not.toThrow();
   });
 });

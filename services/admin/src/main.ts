@@ -11,7 +11,7 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const logger = createLogger('admin', config.logLevel);
+  const logger = createLogger('admin', config);
   const keys = await loadServerKeys(config.serverKey);
   const admin = await startClusterAdmin(config, logger, createRegistry(), {
     serverPublicKey: () => keys?.publicKeyPem ?? null,

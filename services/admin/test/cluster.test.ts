@@ -4,6 +4,8 @@
  * gRPC run in-process on memory backends; the full cluster of processes is tested elsewhere.
  */
 import {
+  type Config,
+  type DeepPartial,
   type Delivery,
   loadConfig,
   MemoryBus,
@@ -26,6 +28,7 @@ describeInfra('admin API in the cluster (gRPC + Redis)', () => {
   let admin: ClusterAdmin;
   let url: string;
   let registry: RedisChatroomRegistry;
+  let settings: DeepPartial<Config>;
   const groups = new MemoryGroupDirectory();
   const bus = new MemoryBus();
   const presence = new PresenceService({
@@ -64,19 +67,18 @@ describeInfra('admin API in the cluster (gRPC + Redis)', () => {
     await bus.subscribe('edge-a', async (b) => void kicks.push(...b));
     const roomKeyPrefix = uniqueKeyPrefix('adminrooms');
     registry = new RedisChatroomRegistry({ url: infra.redisUrl, prefix: roomKeyPrefix, ttlMs: 60_000 });
-    const config = loadConfig(
-      {},
-      {
-        logLevel: 'silent',
-        redisUrl: infra.redisUrl,
-        auth: { jwtSecret: 'jwt-secret' },
-        admin: { host: '127.0.0.1', port: 0, secret },
-        grpc: {
-          presenceAddr: `127.0.0.1:${presenceServer.port}`,
-          storageAddr: `127.0.0.1:${storageServer.port}`,
-        },
+    settings = {
+      logLevel: 'silent',
+      redisUrl: infra.redisUrl,
+      auth: { jwtSecret: 'jwt-secret-of-at-least-32-bytes!' },
+      admin: { host: '127.0.0.1', port: 0, secret },
+      grpc: {
+        presenceAddr: `127.0.0.1:${presenceServer.port}`,
+        storageAddr: `127.0.0.1:${storageServer.port}`,
       },
-    );
+    };
+    // Development tokens are on here: IM_ADMIN_DEV_TOKENS=true.
+    const config = loadConfig({ IM_ADMIN_DEV_TOKENS: 'true' }, settings);
     admin = await startClusterAdmin(config, silentLogger(), createRegistry(), {
       roomKeyPrefix,
       serverPublicKey: () => '-----BEGIN PUBLIC KEY-----\n...',
@@ -139,5 +141,19 @@ describeInfra('admin API in the cluster (gRPC + Redis)', () => {
     expect(tok.status).toBe(200);
     expect(tok.body.token.split('.')).toHaveLength(3);
     expect((await call('GET', '/v1/server/public-key')).body.publicKey).toMatch(/BEGIN PUBLIC KEY/);
+  });
+
+  it('issues no development tokens unless IM_ADMIN_DEV_TOKENS=true (docs/security.md, Defaults)', async () => {
+    const plain = await startClusterAdmin(loadConfig({}, settings), silentLogger(), createRegistry());
+    try {
+      const res = await fetch(`http://127.0.0.1:${plain.server.port}/v1/tokens`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: 'ann' }),
+      });
+      expect(res.status).toBe(404);
+    } finally {
+      await plain.close();
+    }
   });
 });

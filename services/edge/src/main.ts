@@ -22,7 +22,7 @@ try {
 }
 const { nodeId, generated } = edgeNodeId(config.nodeId);
 config.nodeId = nodeId;
-const logger = createLogger('edge', config.logLevel).child({ nodeId });
+const logger = createLogger('edge', config).child({ nodeId });
 logger.info({ generated }, generated ? 'edge: node id generated (IM_NODE_ID not set)' : 'edge: node id');
 
 // Installed before start: a signal during startup shuts down as soon as the node is up.

@@ -25,6 +25,8 @@
 import {
   type Config,
   createTokenVerifier,
+  HS256_IGNORED_WARNING,
+  hs256SecretIgnored,
   KafkaBus,
   type Logger,
   loadServerKeys,
@@ -33,6 +35,7 @@ import {
 } from '@im/core';
 import { MessageClient, type OpsServer, PresenceClient, type Registry, startOpsServer } from '@im/rpc';
 import { createEdge, type Edge } from './edge.js';
+import { registerKafkaLag } from './kafka-lag.js';
 import { createEdgeMetrics } from './metrics.js';
 
 export interface RunEdgeOptions {
@@ -68,6 +71,7 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
   const { config, nodeId, logger, registry } = opts;
   const closeBudgetMs = opts.closeBudgetMs ?? DEFAULT_EDGE_CLOSE_BUDGET_MS;
   const verifier = opts.verifier ?? createTokenVerifier(config.auth);
+  if (hs256SecretIgnored(config.auth)) logger.warn(HS256_IGNORED_WARNING);
   const serverKeys = opts.serverKeys !== undefined ? opts.serverKeys : await loadServerKeys(config.serverKey);
 
   const clientOpts = { deadlineMs: config.grpc.deadlineMs };
@@ -85,6 +89,15 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
     clientId: `im-edge-${nodeId}`,
     topicPrefix: config.kafkaTopicPrefix,
     onHandlerError: (err, node) => logger.error({ err, nodeId: node }, 'delivery handler failed'),
+  });
+
+  // The group of a node topic is the topic itself (bus.kafka.ts); reading offsets is an internal call.
+  const nodeTopic = bus.nodeTopic(nodeId);
+  const kafkaLag = registerKafkaLag(registry, {
+    brokers: config.kafkaBrokers,
+    topic: nodeTopic,
+    groupId: nodeTopic,
+    timeoutMs: config.grpc.deadlineMs,
   });
 
   let edge: Edge | undefined;
@@ -107,7 +120,7 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
   edge = created;
 
   const closeBackends = async () => {
-    await Promise.allSettled([bus.close(), message.close(), presence.close()]);
+    await Promise.allSettled([bus.close(), message.close(), presence.close(), kafkaLag.close()]);
   };
 
   let listening = false;

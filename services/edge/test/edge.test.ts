@@ -4,7 +4,15 @@
  * real services is covered by test/e2e.
  */
 import { gunzipSync } from 'node:zlib';
-import { type Config, type Delivery, encodeForDelivery, loadConfig, type StoredMessage } from '@im/core';
+import {
+  type Config,
+  type Delivery,
+  encodeForDelivery,
+  loadConfig,
+  RECALL_DEVICE,
+  SERVER_DEVICE_PREFIX,
+  type StoredMessage,
+} from '@im/core';
 import {
   Command,
   Compression,
@@ -129,6 +137,29 @@ describe('edge: LOGIN and the session', () => {
     expect(h.presence.logins).toEqual([
       { userId: 'bob', deviceId: 'b1', nodeId: NODE, platform: 2, publicKey: new Uint8Array(0) },
     ]);
+  });
+
+  it('refuses a deviceId with the reserved prefix "server:" (BAD_REQUEST with the reason)', async () => {
+    expect(RECALL_DEVICE.startsWith(SERVER_DEVICE_PREFIX)).toBe(true);
+    const h = await start();
+    const c = await client(h.port);
+    for (const deviceId of [RECALL_DEVICE, 'server:anything']) {
+      const res = await c.request({
+        command: Command.LOGIN,
+        body: codec.LoginRequest.encode({ userId: 'bob', deviceId, token: 'ok:bob' }),
+      });
+      expect(res.status).toBe(Status.BAD_REQUEST);
+      expect(codec.ErrorInfo.decode(res.body).message).toBe(
+        'deviceId prefix "server:" is reserved for the server',
+      );
+    }
+    expect(h.presence.logins).toEqual([]);
+    // Only the prefix is reserved.
+    const ok = await c.request({
+      command: Command.LOGIN,
+      body: codec.LoginRequest.encode({ userId: 'bob', deviceId: 'my-server:1', token: 'ok:bob' }),
+    });
+    expect(ok.status).toBe(Status.OK);
   });
 
   it('a delivery racing the LOGIN is written after the LOGIN response', async () => {

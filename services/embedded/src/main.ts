@@ -4,7 +4,7 @@
  * SIGINT/SIGTERM drains the connections gradually, then closes (protocol.md §6 Shutdown).
  */
 import { resolve } from 'node:path';
-import { ConfigError, createLogger, loadConfig } from '@im/core';
+import { ConfigError, createLogger, HS256_IGNORED_WARNING, hs256SecretIgnored, loadConfig } from '@im/core';
 import { DEV_ADMIN_SECRET_FILE, readOrCreateDevSecret } from './dev-secret.js';
 import { startEmbedded } from './server.js';
 
@@ -15,7 +15,8 @@ const CLOSE_BUDGET_MS = 5_000;
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig(process.env);
+    // Embedded defaults (config.ts EMBEDDED_DEFAULTS): the admin API on loopback, development tokens on.
+    config = loadConfig(process.env, {}, 'embedded');
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`configuration error: ${err.message}\n`);
@@ -25,13 +26,15 @@ async function main(): Promise<void> {
   }
   config.nodeId ||= DEFAULT_NODE_ID;
   config.dataDir = resolve(config.dataDir);
-  const logger = createLogger(config.nodeId, config.logLevel);
+  const logger = createLogger(config.nodeId, config);
 
   // Tokens from a company's auth service (JWKS) need no development secret.
   if (!config.auth.jwtSecret && !config.auth.jwksUrl && !config.auth.jwksFile) {
     const dev = await readOrCreateDevSecret(config.dataDir);
     config.auth.jwtSecret = dev.secret;
-    printDevHelp(dev.path, dev.created, dev.secret);
+    printDevHelp(dev.path, dev.created);
+  } else if (hs256SecretIgnored(config.auth)) {
+    logger.warn(HS256_IGNORED_WARNING);
   }
 
   // The admin API (docs/admin-api.md) always runs in embedded mode: with a development secret
@@ -45,7 +48,7 @@ async function main(): Promise<void> {
 
   // startEmbedded logs the node id, host, port and data dir once it listens.
   const server = await startEmbedded(config, { logger });
-  if (server.admin) printAdminHelp(server.admin.port, adminSecretPath, config.admin.secret);
+  if (server.admin) printAdminHelp(config.admin.host, server.admin.port, adminSecretPath);
 
   let shuttingDown = false;
   const shutdown = (signal: string) => {
@@ -78,34 +81,44 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-function printDevHelp(path: string, created: boolean, secret: string): void {
+// docs/security.md, Defaults: a secret is never printed (terminals are logged, scrolled back and
+// shared); the path of its file is, with a command that reads it.
+function printDevHelp(path: string, created: boolean): void {
   const lines = [
     '',
-    `Development JWT secret ${created ? 'created' : 'read'}: ${path}`,
-    `  IM_JWT_SECRET=${secret}`,
+    `Development JWT secret ${created ? 'created' : 'read'}: ${path} (mode 0600; not printed)`,
+    `  export IM_JWT_SECRET="$(cat ${shellQuote(path)})"   # to sign tokens in your own code`,
     '  (set IM_JWT_SECRET yourself for anything but development)',
     '',
     'Try it in two more terminals (the CLI reads the same secret file):',
     '  pnpm im listen --as bob',
     '  pnpm im send --as alice bob "hello"',
+    '  pnpm im chat --as alice bob   # interactive',
     '  pnpm im token alice        # a token for your own client',
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-function printAdminHelp(port: number, secretPath: string | null, secret: string): void {
+function printAdminHelp(host: string, port: number, secretPath: string | null): void {
+  const where = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const bearer = secretPath ? `$(cat ${shellQuote(secretPath)})` : '$IM_ADMIN_SECRET';
   const lines = [
     '',
-    `Admin API on http://127.0.0.1:${port} (docs/admin-api.md; OpenAPI at /openapi.json)`,
+    `Admin API on http://${where}:${port} (listening on ${host}; docs/admin-api.md, OpenAPI at /openapi.json)`,
     secretPath
-      ? `  development bearer secret (${secretPath}): IM_ADMIN_SECRET=${secret}`
+      ? `  development bearer secret in ${secretPath} (mode 0600; not printed)`
       : '  bearer secret: IM_ADMIN_SECRET',
-    `  curl -H "authorization: Bearer $IM_ADMIN_SECRET" http://127.0.0.1:${port}/v1/users/alice/devices`,
+    `  curl -H "authorization: Bearer ${bearer}" http://${where}:${port}/v1/users/alice/devices`,
     '  pnpm im group create team alice bob   # the CLI reads the same secret file',
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** A path as one shell word. */
+function shellQuote(path: string): string {
+  return /^[\w./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
 main().catch((err) => {

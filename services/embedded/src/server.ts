@@ -83,7 +83,7 @@ export interface EmbeddedServer {
 
 export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const nodeId = config.nodeId || 'embedded-1';
-  const logger = opts.logger ?? createLogger(nodeId, config.logLevel);
+  const logger = opts.logger ?? createLogger(nodeId, config);
   const verifier = opts.verifier ?? createTokenVerifier(config.auth);
   const serverKeys =
     opts.serverKeys !== undefined

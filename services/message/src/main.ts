@@ -8,7 +8,7 @@ import { createRegistry, runService } from '@im/rpc';
 import { startMessageService } from './service.js';
 
 const config = loadConfig(process.env);
-const logger = createLogger('message', config.logLevel);
+const logger = createLogger('message', config);
 const registry = createRegistry();
 
 runService({

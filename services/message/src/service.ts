@@ -24,6 +24,7 @@ import {
   StorageClient,
   serveMessage,
 } from '@im/rpc';
+import { registerFanoutMetrics } from './fanout-metrics.js';
 import { instrumentBus, instrumentMessageApi } from './metrics.js';
 
 export interface MessageServiceOptions {
@@ -107,6 +108,7 @@ export async function startMessageService(
     config: config.message,
     logger,
   });
+  registerFanoutMetrics(registry, () => service.fanoutStats());
   chatrooms.startEviction();
   // After the server finished its calls: hand queued fan-out to the bus, then close the backends.
   const close = async () => {

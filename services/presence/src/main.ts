@@ -7,7 +7,7 @@ import { createRegistry, runService } from '@im/rpc';
 import { startPresenceService } from './service.js';
 
 const config = loadConfig(process.env);
-const logger = createLogger('presence', config.logLevel);
+const logger = createLogger('presence', config);
 const registry = createRegistry();
 
 runService({

@@ -6,7 +6,7 @@ import { createRegistry, runService } from '@im/rpc';
 import { startStorageService } from './service.js';
 
 const config = loadConfig(process.env);
-const logger = createLogger('storage', config.logLevel);
+const logger = createLogger('storage', config);
 const registry = createRegistry();
 
 runService({

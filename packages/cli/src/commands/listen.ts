@@ -2,12 +2,12 @@
  * `im listen --as <user>`: logs in and prints every incoming message until Ctrl-C. Reconnects and
  * resyncs on its own (the SDK does); a kick ends it with exit code 1.
  */
-import { type ImClient, KickedError } from '@im/client';
 import type { CommandContext } from '../cli.js';
 import { describe } from '../describe.js';
 import { formatMessage, messageJson } from '../format.js';
-import { CliError, type Io, UsageError } from '../io.js';
+import { UsageError } from '../io.js';
 import { clientFor, intFlag, target } from '../options.js';
+import { untilSessionEnd } from '../session-end.js';
 
 export async function listen({ flags, positionals, env, io }: CommandContext): Promise<void> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -26,7 +26,7 @@ export async function listen({ flags, positionals, env, io }: CommandContext): P
   client.on('reconnect', () => {
     joinRooms().catch((err: unknown) => io.err(`rejoining chatrooms failed: ${describe(err)}`));
   });
-  const ended = untilEnd(client, io);
+  const ended = untilSessionEnd(client, io);
   const login = await client.connect();
   await joinRooms();
   io.err(
@@ -37,24 +37,4 @@ export async function listen({ flags, positionals, env, io }: CommandContext): P
   } finally {
     await client.close();
   }
-}
-
-/** Resolves on the abort signal; rejects when the session ends for good (kicked, token refused). */
-function untilEnd(client: ImClient, io: Io): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const { signal } = io;
-    if (signal?.aborted) return resolve();
-    signal?.addEventListener('abort', () => resolve(), { once: true });
-    client.on('kicked', (err) =>
-      reject(new CliError(`kicked: ${err.reason || 'this device logged in elsewhere'}`)),
-    );
-    client.on('disconnect', (reason) => {
-      if (client.state === 'reconnecting') io.err(`disconnected: ${describe(reason)} — reconnecting`);
-      else if (!(reason instanceof KickedError)) reject(new CliError(`disconnected: ${describe(reason)}`));
-    });
-    // The SDK gives up reconnecting only when the server refuses the token.
-    client.on('error', (err) => {
-      if (client.state === 'closed') reject(new CliError(describe(err)));
-    });
-  });
 }

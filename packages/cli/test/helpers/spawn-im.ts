@@ -16,11 +16,14 @@ export interface Proc {
 
 export type Env = Record<string, string | undefined>;
 
-/** Starts `im args`; the environment is this process's with `env` on top (undefined removes a name). */
-export function spawnIm(args: string[], env: Env): Proc {
+/**
+ * Starts `im args`; the environment is this process's with `env` on top (undefined removes a name).
+ * With `stdin`, its standard input is a pipe the test writes lines to (`im chat`).
+ */
+export function spawnIm(args: string[], env: Env, opts: { stdin?: boolean } = {}): Proc {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   const out: string[] = [];
   const err: string[] = [];

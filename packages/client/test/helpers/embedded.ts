@@ -19,7 +19,7 @@ export async function startTestServer(
   overrides: DeepPartial<Config> = {},
   dataDir = mkdtempSync(join(tmpdir(), 'im-client-test-')),
 ): Promise<TestServer> {
-  const jwtSecret = 'client-test-secret-0123456789';
+  const jwtSecret = 'client-test-secret-0123456789-0123456789';
   const config = loadConfig(
     {},
     {
@@ -30,6 +30,7 @@ export async function startTestServer(
       dataDir,
       nodeId: 'test',
     },
+    'embedded',
   );
   const server = await startEmbedded(config);
   return {

@@ -90,7 +90,7 @@ export class Fanout {
     this.retryWindowMs = opts.retryWindowMs ?? 20_000;
   }
 
-  /** Jobs waiting (metrics: fan-out queue depth). */
+  /** Jobs waiting for the worker (not the batch in hand); /metrics im_fanout_queue_depth. */
   get queued(): number {
     return this.queue.length - this.head;
   }
@@ -106,6 +106,14 @@ export class Fanout {
       this.running = true;
       void this.run();
     }
+  }
+
+  /**
+   * Jobs that overflowed since start (the queue was full): stored messages went out as MN, transient
+   * ones were dropped; /metrics im_fanout_dropped_total.
+   */
+  get overflowedJobs(): number {
+    return this.overflowed + this.droppedTransient;
   }
 
   /** Resolves once everything enqueued so far has been handed to the bus (or given up on). */

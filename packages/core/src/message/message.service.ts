@@ -102,6 +102,11 @@ export class MessageService implements MessageApi {
     });
   }
 
+  /** The fan-out queue now (services/message fanout-metrics.ts). */
+  fanoutStats(): { queued: number; dropped: number } {
+    return { queued: this.fanout.queued, dropped: this.fanout.overflowedJobs };
+  }
+
   async send(caller: Caller, body: Uint8Array, opts: SendOptions): Promise<SendAck> {
     // protocol.md §3: an empty MS body is BAD_REQUEST (it would decode to an all-default Message).
     if (body.length === 0) throw new ImError(Status.BAD_REQUEST, 'MS needs a Message body');

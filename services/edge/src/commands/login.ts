@@ -3,6 +3,7 @@
  * previous connection of the same (user, device) is kicked through the bus), LoginResponse.
  */
 import { randomBytes } from 'node:crypto';
+import { isServerDeviceId, SERVER_DEVICE_PREFIX } from '@im/core';
 import { codec, ImError, Status } from '@im/protocol';
 import type { Connection } from '../connection.js';
 import type { EdgeContext } from '../context.js';
@@ -15,6 +16,13 @@ export async function login(ctx: EdgeContext, conn: Connection, req: Request): P
   const r = codec.LoginRequest.decode(req.body, req.limits);
   if (!r.userId) throw new ImError(Status.BAD_REQUEST, 'LoginRequest.userId is required');
   if (!r.deviceId) throw new ImError(Status.BAD_REQUEST, 'LoginRequest.deviceId is required');
+  // docs/protocol.md §8: the server's own device ids (a recall notice comes from `server:recall`).
+  if (isServerDeviceId(r.deviceId)) {
+    throw new ImError(
+      Status.BAD_REQUEST,
+      `deviceId prefix "${SERVER_DEVICE_PREFIX}" is reserved for the server`,
+    );
+  }
   await ctx.verifier.verify(r.token, r.userId);
 
   const { epoch } = await ctx.presence.login({
