@@ -215,10 +215,10 @@ export class SqliteMessageStore implements MessageStore {
   ): { ok: true; result: AppendResult } | { ok: false; error: unknown } {
     const users = sortedUsers(req.inboxUsers);
     const before = users.map((u) => this.heads.get(u));
-    this.db.exec('SAVEPOINT a');
+    this.db.statement('SAVEPOINT a').run();
     try {
       const result = this.appendOne(req, users);
-      this.db.exec('RELEASE a');
+      this.db.statement('RELEASE a').run();
       return { ok: true, result };
     } catch (err) {
       if (environmentFailure(err) !== undefined) throw err;
