@@ -39,6 +39,5 @@ export * from './store/sqlite/groups.sqlite.js';
 export * from './store/sqlite/store.sqlite.js';
 export * from './store/store.memory.js';
 export * from './store/store.pg.js';
-export * from './store/store.pglite.js';
 export * from './uid.js';
 export * from './uid-lease.redis.js';

@@ -1,4 +1,4 @@
-import { MemoryMessageStore, type MessageStore, openPgliteStore } from '@im/core';
+import { MemoryMessageStore, type MessageStore, SqliteMessageStore } from '@im/core';
 import { messageStoreContract } from '../../core/test/contracts/message-store.contract.js';
 import { type RpcServer, StorageClient, serveStorage } from '../src/index.js';
 
@@ -25,6 +25,6 @@ async function remote(backing: MessageStore): Promise<MessageStore> {
 
 // The remote store is the same store: the MessageStore contract, through gRPC.
 messageStoreContract('StorageClient → gRPC → MemoryMessageStore', () => remote(new MemoryMessageStore()));
-messageStoreContract('StorageClient → gRPC → SqlMessageStore (PGlite)', async () =>
-  remote(await openPgliteStore()),
+messageStoreContract('StorageClient → gRPC → SqliteMessageStore', async () =>
+  remote(await SqliteMessageStore.open()),
 );

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { openFailure, storeError } from './errors.js';
+import { openFailure, StoreOpenError, storeError } from './errors.js';
 import { SQLITE_SCHEMA } from './schema.js';
 
 /** What SQLite takes as a parameter. */
@@ -28,6 +28,19 @@ export interface SqliteOpenOptions {
   path?: string;
   /** Opens the connection; default node:sqlite. The store benchmark passes another engine here. */
   connect?: (path: string) => SqliteConnection;
+}
+
+/**
+ * Creates the data directory if needed and checks that this process can write it, so an unusable
+ * one is a StoreOpenError that says what to do (root passes permission bits, not a read-only mount).
+ */
+export function prepareDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw openFailure(dir, err);
+  }
 }
 
 const nodeSqlite = (path: string): SqliteConnection => new DatabaseSync(path) as unknown as SqliteConnection;
@@ -58,7 +71,7 @@ export class SqliteDatabase {
     const path = opts.path ?? ':memory:';
     let conn: SqliteConnection | undefined;
     try {
-      if (opts.path !== undefined) mkdirSync(dirname(opts.path), { recursive: true });
+      if (opts.path !== undefined) prepareDataDir(dirname(opts.path));
       conn = (opts.connect ?? nodeSqlite)(path);
       conn.exec('PRAGMA locking_mode = EXCLUSIVE');
       const mode = conn.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode?: string } | undefined;
@@ -76,7 +89,7 @@ export class SqliteDatabase {
       } catch {
         // already failing: the open error is the one to report
       }
-      throw openFailure(path, err);
+      throw err instanceof StoreOpenError ? err : openFailure(path, err);
     }
   }
 
