@@ -84,6 +84,11 @@ function parseTrace(text: string): Syscall[] {
   return out;
 }
 
+function lastIndex<T>(list: T[], pred: (x: T) => boolean): number {
+  for (let i = list.length - 1; i >= 0; i--) if (pred(list[i] as T)) return i;
+  return -1;
+}
+
 it.skipIf(!strace)(
   'writes every ack after the fsync of the commit that holds it',
   async () => {
