@@ -129,8 +129,8 @@ it.skipIf(!strace)(
     let fsyncs = 0;
     for (const w of writes) {
       const between = calls.slice(previous + 1, w);
-      const lastWrite = between.findLastIndex((s) => s.name === 'pwrite64');
-      const lastSync = between.findLastIndex((s) => s.name === 'fsync' || s.name === 'fdatasync');
+      const lastWrite = lastIndex(between, (s) => s.name === 'pwrite64');
+      const lastSync = lastIndex(between, (s) => s.name === 'fsync' || s.name === 'fdatasync');
       // Acks of one batch may go out in several writes after one commit: the first of them must
       // follow that commit's WAL writes and their fsync.
       if (lastWrite >= 0 || lastSync >= 0) {
