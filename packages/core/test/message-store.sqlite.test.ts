@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Status } from '@im/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppendRequest } from '../src/ports.js';
 import { SqliteMessageStore } from '../src/store/sqlite/store.sqlite.js';
@@ -124,5 +125,26 @@ describe('SqliteMessageStore', () => {
     const again = await SqliteMessageStore.open({ path });
     expect(await again.head('y')).toBe(1);
     await again.close();
+  });
+
+  it('answers UNAVAILABLE, and keeps running, when a request meets a corrupt page', async () => {
+    const path = join(await tempDir(), 'im.db');
+    const first = await SqliteMessageStore.open({ path });
+    await Promise.all(Array.from({ length: 300 }, () => first.append(dm('ca', 'cb'))));
+    await first.close();
+    // Page 1 (header and schema) stays; every page after it becomes garbage.
+    const fh = await open(path, 'r+');
+    const { size } = await fh.stat();
+    await fh.write(Buffer.alloc(size - 4096, 0xa5), 0, size - 4096, 4096);
+    await fh.close();
+    const store = await SqliteMessageStore.open({ path });
+    try {
+      const unavailable = { status: Status.UNAVAILABLE, message: expect.stringMatching(/corrupt/) };
+      await expect(store.pull('cb', 0, 100)).rejects.toMatchObject(unavailable);
+      await expect(store.append(dm('ca', 'cb'))).rejects.toMatchObject(unavailable);
+      await expect(store.head('cb')).rejects.toMatchObject(unavailable);
+    } finally {
+      await store.close();
+    }
   });
 });

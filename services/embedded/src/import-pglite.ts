@@ -88,7 +88,7 @@ async function copy(pg: Pg, db: SqliteDatabase): Promise<Record<string, number>>
         select: `SELECT uid::text, message_id::text, from_user, from_device, to_user,
           conv_type::text, conv_target, server_time::text, e2e, content_type::text, searchable, push, data,
           mentioned_type::text, mentioned_targets, media_type::text, msg_length::text, remote_media_url,
-          local_media_path FROM messages WHERE uid > $1::bigint ORDER BY uid LIMIT $2`,
+          local_media_path FROM messages WHERE uid > $1::bigint ORDER BY messages.uid LIMIT $2`,
         first: [String(-(2n ** 63n))],
         key: (r) => [r.uid],
         insert: `INSERT INTO messages (uid, message_id, from_user, from_device, to_user, conv_type, conv_target,
@@ -118,7 +118,7 @@ async function copy(pg: Pg, db: SqliteDatabase): Promise<Record<string, number>>
       }),
       inbox: await copyTable(pg, db, {
         select: `SELECT user_id, seq::text, uid::text, conv_type::text, conv_peer FROM inbox
-          WHERE (user_id, seq) > ($1, $2::bigint) ORDER BY user_id, seq LIMIT $3`,
+          WHERE (user_id, seq) > ($1, $2::bigint) ORDER BY inbox.user_id, inbox.seq LIMIT $3`,
         first: ['', '0'],
         key: (r) => [r.user_id, r.seq],
         insert: 'INSERT INTO inbox (user_id, seq, uid, conv_type, conv_peer) VALUES (?, ?, ?, ?, ?)',
@@ -169,7 +169,10 @@ async function copyTable(
   pg: Pg,
   db: SqliteDatabase,
   t: {
-    /** Rows after the key in $1…$k (keyset order, on the table's primary key), at most $k+1. */
+    /**
+     * Rows after the key in $1…$k (keyset order, on the table's primary key), at most $k+1. ORDER BY
+     * names table columns (`inbox.seq`): a bare name would be the `::text` output column, in text order.
+     */
     select: string;
     first: unknown[];
     key: (r: Record<string, unknown>) => unknown[];
