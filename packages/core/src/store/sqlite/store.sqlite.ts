@@ -20,6 +20,11 @@ export interface SqliteStoreOptions extends SqliteOpenOptions {
 /** uint64 ↔ signed 64-bit column, by two's complement (messageId is any uint64 a client sends). */
 const toDb = (v: bigint): bigint => BigInt.asIntN(64, v);
 const fromDb = (v: bigint): bigint => BigInt.asUintN(64, v);
+/**
+ * Inbox heads kept in memory at most; past it the cache starts over (a miss is one index seek), so
+ * a server that has seen millions of users does not hold them all.
+ */
+const MAX_CACHED_HEADS = 50_000;
 /** Uids stay below 2^63 by their layout (uid.ts), so a history bound at or above it bounds nothing. */
 const UID_LIMIT = 2n ** 63n;
 
@@ -145,14 +150,15 @@ interface Pending {
  * queue order, each inside a savepoint: one that fails on its own data is rolled back alone and
  * rejected; a failure of the database or its disk (full, I/O error) rolls the whole batch back and
  * rejects every append in it with UNAVAILABLE. Nothing else writes the file (exclusive lock), so
- * each inbox head is read once (max(seq)) and then kept in memory; a rollback restores it.
+ * an inbox head read once (max(seq), which inside a transaction includes its own rows) stays right
+ * in memory until a rollback, which drops the heads it touched.
  */
 export class SqliteMessageStore implements MessageStore {
   readonly db: SqliteDatabase;
   private readonly onBatch: SqliteStoreOptions['onBatch'];
   private queue: Pending[] = [];
   private scheduled = false;
-  /** user → head, for users read or written since open; the committed value outside a flush. */
+  /** user → max(seq) of the user's inbox as this connection sees it (a cache: any entry may go). */
   private readonly heads = new Map<string, number>();
 
   constructor(db: SqliteDatabase, opts: Pick<SqliteStoreOptions, 'onBatch'> = {}) {
@@ -214,7 +220,6 @@ export class SqliteMessageStore implements MessageStore {
     req: AppendRequest,
   ): { ok: true; result: AppendResult } | { ok: false; error: unknown } {
     const users = sortedUsers(req.inboxUsers);
-    const before = users.map((u) => this.heads.get(u));
     this.db.statement('SAVEPOINT a').run();
     try {
       const result = this.appendOne(req, users);
@@ -224,11 +229,7 @@ export class SqliteMessageStore implements MessageStore {
       if (environmentFailure(err) !== undefined) throw err;
       this.db.exec('ROLLBACK TO a');
       this.db.exec('RELEASE a');
-      users.forEach((u, i) => {
-        const h = before[i];
-        if (h === undefined) this.heads.delete(u);
-        else this.heads.set(u, h);
-      });
+      for (const u of users) this.heads.delete(u);
       return { ok: false, error: storeError(err) };
     }
   }
@@ -257,6 +258,7 @@ export class SqliteMessageStore implements MessageStore {
   private headOf(userId: string): number {
     let head = this.heads.get(userId);
     if (head === undefined) {
+      if (this.heads.size >= MAX_CACHED_HEADS) this.heads.clear();
       const row = this.db.statement(SQL.maxSeq).get(userId) as { head: number | null };
       head = row.head ?? 0;
       this.heads.set(userId, head);
