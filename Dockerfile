@@ -21,7 +21,7 @@ RUN pnpm fetch --prod=false
 COPY . .
 RUN pnpm install --frozen-lockfile --offline --prod=false
 
-# Embedded mode keeps its PGlite files here; mount a volume on it to keep them.
+# Embedded mode keeps its SQLite database (im.db) here; mount a volume on it to keep it.
 RUN mkdir -p /data && chown node:node /data
 ENV IM_DATA_DIR=/data
 

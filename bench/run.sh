@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark wrapper (docs/benchmarks.md). Runs from any directory; loopback only.
 #   bench/run.sh embedded [load.ts options]  embedded server (child process) at 1k,5k,10k,30k msg/s
-#   bench/run.sh memory   [load.ts options]  the same with the bench-only in-memory store (no PGlite)
+#   bench/run.sh memory   [load.ts options]  the same with the bench-only in-memory store (no database)
 #   bench/run.sh idle     [idle.ts options]  RSS of 19,000 idle logged-in connections on one edge
 #   bench/run.sh profile  [load.ts options]  CPU profile of the embedded server under load + summary
 #   bench/run.sh cluster  [load.ts options]  against BENCH_TARGETS (host:port,...) with IM_JWT_SECRET

@@ -14,7 +14,7 @@ export interface Endpoint {
 /** One-to-one: each send goes to a random other user. group: K-member groups (needs the admin API). */
 export type Mix = { kind: 'one-to-one' } | { kind: 'group'; size: number };
 
-/** What `--embedded` starts: the real embedded server (PGlite), or the bench-only in-memory store variant. */
+/** What `--embedded` starts: the real embedded server (SQLite), or the bench-only in-memory store variant. */
 export type ServerKind = 'embedded' | 'memory';
 
 export function parseServerKind(raw: string | undefined): ServerKind {
@@ -252,7 +252,7 @@ export function parseIdleArgs(argv: readonly string[], env: Record<string, strin
 export const LOAD_USAGE = `usage: pnpm bench [options]   (bench/src/load.ts)
   --target host:port[,host:port...]  edges to load (connections spread round-robin)
   --embedded                         start an embedded server as a child process instead
-  --server embedded|memory           with --embedded: the real one (PGlite, default) or the bench-only
+  --server embedded|memory           with --embedded: the real one (SQLite, default) or the bench-only
                                      variant with the in-memory message store (not durable)
   --secret S                         edge JWT secret (default $IM_JWT_SECRET)
   --connections N                    logged-in users, one connection each (default 1000; keep
@@ -272,6 +272,6 @@ export const IDLE_USAGE = `usage: pnpm bench:idle [options]   (bench/src/idle.ts
   --connections N        idle logged-in connections (default 19000)
   --workers W            client processes sharing them (default ceil(N / 5000))
   --target host:port --pid PID --secret S   measure an edge you started (default: start one)
-  --server embedded|memory   which server to start (default embedded; memory = no PGlite)
+  --server embedded|memory   which server to start (default embedded; memory = no database)
   --settle S             seconds to wait after GC before sampling (default 3)
   --json out.json`;

@@ -1,9 +1,9 @@
 /**
  * A bench-only server process: the embedded composition (services/embedded/src/server.ts: one
  * edge, MessageService, PresenceService, in-memory routes/bus/groups) with the in-memory
- * MessageStore instead of PGlite. NOT durable, so never a product mode: it exists to separate the
+ * MessageStore instead of SQLite. NOT durable, so never a product mode: it exists to separate the
  * cost of the edge and services from the cost of the embedded database (docs/benchmarks.md
- * "Where the time goes"), and to measure idle connections without PGlite's RSS noise.
+ * "Where the time goes"), and to measure idle connections without the database's share of RSS.
  * Reads the same environment as the embedded main (IM_JWT_SECRET, IM_EDGE_HOST, IM_EDGE_PORT).
  */
 import {

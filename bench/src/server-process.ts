@@ -21,7 +21,7 @@ const GC_PRELOAD = join(HERE, 'gc-signal.ts');
 const START_TIMEOUT_MS = 60_000;
 
 export interface ServerProcessOptions {
-  /** embedded: services/embedded (PGlite); memory: bench/src/memory-server.ts (in-memory store). */
+  /** embedded: services/embedded (SQLite); memory: bench/src/memory-server.ts (in-memory store). */
   kind?: 'embedded' | 'memory';
   /** Write a V8 CPU profile (`node --cpu-prof`) into this directory when the server exits. */
   cpuProfDir?: string;

@@ -1,6 +1,6 @@
 /**
  * The conformance suite against the embedded server (one process, in-memory routes and bus,
- * PGlite): one endpoint, so "edge 0" and "edge 1" of the scenarios are the same node.
+ * SQLite): one endpoint, so "edge 0" and "edge 1" of the scenarios are the same node.
  */
 import { startTestServer } from '../support/server.js';
 import { CONFORMANCE_SETTINGS, conformanceSuite } from './suite.js';

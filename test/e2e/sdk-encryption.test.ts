@@ -4,9 +4,9 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ImClient, messageText, single, textContent } from '../../packages/client/src/index.js';
-import { openPgliteStore } from '../../packages/core/src/index.js';
 import {
   Command,
   Encrypt,
@@ -15,6 +15,7 @@ import {
   publicKeyDer,
   unpackFlag,
 } from '../../packages/protocol/src/index.js';
+import { DB_FILE } from '../../services/embedded/src/index.js';
 import { uniqueUser } from '../support/im.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -108,12 +109,9 @@ it('RSA login, AES frames both ways, an end-to-end message, and no plaintext in 
 
   // The stored row, read with SQL after the server stopped: no plaintext anywhere in it.
   await srv.stop();
-  const store = await openPgliteStore({ dataDir: join(srv.dataDir, 'pg') });
+  const db = new DatabaseSync(join(srv.dataDir, DB_FILE), { readOnly: true, readBigInts: true });
   try {
-    const { rows } = await store.driver.query<Record<string, unknown>>(
-      'SELECT * FROM messages WHERE from_user = $1 AND e2e',
-      [aliceId],
-    );
+    const rows = db.prepare('SELECT * FROM messages WHERE from_user = ? AND e2e').all(aliceId);
     expect(rows).toHaveLength(1);
     const row = rows[0] as Record<string, unknown>;
     expect(row.searchable).toBe('');
@@ -126,12 +124,11 @@ it('RSA login, AES frames both ways, an end-to-end message, and no plaintext in 
     );
     expect(everything).not.toContain('midnight');
     // The AES-transported message, by contrast, is stored readable (only E2E hides content from the server).
-    const { rows: plainRows } = await store.driver.query<{ searchable: string }>(
-      'SELECT searchable FROM messages WHERE from_user = $1 AND NOT e2e',
-      [aliceId],
-    );
+    const plainRows = db
+      .prepare('SELECT searchable FROM messages WHERE from_user = ? AND NOT e2e')
+      .all(aliceId);
     expect(plainRows.map((r) => r.searchable)).toEqual(['hello over AES']);
   } finally {
-    await store.close();
+    db.close();
   }
 });

@@ -130,7 +130,10 @@ export interface Config {
      */
     idleEvictMs: number;
   };
-  /** Embedded mode: where the embedded PostgreSQL (PGlite) keeps its files. */
+  /**
+   * Embedded mode: the folder of its SQLite database (`im.db`, docs/storage.md) and development keys.
+   * An older version's PGlite folder found in it (`pg`) is imported once at start.
+   */
   dataDir: string;
   /** Redis of the cluster (routes, chatroom presence, uid worker leases). */
   redisUrl: string;

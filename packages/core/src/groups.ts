@@ -1,8 +1,8 @@
 /**
  * Group membership (protocol.md §6 Groups: managed by the admin API). The message service only
- * reads it (GroupDirectory); the admin API manages it (GroupAdmin). Two implementations: in memory
- * (tests) and SQL (store/sql/groups.sql.ts: PGlite in embedded mode, PostgreSQL in the cluster,
- * where the message service reaches it through the storage service).
+ * reads it (GroupDirectory); the admin API manages it (GroupAdmin). Three implementations: in
+ * memory (tests), SQLite in embedded mode (store/sqlite/groups.sqlite.ts) and PostgreSQL in the
+ * cluster (store/sql/groups.sql.ts; the message service reaches it through the storage service).
  *
  * No implementation caches: a send reads the members as they are now, so a member change takes
  * effect for the next message (a removed member stops receiving; what they got stays theirs).

@@ -1,14 +1,35 @@
+import { Status } from '@im/protocol';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeInfra, requireInfra, uniqueSchema } from '../../../test/support/infra.js';
 import type { AppendRequest } from '../src/ports.js';
+import type { SqlDriver } from '../src/store/sql/driver.js';
 import { PgDriver } from '../src/store/sql/driver.pg.js';
 import { MIGRATIONS, migrate } from '../src/store/sql/migrations.js';
-import type { SqlMessageStore } from '../src/store/sql/store.sql.js';
+import { SqlMessageStore } from '../src/store/sql/store.sql.js';
 import { openPgStore } from '../src/store/store.pg.js';
 import { SnowflakeUid } from '../src/uid.js';
 import { messageStoreContract } from './contracts/message-store.contract.js';
 import { single, stored, unique } from './support.js';
+
+/** Counts transactions, to see group commit at work. */
+function counting(driver: SqlDriver): SqlDriver & { transactions: number; failNext: boolean } {
+  const c = {
+    transactions: 0,
+    failNext: false,
+    query: driver.query.bind(driver),
+    transaction: <T>(fn: (tx: SqlDriver) => Promise<T>) => {
+      c.transactions++;
+      if (c.failNext) {
+        c.failNext = false;
+        return Promise.reject(new Error('connection terminated'));
+      }
+      return driver.transaction(fn);
+    },
+    close: () => driver.close(),
+  };
+  return c;
+}
 
 describeInfra('PostgreSQL message store (real PostgreSQL)', () => {
   // One schema per test file (search_path), so runs and files never collide; dropped at the end.
@@ -36,8 +57,8 @@ describeInfra('PostgreSQL message store (real PostgreSQL)', () => {
     return store;
   };
   const uids = new SnowflakeUid(1001);
-  const dm = (from: string, to: string): AppendRequest => ({
-    message: stored({ uid: uids.next(), from, to, conversation: single(to) }),
+  const dm = (from: string, to: string, messageId = 0n): AppendRequest => ({
+    message: stored({ uid: uids.next(), from, to, conversation: single(to), messageId }),
     inboxUsers: [from, to],
   });
 
@@ -111,6 +132,73 @@ describeInfra('PostgreSQL message store (real PostgreSQL)', () => {
       await driver.close();
       await driver.close();
     }
+  });
+
+  it('answers a value PostgreSQL cannot hold (NUL in text) with BAD_REQUEST, not a raw error', async () => {
+    const store = await openStore(schema);
+    const bad = dm(unique('nul'), unique('peer'));
+    bad.message.content = { ...bad.message.content, searchableContent: 'a\u0000b' };
+    await expect(store.append(bad)).rejects.toMatchObject({ name: 'ImError', status: Status.BAD_REQUEST });
+    await expect(store.history(unique('u'), single('x\u0000'), 0n, 10)).rejects.toMatchObject({
+      status: Status.BAD_REQUEST,
+    });
+    // The store still works afterwards.
+    const ok = await store.append(dm(unique('a'), unique('b')));
+    expect(ok.duplicate).toBe(false);
+  });
+
+  describe('group commit', () => {
+    let driver: ReturnType<typeof counting>;
+    let store: SqlMessageStore;
+    beforeAll(async () => {
+      driver = counting(new PgDriver({ url: requireInfra().databaseUrl, schema, max: 4 }));
+      store = await SqlMessageStore.open(driver);
+    });
+    afterAll(() => store.close());
+
+    it('commits concurrent appends in a few transactions', async () => {
+      const [a, b] = [unique('a'), unique('b')];
+      const before = driver.transactions;
+      const results = await Promise.all(Array.from({ length: 100 }, () => store.append(dm(a, b))));
+      expect(results.map((r) => r.seqs.get(b))).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      expect(driver.transactions - before).toBeLessThanOrEqual(3);
+    });
+
+    it('resolves a duplicate queued in the same batch to the original', async () => {
+      const [a, b] = [unique('a'), unique('b')];
+      const first = dm(a, b, 9n);
+      const resend = { ...first, message: { ...first.message, uid: uids.next() } };
+      const [r1, r2] = await Promise.all([store.append(first), store.append(resend)]);
+      expect(r1?.duplicate).toBe(false);
+      expect(r2).toMatchObject({ duplicate: true, uid: first.message.uid });
+      expect(r2?.seqs.get(a)).toBe(r1?.seqs.get(a));
+      expect(await store.head(b)).toBe(1);
+    });
+
+    it('fails a bad append alone when it shares a batch with good ones', async () => {
+      const [a, b, c] = [unique('a'), unique('b'), unique('c')];
+      const good1 = dm(a, b);
+      const bad = dm(a, b);
+      const good2 = dm(a, c);
+      bad.message.uid = good1.message.uid; // uid reuse violates the primary key
+      const before = driver.transactions;
+      const results = await Promise.allSettled([store.append(good1), store.append(bad), store.append(good2)]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(driver.transactions - before).toBeGreaterThan(1); // the batch failed, then each ran alone
+      expect(await store.head(a)).toBe(2);
+      expect((await store.pull(a, 0, 10)).entries.map((e) => e.seq)).toEqual([1, 2]);
+    });
+
+    it('fails the whole batch at once when the database itself fails', async () => {
+      const [a, b] = [unique('a'), unique('b')];
+      driver.failNext = true;
+      const before = driver.transactions;
+      const results = await Promise.allSettled([store.append(dm(a, b)), store.append(dm(a, b))]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      expect(driver.transactions - before).toBe(1);
+      expect(await store.head(a)).toBe(0);
+      await expect(store.append(dm(a, b))).resolves.toMatchObject({ duplicate: false });
+    });
   });
 
   it('refuses a schema name that is not a plain identifier', () => {

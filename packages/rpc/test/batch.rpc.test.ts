@@ -6,10 +6,17 @@
  * Both transports (stream, unary) keep the same contract.
  */
 import type { Caller, MessageApi, SendOptions } from '@im/core';
-import { codec, ImError, type SendAck, Status } from '@im/protocol';
+import { codec, ImError, type SendAck, Status, statusName } from '@im/protocol';
+import { MessageService, type SendResults } from '@im/protocol/internal';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MessageClient, type MessageClientOptions, type RpcServer, serveMessage } from '../src/index.js';
+import {
+  MessageClient,
+  type MessageClientOptions,
+  RpcClient,
+  type RpcServer,
+  serveMessage,
+} from '../src/index.js';
 import { caller } from './helpers.js';
 
 /** A MessageApi whose send() answers from the body's messageId (0 → BAD_REQUEST) or waits on a gate. */
@@ -156,13 +163,30 @@ describe.each(['stream', 'unary'] as const)('batched sends over gRPC (%s)', (tra
 });
 
 describe('batched sends over a stream: deadlines carried to the service', () => {
-  it('an item whose deadline passed before the service started it is not handled', async () => {
-    const { api, client } = await setup('stream', { deadlineMs: 1 });
-    // Sent with 1 ms left: it reaches the service after its deadline and is answered UNAVAILABLE
-    // without being handled (its sender has already given up on it). (A unary call past its
-    // deadline never reaches the service at all: gRPC enforces it.)
-    expect(await status(client.send(caller('u'), body(1n), { e2e: false }))).toBe(Status.UNAVAILABLE);
-    await expect.poll(() => api.batches.length).toBe(1);
-    expect(api.started).toBe(0);
+  it('an item whose deadline passed before the service started it is answered UNAVAILABLE, not handled', async () => {
+    const { api, server } = await setup('stream');
+    const rpc = new RpcClient(MessageService, `127.0.0.1:${server.port}`, { deadlineMs: 5_000 });
+    const stream = rpc.stream('sendStream');
+    if (!stream) throw new Error('no stream');
+    try {
+      const results = new Promise<SendResults>((resolve) => stream.once('data', resolve));
+      const caller = { userId: 'u', deviceId: 'd', nodeId: 'n', epoch: 1 };
+      // Its sender gave up on it before the service got to it (here: a second ago).
+      stream.write({
+        items: [
+          { id: 1, caller, message: body(1n), e2e: false, deadline: Date.now() - 1_000 },
+          { id: 2, caller, message: body(2n), e2e: false, deadline: Date.now() + 60_000 },
+        ],
+      });
+      const { results: got } = await results;
+      expect(got.map((r) => [r.id, statusName(r.status)])).toEqual([
+        [1, 'UNAVAILABLE'],
+        [2, 'OK'],
+      ]);
+      expect(api.started).toBe(1);
+    } finally {
+      stream.end();
+      rpc.close();
+    }
   });
 });

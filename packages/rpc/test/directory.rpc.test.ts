@@ -7,9 +7,9 @@ import {
   MemoryChatroomDirectory,
   MemoryGroupDirectory,
   MemoryMessageStore,
-  openPgliteStore,
-  SqlChatroomDirectory,
-  SqlGroupDirectory,
+  SqliteChatroomDirectory,
+  SqliteGroupDirectory,
+  SqliteMessageStore,
 } from '@im/core';
 import { ImError, Status } from '@im/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,16 +48,16 @@ chatroomDirectoryContract(
 );
 
 const sql = (async () => {
-  const store = await openPgliteStore();
+  const store = await SqliteMessageStore.open();
   closers.push(() => store.close());
   return served({
-    groups: new SqlGroupDirectory(store.driver),
-    chatrooms: new SqlChatroomDirectory(store.driver),
+    groups: new SqliteGroupDirectory(store.db),
+    chatrooms: new SqliteChatroomDirectory(store.db),
   });
 })();
-groupDirectoryContract('GroupDirectoryClient → gRPC → SQL (PGlite)', async () => clients(await sql).groups);
+groupDirectoryContract('GroupDirectoryClient → gRPC → SQLite', async () => clients(await sql).groups);
 chatroomDirectoryContract(
-  'ChatroomDirectoryClient → gRPC → SQL (PGlite)',
+  'ChatroomDirectoryClient → gRPC → SQLite',
   async () => clients(await sql).chatrooms,
 );
 

@@ -5,4 +5,4 @@ export {
   readOrCreateDevSecret,
 } from './dev-secret.js';
 export { DEV_SERVER_KEY_FILE, devServerKeyPath, readOrCreateDevServerKeys } from './dev-server-key.js';
-export { type EmbeddedOptions, type EmbeddedServer, startEmbedded } from './server.js';
+export { DB_FILE, type EmbeddedOptions, type EmbeddedServer, startEmbedded } from './server.js';

@@ -4,7 +4,15 @@
  * SIGINT/SIGTERM drains the connections gradually, then closes (protocol.md §6 Shutdown).
  */
 import { resolve } from 'node:path';
-import { ConfigError, createLogger, HS256_IGNORED_WARNING, hs256SecretIgnored, loadConfig } from '@im/core';
+import {
+  ConfigError,
+  createLogger,
+  HS256_IGNORED_WARNING,
+  hs256SecretIgnored,
+  loadConfig,
+  prepareDataDir,
+  StoreOpenError,
+} from '@im/core';
 import { DEV_ADMIN_SECRET_FILE, readOrCreateDevSecret } from './dev-secret.js';
 import { startEmbedded } from './server.js';
 
@@ -27,6 +35,8 @@ async function main(): Promise<void> {
   config.nodeId ||= DEFAULT_NODE_ID;
   config.dataDir = resolve(config.dataDir);
   const logger = createLogger(config.nodeId, config);
+  // Before anything writes there (the development secrets): an unusable one is said plainly.
+  prepareDataDir(config.dataDir);
 
   // Tokens from a company's auth service (JWKS) need no development secret.
   if (!config.auth.jwtSecret && !config.auth.jwksUrl && !config.auth.jwksFile) {
@@ -122,6 +132,11 @@ function shellQuote(path: string): string {
 }
 
 main().catch((err) => {
+  if (err instanceof StoreOpenError) {
+    // The operator's problem, said plainly (docs/storage.md "Faults"); a stack would bury it.
+    process.stderr.write(`embedded server failed to start: ${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(
     `embedded server failed to start: ${err instanceof Error ? err.stack : String(err)}\n`,
   );

@@ -1,9 +1,10 @@
 /**
  * Embedded mode: the whole server in ONE process — the same edge and services as the cluster,
- * with in-process backends: PGlite (embedded PostgreSQL, files in <dataDir>/pg) for messages,
+ * with in-process backends: SQLite (node:sqlite, <dataDir>/im.db, docs/storage.md) for messages,
  * in-memory routes, bus and chatroom membership. Messages, groups and chatrooms (the directory)
- * share the PGlite database and survive a restart; routes and who is in a room live only as long
- * as the process. The admin HTTP API (services/admin) runs in-process on config.admin.port when
+ * share the SQLite database and survive a restart; routes and who is in a room live only as long
+ * as the process. A data directory of an older version (PGlite, <dataDir>/pg) is imported once
+ * (import-pglite.ts). The admin HTTP API (services/admin) runs in-process on config.admin.port when
  * config.admin.secret is set (main.ts always sets one).
  */
 import { join } from 'node:path';
@@ -24,19 +25,23 @@ import {
   type MessageApi,
   MessageService,
   type OfflinePush,
-  openPgliteStore,
   type PresenceApi,
   PresenceService,
   type ServerKeys,
   SnowflakeUid,
-  SqlChatroomDirectory,
-  SqlGroupDirectory,
+  SqliteChatroomDirectory,
+  SqliteGroupDirectory,
+  SqliteMessageStore,
   signDevToken,
   type TokenVerifier,
 } from '@im/core';
 import { createEdge, type Edge } from '@im/edge';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { readOrCreateDevServerKeys } from './dev-server-key.js';
+import { importPgliteIfPresent } from './import-pglite.js';
+
+/** The database file inside config.dataDir. */
+export const DB_FILE = 'im.db';
 
 export interface EmbeddedOptions {
   /**
@@ -63,7 +68,7 @@ export interface EmbeddedServer {
   /** The RSA key pair of RSA (2) logins; its public half is what the admin API and `im server-key` publish. */
   serverKeys: ServerKeys | null;
   edge: Edge;
-  /** Group membership (protocol.md §6 Groups; the admin API manages it), in PGlite. */
+  /** Group membership (protocol.md §6 Groups; the admin API manages it), in SQLite. */
   groups: GroupAdmin;
   /** The admin HTTP API, or null when config.admin.secret is empty. */
   admin: AdminServer | null;
@@ -90,15 +95,17 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
       ? opts.serverKeys
       : ((await loadServerKeys(config.serverKey)) ?? (await readOrCreateDevServerKeys(config.dataDir)).keys);
 
-  // The database gets a folder of its own; the data dir also holds the development secret.
-  const store = await openPgliteStore({ dataDir: join(config.dataDir, 'pg') });
+  // Throws StoreOpenError, with what to do, when the data directory or database is unusable.
+  const dbPath = join(config.dataDir, DB_FILE);
+  await importPgliteIfPresent(config.dataDir, dbPath, logger);
+  const store = await SqliteMessageStore.open({ path: dbPath });
   const routes = new MemoryRouteStore({ ttlMs: config.routes.ttlMs });
   const bus = new MemoryBus({
     onHandlerError: (err, node) => logger.error({ err, nodeId: node }, 'delivery handler failed'),
     onOfflinePush: (records) => logger.debug({ users: records.map((r) => r.userId) }, 'offline push'),
   });
-  const groups = new SqlGroupDirectory(store.driver);
-  const chatroomDirectory = new SqlChatroomDirectory(store.driver);
+  const groups = new SqliteGroupDirectory(store.db);
+  const chatroomDirectory = new SqliteChatroomDirectory(store.db);
   const chatroomRegistry = new MemoryChatroomRegistry({ ttlMs: config.routes.ttlMs });
   const chatrooms = new ChatroomService({
     directory: chatroomDirectory,

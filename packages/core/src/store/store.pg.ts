@@ -5,7 +5,7 @@ export interface PgStoreOptions extends SqlMessageStoreOptions, Omit<PgDriverOpt
 
 /**
  * The cluster's message store: PostgreSQL through node-postgres + the same SQL store and
- * migrations as the embedded mode (store.pglite.ts), migrated on open.
+ * migrations as every SqlDriver, migrated on open.
  */
 export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promise<SqlMessageStore> {
   const { maxBatch, retries, onBatch, ...driverOpts } = opts;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GroupAdmin } from '../../src/groups.js';
 import { unique } from '../support.js';
 
-/** The GroupAdmin contract (protocol.md §6 Groups): memory and SQL (PGlite, PostgreSQL). */
+/** The GroupAdmin contract (protocol.md §6 Groups): memory, SQLite (embedded) and SQL (PostgreSQL). */
 export function groupDirectoryContract(name: string, open: () => Promise<GroupAdmin>): void {
   describe(`GroupAdmin contract: ${name}`, () => {
     it('creates a group once, with its members deduplicated and sorted', async () => {

@@ -7,7 +7,7 @@ import { content, group, single, stored, unique } from '../support.js';
 
 /**
  * The MessageStore contract (protocol.md §6 Inbox and seq, Send idempotency, Conversation history,
- * Recall). Every implementation — memory, PGlite, PostgreSQL — runs it. Ids are unique per test, so
+ * Recall). Every implementation — memory, SQLite, PostgreSQL — runs it. Ids are unique per test, so
  * it also runs against a shared database.
  */
 export function messageStoreContract(name: string, factory: () => Promise<MessageStore>): void {

@@ -1,14 +1,14 @@
 /**
- * The little the SQL message store needs from a PostgreSQL client. Two drivers implement it:
- * embedded PGlite (store.pglite.ts) and node-postgres for the cluster. The store's SQL is plain
- * PostgreSQL that runs on both; values cross this interface as:
- *   - bigint columns: sent as decimal strings, read back with `::text` casts (pg returns int8 as
- *     strings, PGlite as numbers; text is exact on both);
+ * The little the SQL message store needs from a PostgreSQL client: node-postgres (driver.pg.ts) in
+ * the cluster; tests wrap it (to count statements or fail a transaction), and the PGlite import test
+ * of the embedded server runs the same store over PGlite. Values cross this interface as:
+ *   - bigint columns: sent as decimal strings, read back with `::text` casts (exact whatever a
+ *     client makes of int8);
  *   - bytea: Uint8Array in, Uint8Array (or Buffer) out;
  *   - text[] / bigint[] parameters: JS arrays (of strings for bigint[]).
  */
 export interface SqlDriver {
-  /** One statement (no multi-statement strings: PGlite's extended protocol refuses them). */
+  /** One statement (no multi-statement strings: the extended protocol, used with parameters, refuses them). */
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
   /**
    * Runs fn inside BEGIN … COMMIT on one connection (ROLLBACK if it throws). Calling

@@ -6,9 +6,9 @@ import { migrate } from './migrations.js';
 
 /**
  * GroupAdmin on the SQL store's database (migration 2: groups, group_members), through the same
- * SqlDriver as the messages: PGlite in embedded mode, PostgreSQL in the cluster (served to the
- * message service by the storage service). Member lists are written with one statement per call
- * (unnest), whatever their length. Nothing is cached (groups.ts).
+ * SqlDriver as the messages: PostgreSQL in the cluster (served to the message service by the
+ * storage service). Member lists are written with one statement per call (unnest), whatever their
+ * length. Nothing is cached (groups.ts).
  */
 export class SqlGroupDirectory implements GroupAdmin {
   constructor(

@@ -164,8 +164,8 @@ interface Pending {
 }
 
 /**
- * MessageStore over PostgreSQL (the cluster) or PGlite (embedded) through a SqlDriver; one SQL
- * dialect for both. See migrations.ts for the schema.
+ * MessageStore over PostgreSQL (the cluster) through a SqlDriver (embedded mode has its own store,
+ * ../sqlite/store.sqlite.ts). See migrations.ts for the schema.
  *
  * Group commit: append() queues; one flush at a time takes everything queued (up to maxBatch) and
  * commits it in ONE transaction, then resolves each append (durable before resolve). A batch is
@@ -177,7 +177,7 @@ interface Pending {
  *      they cannot deadlock, and the one that locks first numbers first in EVERY shared inbox;
  *   3. seqs are handed out in queue order; inbox rows are written. A resend's ack reads the
  *      sender's seq back from the sender's inbox row (messages.sender_seq is no longer written:
- *      an UPDATE of every new message row doubled its writes, and PGlite never vacuums).
+ *      an UPDATE of every new message row doubled its writes and left dead tuples to vacuum).
  * If a batch fails on some append's data (SQLSTATE 22/23), each of its appends is retried in a
  * transaction of its own, so one bad append fails alone; any other failure (database down) fails
  * the whole batch. Deadlocks and serialization failures (not expected, given the lock order) rerun.
