@@ -205,20 +205,24 @@ export class Connection {
 
   /**
    * protocol.md §1, §2, §3 framing errors; the stream position is lost, so nothing more is read.
-   * Reserved bits: closed at once, no response. Version / too large: answered, then closed.
+   * Reserved bits: closed, no response. Version / too large: answered, then closed. Either way the
+   * close waits behind the requests already queued (§3: nothing is silently dropped), so frames
+   * that came before the bad header, even in the same read, are answered first.
    */
   private onProtocolError(err: ProtocolError): void {
     this.log('info', { code: err.code, seq: err.header.seq, command: err.header.command }, err.message);
-    if (err.responseStatus === null) {
-      this.destroy();
-      return;
-    }
     const status = err.responseStatus;
     this.framingLost = true;
     this.clearFrameDeadline();
-    // Behind the requests already queued, so their answers keep their order.
     this.queue = this.queue.then(() => {
       if (this.closing) return;
+      if (status === null) {
+        // §2 "closed immediately": no answer and no waiting for the peer, once the earlier answers left.
+        this.flushWrites(false);
+        if (this.socket.writableLength > 0) this.end();
+        else this.destroy();
+        return;
+      }
       this.respond(
         err.header,
         status,
