@@ -190,22 +190,45 @@ describe('refusals on an encrypted connection (protocol.md §2, §3)', () => {
     expect(await c.raw.closedWithin(2000)).toBe(true);
   });
 
-  it('a plain frame after the session key: BAD_REQUEST (no downgrade); the connection stays open', async () => {
+  it('a plain frame after the session key: BAD_REQUEST, then closed (no downgrade)', async () => {
     const c = await secure();
     const res = c.open(await c.raw.request({ command: Command.PING }));
     expect(res.wireEncrypt).toBe(Encrypt.AES);
     expectStatus(res, Status.BAD_REQUEST);
-    expect(codec.ErrorInfo.decode(res.body).message).toMatch(/encrypted/);
+    expect(codec.ErrorInfo.decode(res.body).message).toMatch(/sealed with the session key/);
+    expect(await c.raw.closedWithin(2000)).toBe(true);
+  });
+
+  it('unsealed frames marked E2E (3) or RSA (2): BAD_REQUEST, then closed, whatever the command', async () => {
+    for (const [encrypt, command] of [
+      [Encrypt.E2E, Command.PING],
+      [Encrypt.E2E, Command.MP],
+      [Encrypt.RSA, Command.PING],
+      [Encrypt.RSA, Command.LOGIN],
+    ] as const) {
+      const c = await secure();
+      const body = command === Command.MP ? codec.PullRequest.encode({ since: 0, limit: 1 }) : undefined;
+      const res = c.open(await c.raw.request({ command, body, flag: packFlag({ encrypt }) }));
+      expectStatus(res, Status.BAD_REQUEST);
+      expect(await c.raw.closedWithin(2000)).toBe(true);
+    }
+  });
+
+  it('a sealed frame marked E2E (3) on anything but MS: BAD_REQUEST, stays open', async () => {
+    const c = await secure();
+    const res = await c.request({ command: Command.PING, e2e: true });
+    expect(res.wireEncrypt).toBe(Encrypt.AES);
+    expectStatus(res, Status.BAD_REQUEST);
+    expect(codec.ErrorInfo.decode(res.body).message).toMatch(/only valid on MS/);
     expectStatus(await c.request({ command: Command.PING }), Status.OK);
   });
 
-  it('E2E (3) on anything but MS, or RSA (2) again: BAD_REQUEST', async () => {
-    const c = await secure();
-    for (const encrypt of [Encrypt.E2E, Encrypt.RSA]) {
-      const res = c.open(await c.raw.request({ command: Command.PING, flag: packFlag({ encrypt }) }));
-      expectStatus(res, Status.BAD_REQUEST);
-    }
-    expectStatus(await c.request({ command: Command.PING }), Status.OK);
+  it('a plain second LOGIN is BAD_REQUEST and closes (protocol.md §6 Session)', async () => {
+    const id = await srv.identity(uniqueUser('x'));
+    const c = await secure(id.userId);
+    const res = c.open(await c.raw.request({ command: Command.LOGIN, body: loginBody(id) }));
+    expectStatus(res, Status.BAD_REQUEST);
+    expect(await c.raw.closedWithin(2000)).toBe(true);
   });
 
   it('a second LOGIN, even sealed, is BAD_REQUEST and closes', async () => {
@@ -276,7 +299,7 @@ describe('RSA LOGIN failures (protocol.md §2 RSA)', () => {
 });
 
 describe('end-to-end (3) on an encrypted connection (protocol.md §2)', () => {
-  it('MS marked E2E travels unsealed, is acked with AES, and is delivered marked encrypt = 3', async () => {
+  it('MS marked E2E is sealed on the wire, acked with AES, and delivered sealed marked encrypt = 3', async () => {
     const bobId = uniqueUser('bob');
     const alice = await secure();
     const bob = await secure(bobId);
@@ -285,10 +308,57 @@ describe('end-to-end (3) on an encrypted connection (protocol.md §2)', () => {
     const res = await alice.request({ command: Command.MS, body: codec.Message.encode(m), e2e: true });
     expect(res.wireEncrypt).toBe(Encrypt.AES);
     const ack = codec.SendAck.decode(expectStatus(res, Status.OK).body);
-    const push = await bob.next((f) => isNotify(f) && f.command === Command.MPS);
+    const raw = await bob.raw.next((f) => isNotify(f) && f.command === Command.MPS);
+    expect(unpackFlag(raw.flag).encrypt).toBe(Encrypt.E2E);
+    // On the wire: nonce ‖ ciphertext ‖ tag, not the Message (its data would be visible in it).
+    expect(() => codec.Message.decode(raw.body)).toThrow();
+    const push = bob.open(raw);
     expect(push.wireEncrypt).toBe(Encrypt.E2E);
     const got = codec.Message.decode(push.body);
     expect([got.messageUid, got.messageContent?.data]).toEqual([ack.messageUid, sealed]);
+  });
+
+  it('an unsealed E2E MS injected on an encrypted connection: BAD_REQUEST, closed; nothing stored or delivered', async () => {
+    const aliceId = uniqueUser('alice');
+    const bobId = uniqueUser('bob');
+    const alice = await secure(aliceId);
+    const bob = await secure(bobId);
+    const before = bob.raw.received.length;
+    // What an on-path attacker can write: the next seq, the E2E flag, a Message in the clear.
+    const forged = textMessage(bobId, '', {
+      content: { data: Uint8Array.of(1, 2, 3), searchableContent: '' },
+    });
+    const seq = alice.raw.nextSeq();
+    alice.raw.send({
+      seq,
+      command: Command.MS,
+      flag: packFlag({ flow: Flow.REQUEST, encrypt: Encrypt.E2E }),
+      body: codec.Message.encode({ ...forged, from: aliceId }),
+    });
+    const res = alice.open(await alice.raw.next((f) => isResponse(f) && f.seq === seq));
+    expect(res.wireEncrypt).toBe(Encrypt.AES);
+    expectStatus(res, Status.BAD_REQUEST);
+    expect(await alice.raw.closedWithin(2000)).toBe(true);
+    // Nothing in either inbox, nothing pushed: a message sent after it is the first bob gets.
+    const check = await plain(aliceId);
+    const inbox = codec.PullResponse.decode(
+      expectStatus(
+        await check.request({ command: Command.MP, body: codec.PullRequest.encode({ since: 0 }) }),
+        0,
+      ).body,
+    );
+    expect(inbox.messages).toEqual([]);
+    const ack = await sendOk(check, textMessage(bobId, 'after'));
+    const push = await bob.next((f) => isNotify(f) && f.command === Command.MPS);
+    expect(codec.Message.decode(push.body).messageUid).toBe(ack.messageUid);
+    expect(bob.raw.received.slice(before).filter((f) => f.command === Command.MPS)).toHaveLength(1);
+    const bobInbox = await bob.request({
+      command: Command.MP,
+      body: codec.PullRequest.encode({ since: 0 }),
+    });
+    expect(codec.PullResponse.decode(bobInbox.body).messages.map((x) => x.messageUid)).toEqual([
+      ack.messageUid,
+    ]);
   });
 
   it('E2E MS with searchableContent or pushContent: BAD_REQUEST (plain and encrypted connections)', async () => {

@@ -113,7 +113,11 @@ export interface ImClientEvents {
   disconnect: [reason: Error];
   /** Logged in again after a disconnect; a resync pull follows. */
   reconnect: [login: LoginResponse];
-  /** Something failed in the background (a sync pull, a reconnect LOGIN that was refused). */
+  /**
+   * Something failed in the background (a sync pull, a reconnect LOGIN that was refused), or the
+   * server sent a frame the client refused (ConnectionError PROTOCOL: e.g. an unsealed frame on an
+   * encrypted connection, protocol.md §2); the connection is then closed and reconnected.
+   */
   error: [error: Error];
 }
 
@@ -393,6 +397,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
         connector: this.opts.connector,
         requestTimeoutMs: this.opts.requestTimeoutMs,
         maxBodyLength: this.opts.maxBodyLength,
+        sealed: this.opts.encryption === 'rsa',
       },
     );
     // Pushes may follow the LOGIN response in the same read; hold them until the session is set up.
@@ -520,6 +525,9 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     clearTimeout(this.syncRetryTimer);
     const retry = !this.stopped && !this.kicked && this.opts.reconnect !== false;
     this.stateValue = retry ? 'reconnecting' : 'closed';
+    // A frame the client refused (unsealed on an encrypted connection, not this protocol) is
+    // reported as well as the disconnect: it may be an attacker on the path (protocol.md §2).
+    if (reason instanceof ConnectionError && reason.code === 'PROTOCOL') this.emit('error', reason);
     this.emit('disconnect', reason);
     if (retry) this.scheduleReconnect();
   }

@@ -78,7 +78,7 @@ export class Connection {
   private kicked = false;
   /** Route already removed (LOGOUT). */
   private routeRemoved = false;
-  /** protocol.md §2: set by a successful RSA LOGIN; from then on every frame is AES both ways. */
+  /** protocol.md §2: set by a successful RSA LOGIN; from then on every frame is sealed both ways. */
   secure: SecureSession | null = null;
   /** Per-connection frames/s and bytes/s buckets (protocol.md §6 Limits and abuse). */
   readonly rate: RateGuard;
@@ -367,7 +367,7 @@ export class Connection {
         const plainFlag = packFlag({ flow: Flow.NOTIFY, encrypt: f.encrypt });
         const tail = f.tail && f.tail.length > 0 ? f.tail : null;
         if (this.secure) {
-          // protocol.md §2: AES on an encrypted connection, except end-to-end messages (encrypt = 3).
+          // protocol.md §2: sealed on an encrypted connection; end-to-end messages keep encrypt = 3.
           const out = sealOutgoing(
             this.secure,
             { ...head, flag: plainFlag },

@@ -7,9 +7,9 @@
  *      FRAME_TOO_LARGE, close.
  *   1a. Rate limits, judged on arrival (limits/rate-guard.ts): over frames/s or bytes/s →
  *      TOO_MANY_REQUESTS with retryAfterMs; still over abuseCloseMs after the first → also close.
- *   1b. Encrypted connection (a session secret exists; crypto/session-crypto.ts): not AES (nor E2E
- *      on MS) → BAD_REQUEST (no downgrade), stays open; seq not above the last → BAD_REQUEST,
- *      close; AES body does not authenticate (tampered header or body) → BAD_REQUEST, close.
+ *   1b. Encrypted connection (a session secret exists; crypto/session-crypto.ts): seq not above
+ *      the last → BAD_REQUEST, close; a frame that does not open with the c2s key, whatever its
+ *      encrypt bits (plain, unsealed E2E, tampered header or body) → BAD_REQUEST, close.
  *   2. flow ≠ 0 (request) → BAD_REQUEST, stays open.
  *   3. compression 2/3 → UNSUPPORTED; encrypt AES without a session key, RSA on anything but LOGIN
  *      or on a server without an RSA key → UNSUPPORTED; encrypt = 3 (end-to-end) on anything but
