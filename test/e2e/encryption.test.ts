@@ -15,7 +15,7 @@ import {
   frameToBytes,
   packFlag,
   rsaSeal,
-  type SessionCipher,
+  SessionCipher,
   Status,
   unpackFlag,
 } from '../../packages/protocol/src/index.js';
@@ -295,6 +295,97 @@ describe('RSA LOGIN failures (protocol.md §2 RSA)', () => {
       expect(errorOf(res).message.length).toBeGreaterThan(0);
     }
     expectStatus(await c.request({ command: Command.PING }), Status.OK);
+  });
+});
+
+describe('RSA freshness: clientTime and replays (protocol.md §2)', () => {
+  /** One RSA LOGIN frame as bytes (what an on-path attacker records), and the secret it carries. */
+  async function rsaLoginBytes(
+    userId: string,
+    clientTime: number | undefined,
+    server = srv,
+  ): Promise<{ bytes: Uint8Array; cipher: SessionCipher }> {
+    const header = { seq: 1, command: Command.LOGIN, flag: packFlag({ encrypt: Encrypt.RSA }), status: 0 };
+    const body = codec.LoginRequest.encode({
+      ...codec.LoginRequest.decode(loginBody(await server.identity(userId))),
+      clientTime: clientTime ?? 0,
+    });
+    const sealed = rsaSeal(server.server.serverKeys?.publicKeyPem as string, frameAad(header), body);
+    return {
+      bytes: frameToBytes({ ...header, body: sealed.body }),
+      cipher: new SessionCipher(sealed.secret, 'client'),
+    };
+  }
+
+  async function loginWith(bytes: Uint8Array, cipher: SessionCipher, port = srv.port) {
+    const c = await RawClient.connect(port);
+    open.push(c);
+    c.write(bytes);
+    const res = await c.next((f) => isResponse(f) && f.seq === 1);
+    expect(unpackFlag(res.flag).encrypt).toBe(Encrypt.AES);
+    return { c, status: res.status, body: cipher.open(res, res.body) };
+  }
+
+  it('a recorded RSA LOGIN replayed on a new connection: UNAUTHORIZED, and the real device is not kicked', async () => {
+    const userId = uniqueUser('replayed');
+    const { bytes, cipher } = await rsaLoginBytes(userId, Date.now());
+    const real = await loginWith(bytes, cipher);
+    expect(real.status).toBe(Status.OK);
+    const replay = await loginWith(bytes, cipher);
+    expect(replay.status).toBe(Status.UNAUTHORIZED);
+    expect(codec.ErrorInfo.decode(replay.body).message).toMatch(/seen before/);
+    // The real connection was not kicked: it still answers, and it holds the route.
+    const ping = await real.c.request({
+      command: Command.PING,
+      seq: 2,
+      flag: packFlag({ encrypt: Encrypt.AES }),
+      body: cipher.seal(
+        { seq: 2, command: Command.PING, flag: packFlag({ encrypt: Encrypt.AES }), status: 0 },
+        new Uint8Array(0),
+      ),
+    });
+    expect(ping.status).toBe(Status.OK);
+    expect(real.c.received.some((f) => f.status === Status.KICKED)).toBe(false);
+    expect((await srv.server.presence.devices(userId)).map((d) => d.deviceId)).toEqual(['d1']);
+  });
+
+  it('no clientTime: UNAUTHORIZED, a strike, and no session secret', async () => {
+    const { bytes, cipher } = await rsaLoginBytes(uniqueUser('notime'), undefined);
+    const res = await loginWith(bytes, cipher);
+    expect(res.status).toBe(Status.UNAUTHORIZED);
+    expect(codec.ErrorInfo.decode(res.body).message).toMatch(/must carry LoginRequest.clientTime/);
+    // Still pre-login and plain: a plain PING is UNAUTHORIZED (not a decrypt failure).
+    expectStatus(await res.c.request({ command: Command.PING, seq: 2 }), Status.UNAUTHORIZED);
+  });
+
+  it('a clientTime past the window, either way: UNAUTHORIZED; within it: OK', async () => {
+    const window = srv.config.edge.rsaLoginWindowMs;
+    expect(window).toBe(5 * 60_000);
+    for (const [off, status] of [
+      [-window - 5_000, Status.UNAUTHORIZED],
+      [window + 5_000, Status.UNAUTHORIZED],
+      [-window + 30_000, Status.OK],
+      [window - 30_000, Status.OK],
+    ] as const) {
+      const { bytes, cipher } = await rsaLoginBytes(uniqueUser('clock'), Date.now() + off);
+      const res = await loginWith(bytes, cipher);
+      expect([off, res.status]).toEqual([off, status]);
+      if (status !== Status.OK) {
+        expect(codec.ErrorInfo.decode(res.body).message).toMatch(/off the server's clock/);
+      }
+    }
+  });
+
+  it('the window is configurable (IM_RSA_LOGIN_WINDOW_MS)', async () => {
+    const narrow = await startTestServer({ edge: { rsaLoginWindowMs: 2_000 } });
+    try {
+      const stale = await rsaLoginBytes(uniqueUser('narrow'), Date.now() - 10_000, narrow);
+      expect((await loginWith(stale.bytes, stale.cipher, narrow.port)).status).toBe(Status.UNAUTHORIZED);
+      const fresh = await rsaLoginBytes(uniqueUser('narrow'), Date.now(), narrow);
+      expect((await loginWith(fresh.bytes, fresh.cipher, narrow.port)).status).toBe(Status.OK);
+    } finally {
+      await narrow.close();
+    }
   });
 });
 

@@ -48,7 +48,7 @@ export class SecureClient {
   async rsaLogin(
     id: Identity,
     serverPublicKey: string | Uint8Array,
-    extra: { publicKey?: Uint8Array } = {},
+    extra: { publicKey?: Uint8Array; clientTime?: number } = {},
   ): Promise<Opened> {
     const seq = this.raw.nextSeq();
     const flag = packFlag({ flow: Flow.REQUEST, encrypt: Encrypt.RSA });

@@ -418,6 +418,8 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
           publicKey:
             this.opts.publicKey ??
             (this.opts.e2eKey === undefined ? undefined : publicKeyDer(toPrivateKey(this.opts.e2eKey))),
+          // protocol.md §2 RSA freshness: an RSA LOGIN carries the device's clock (a plain one has no use for it).
+          clientTime: this.opts.encryption === 'rsa' ? Date.now() : 0,
         }),
         this.opts.encryption === 'rsa' ? { rsa: this.opts.serverPublicKey } : {},
       );

@@ -39,6 +39,11 @@ export interface Config {
     tlsCertFile: string;
     /** PEM private key of the TLS listener. */
     tlsKeyFile: string;
+    /**
+     * protocol.md §2 RSA freshness: an RSA (2) LOGIN's clientTime must be within this of the
+     * server's clock; its wrapped secret is remembered for twice this, so a replay is refused.
+     */
+    rsaLoginWindowMs: number;
     // ---- limits and abuse (protocol.md §6 Limits and abuse; docs/security.md has the table) ----
     /** Per-connection token bucket: frames per second (0 = no limit). */
     rateFramesPerSecond: number;
@@ -188,6 +193,7 @@ export const ENV_VARS = {
   IM_EDGE_TLS_PORT: 'edge.tlsPort',
   IM_TLS_CERT_FILE: 'edge.tlsCertFile',
   IM_TLS_KEY_FILE: 'edge.tlsKeyFile',
+  IM_RSA_LOGIN_WINDOW_MS: 'edge.rsaLoginWindowMs',
   IM_RATE_FRAMES_PER_SECOND: 'edge.rateFramesPerSecond',
   IM_RATE_FRAMES_BURST: 'edge.rateFramesBurst',
   IM_RATE_BYTES_PER_SECOND: 'edge.rateBytesPerSecond',
@@ -263,6 +269,7 @@ export function defaultConfig(): Config {
       tlsPort: DEFAULT_PORTS.edgeTls,
       tlsCertFile: '',
       tlsKeyFile: '',
+      rsaLoginWindowMs: 5 * 60_000,
       rateFramesPerSecond: 100,
       rateFramesBurst: 200,
       rateBytesPerSecond: 1024 * 1024,
@@ -475,6 +482,7 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_EDGE_TLS_PORT: port,
   IM_TLS_CERT_FILE: text,
   IM_TLS_KEY_FILE: text,
+  IM_RSA_LOGIN_WINDOW_MS: ms(1),
   IM_RATE_FRAMES_PER_SECOND: count(),
   IM_RATE_FRAMES_BURST: count(),
   IM_RATE_BYTES_PER_SECOND: count(),

@@ -25,6 +25,8 @@ export * from './ports.js';
 export * from './presence/keys.js';
 export * from './presence/keys.memory.js';
 export * from './presence/presence.service.js';
+export * from './replay/replay.memory.js';
+export * from './replay/replay.redis.js';
 export * from './routing/routes.memory.js';
 export * from './routing/routes.redis.js';
 export * from './server-keys.js';

@@ -179,6 +179,17 @@ export interface DeliveryBus {
   close(): Promise<void>;
 }
 
+/**
+ * protocol.md §2 RSA freshness: remembers what a recorded RSA LOGIN would repeat (its wrapped
+ * secret) for as long as its clientTime keeps it fresh, so a replay is refused — on every edge:
+ * Redis in the cluster, memory in embedded mode (one process).
+ */
+export interface ReplayCache {
+  /** Records `key` for `ttlMs`; false when it is recorded already (a replay). Atomic. */
+  remember(key: string, ttlMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
 /** Cluster-unique, time-ordered message uids without per-message coordination. */
 export interface UidGenerator {
   next(): bigint;

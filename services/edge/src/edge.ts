@@ -5,16 +5,18 @@
  * concrete backend.
  */
 import type { Socket } from 'node:net';
-import type {
-  Config,
-  Delivery,
-  DeliveryBus,
-  MessageApi,
-  PresenceApi,
-  Route,
-  ServerKeys,
-  Subscription,
-  TokenVerifier,
+import {
+  type Config,
+  type Delivery,
+  type DeliveryBus,
+  MemoryReplayCache,
+  type MessageApi,
+  type PresenceApi,
+  type ReplayCache,
+  type Route,
+  type ServerKeys,
+  type Subscription,
+  type TokenVerifier,
 } from '@im/core';
 import { Connection } from './connection.js';
 import type { EdgeContext, EdgeLogger } from './context.js';
@@ -37,6 +39,11 @@ export interface EdgeOptions {
   logger: EdgeLogger;
   /** RSA key pair for RSA (2) logins (protocol.md §2); absent: RSA is UNSUPPORTED. */
   serverKeys?: ServerKeys | null;
+  /**
+   * Where RSA LOGINs' wrapped secrets are remembered (protocol.md §2 RSA freshness): shared by every
+   * edge of a cluster (Redis). Default: this process's memory (embedded mode); closed by its owner.
+   */
+  replay?: ReplayCache;
   /** /metrics hooks (metrics.ts createEdgeMetrics); default: none. */
   metrics?: EdgeMetrics;
 }
@@ -84,6 +91,7 @@ export function createEdge(opts: EdgeOptions): Edge {
     presence,
     verifier: opts.verifier,
     serverKeys: opts.serverKeys ?? null,
+    replay: opts.replay ?? new MemoryReplayCache(),
     logger,
     metrics,
     registry: new Registry<Connection>(),

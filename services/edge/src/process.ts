@@ -30,6 +30,8 @@ import {
   KafkaBus,
   type Logger,
   loadServerKeys,
+  REPLAY_KEY_PREFIX,
+  RedisReplayCache,
   type ServerKeys,
   type TokenVerifier,
 } from '@im/core';
@@ -84,6 +86,16 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
     },
   });
   const presence = new PresenceClient(config.grpc.presenceAddr, clientOpts);
+  // protocol.md §2 RSA freshness, cluster-wide: a LOGIN replayed on another edge finds the secret.
+  // Bounded like an internal call: a Redis that does not answer makes the LOGIN UNAVAILABLE. Only
+  // with an RSA key: without one, RSA LOGINs are UNSUPPORTED and nothing is remembered.
+  const replay = serverKeys
+    ? new RedisReplayCache({
+        url: config.redisUrl,
+        prefix: `${config.redisPrefix}${REPLAY_KEY_PREFIX}`,
+        redisOptions: { commandTimeout: config.grpc.deadlineMs, maxRetriesPerRequest: 1 },
+      })
+    : undefined;
   const bus = new KafkaBus({
     brokers: config.kafkaBrokers,
     clientId: `im-edge-${nodeId}`,
@@ -115,12 +127,19 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
     verifier,
     logger,
     serverKeys,
+    ...(replay ? { replay } : {}),
     metrics,
   });
   edge = created;
 
   const closeBackends = async () => {
-    await Promise.allSettled([bus.close(), message.close(), presence.close(), kafkaLag.close()]);
+    await Promise.allSettled([
+      bus.close(),
+      message.close(),
+      presence.close(),
+      kafkaLag.close(),
+      replay?.close(),
+    ]);
   };
 
   let listening = false;

@@ -15,6 +15,7 @@
  * Every frame the server then sends on the connection is sealed with the s2c key: AES (1), or
  * encrypt = 3 for a delivered end-to-end message (sealed all the same).
  */
+import { createHash } from 'node:crypto';
 import type { ServerKeys } from '@im/core';
 import {
   Command,
@@ -24,6 +25,7 @@ import {
   FLAG_ENCRYPT_SHIFT,
   type Frame,
   frameAad,
+  RSA_KEY_LENGTH_FIELD,
   rsaOpen,
   SessionCipher,
   Status,
@@ -44,7 +46,15 @@ export class SecureSession {
   /** Highest request seq accepted so far (the RSA LOGIN's seq to begin with). */
   private lastSeq: number;
 
-  constructor(secret: Uint8Array, loginSeq: number) {
+  /**
+   * @param wrappedDigest SHA-256 (hex) of the RSA-wrapped secret the LOGIN carried: what a replay of
+   *   that LOGIN frame repeats (crypto/rsa-freshness.ts).
+   */
+  constructor(
+    secret: Uint8Array,
+    loginSeq: number,
+    readonly wrappedDigest: string,
+  ) {
     this.cipher = new SessionCipher(secret, 'server');
     this.lastSeq = loginSeq;
   }
@@ -115,6 +125,14 @@ export function encryptionRefusal(keys: ServerKeys | null, frame: Frame): string
   return null;
 }
 
+/** SHA-256 of the body's RSA block (keyLen ‖ RSA-OAEP(secret)); rsaOpen has checked its length. */
+function wrappedDigest(body: Uint8Array): string {
+  const keyLen = new DataView(body.buffer, body.byteOffset, body.length).getUint16(0);
+  return createHash('sha256')
+    .update(body.subarray(0, RSA_KEY_LENGTH_FIELD + keyLen))
+    .digest('hex');
+}
+
 /**
  * Opens an RSA (2) LOGIN body. The candidate session answers this LOGIN either way (protocol.md §2:
  * the response to an RSA login is sent with AES), and becomes the connection's only on success.
@@ -122,7 +140,7 @@ export function encryptionRefusal(keys: ServerKeys | null, frame: Frame): string
 export function openRsaLogin(keys: ServerKeys, frame: Frame): { body: Uint8Array; session: SecureSession } {
   try {
     const { plaintext, secret } = rsaOpen(keys.privateKey, frameAad(frame), frame.body);
-    return { body: plaintext, session: new SecureSession(secret, frame.seq) };
+    return { body: plaintext, session: new SecureSession(secret, frame.seq, wrappedDigest(frame.body)) };
   } catch (err) {
     if (!(err instanceof DecryptError)) throw err;
     throw new ClosingError(Status.BAD_REQUEST, `${err.message}; closing`, { cause: err });
