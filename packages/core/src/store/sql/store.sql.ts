@@ -402,7 +402,8 @@ async function appendBatch(db: SqlDriver, batch: Pending[]): Promise<AppendResul
   // 1. Message rows in idempotency-key order (two batches that resend each other's keys then wait
   //    on each other in one order). Array.prototype.sort is stable: the first of equal keys in
   //    queue order is the one inserted.
-  const order = reqs.map((_, i) => i).sort((a, b) => cmp(idemKey(msg(reqs, a)), idemKey(msg(reqs, b))));
+  const keys = reqs.map((r) => idemKey(r.message));
+  const order = reqs.map((_, i) => i).sort((a, b) => cmp(keys[a] as string, keys[b] as string));
   const columns: unknown[][] = MESSAGE_COLUMNS.map(() => []);
   for (const i of order) addMessageRow(columns, msg(reqs, i));
   // 2. Inbox rows of every message, in queue order; the statement keeps those of the new ones.
