@@ -47,7 +47,12 @@ export interface ImClientOptions {
   userId: string;
   /** A fixed JWT. Either this or getToken. */
   token?: string;
-  /** Called before every LOGIN (also on reconnect), so an expiring token can be refreshed. */
+  /**
+   * The token provider: called before every LOGIN (also on reconnect), so an expiring token can be
+   * refreshed. When the server ends the session because its token expired (protocol.md §6
+   * Session: LOGOUT notify UNAUTHORIZED), the client asks it for a fresh token and logs in again
+   * at once, then resyncs from its last seq. With a fixed `token` it stops instead (`expired`).
+   */
   getToken?: () => Promise<string>;
   /** Stable per installation: one live connection per (userId, deviceId) (protocol.md §6 Session). */
   deviceId: string;
@@ -109,6 +114,12 @@ export interface ImClientEvents {
   notify: [notify: Notify];
   /** This device logged in elsewhere; the connection closes and is not re-opened. */
   kicked: [error: KickedError];
+  /**
+   * The server ended the session: its token expired (protocol.md §6 Session). With getToken the
+   * client logs in again at once with a fresh token (`reconnect` follows); with a fixed token it
+   * stays closed.
+   */
+  expired: [error: UnauthorizedError];
   /** The connection went away (reason: ConnectionError, KickedError...). Reconnect follows unless kicked/closed. */
   disconnect: [reason: Error];
   /** Logged in again after a disconnect; a resync pull follows. */
@@ -156,6 +167,8 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   /** Set by close()/logout(): nothing reconnects afterwards. */
   private stopped = false;
   private kicked = false;
+  /** The current connection was ended by the server because its token expired. */
+  private expired = false;
   private attempt = 0;
   private notifySeq = 0;
   private syncing = false;
@@ -496,6 +509,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
         }
         case Command.LOGOUT:
           if (frame.status === Status.KICKED) this.onKicked(conn, frame);
+          else if (frame.status === Status.UNAUTHORIZED) this.onExpired(conn, frame);
           break;
         default:
           if (lost) this.requestSync();
@@ -520,22 +534,38 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     conn.destroy(err);
   }
 
+  /** protocol.md §6 Session: a LOGOUT notify with status UNAUTHORIZED, then the server closes. */
+  private onExpired(conn: Connection, frame: Frame): void {
+    const err = new UnauthorizedError(Status.UNAUTHORIZED, decodeErrorInfo(frame.body), Command.LOGOUT);
+    // Not a failure: log in again right away with a fresh token (none to be had from a fixed one).
+    this.expired = true;
+    this.emit('expired', err);
+    conn.destroy(err);
+  }
+
   private onClose(conn: Connection, reason: Error): void {
     if (conn !== this.conn) return; // a connection that never finished LOGIN
     this.conn = undefined;
     this.stopHeartbeat();
     clearTimeout(this.syncRetryTimer);
-    const retry = !this.stopped && !this.kicked && this.opts.reconnect !== false;
+    const expired = this.expired;
+    this.expired = false;
+    const retry =
+      !this.stopped &&
+      !this.kicked &&
+      this.opts.reconnect !== false &&
+      !(expired && this.opts.getToken === undefined);
     this.stateValue = retry ? 'reconnecting' : 'closed';
     // A frame the client refused (unsealed on an encrypted connection, not this protocol) is
     // reported as well as the disconnect: it may be an attacker on the path (protocol.md §2).
     if (reason instanceof ConnectionError && reason.code === 'PROTOCOL') this.emit('error', reason);
     this.emit('disconnect', reason);
-    if (retry) this.scheduleReconnect();
+    if (retry && expired) this.attempt = 0;
+    if (retry) this.scheduleReconnect(expired ? 0 : undefined);
   }
 
-  private scheduleReconnect(): void {
-    const delay = backoffDelay(this.attempt++, this.backoff);
+  private scheduleReconnect(delayMs?: number): void {
+    const delay = delayMs ?? backoffDelay(this.attempt++, this.backoff);
     this.reconnectTimer = setTimeout(() => void this.reconnect(), delay);
   }
 

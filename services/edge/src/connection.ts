@@ -12,7 +12,8 @@
  * reading is disconnected; its messages stay pullable).
  *
  * Timers: login deadline (close), idle 2.5 × heartbeatSeconds without a client frame (close,
- * route removed), frame-completion deadline (a started frame must complete in frameDeadlineMs).
+ * route removed), frame-completion deadline (a started frame must complete in frameDeadlineMs),
+ * session end at the token's exp (LOGOUT notify UNAUTHORIZED, close, route removed).
  */
 import type { Socket } from 'node:net';
 import type { Caller } from '@im/core';
@@ -40,6 +41,8 @@ import { flushAtEndOfTurn } from './write-flush.js';
 const MAX_QUEUED_REQUESTS = 64;
 /** After a graceful end(), a peer that never closes its side is destroyed after this. */
 const END_LINGER_MS = 2_000;
+/** setTimeout's longest delay (~24.8 days): a token that lives longer is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A frame the server sends on its own (flow = notify); its seq is assigned when it is written. */
 export interface NotifyFrame {
@@ -108,6 +111,7 @@ export class Connection {
   private loginTimer: NodeJS.Timeout | null;
   private readonly idleTimer: NodeJS.Timeout;
   private frameTimer: NodeJS.Timeout | null = null;
+  private sessionTimer: NodeJS.Timeout | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -314,6 +318,37 @@ export class Connection {
     this.held = null;
   }
 
+  /**
+   * protocol.md §6 Session: "a session lasts no longer than the token it logged in with". At
+   * `atMs` (the token's exp plus the clock skew) the client gets a LOGOUT notify with status
+   * UNAUTHORIZED and the connection closes; the close removes the route.
+   */
+  endSessionAt(atMs: number): void {
+    if (this.sessionTimer) clearTimeout(this.sessionTimer);
+    const delay = Math.max(0, atMs - Date.now());
+    this.sessionTimer = setTimeout(
+      () => (delay > MAX_TIMER_MS ? this.endSessionAt(atMs) : this.expire()),
+      Math.min(delay, MAX_TIMER_MS),
+    );
+  }
+
+  private expire(): void {
+    if (this.closing) return;
+    this.log('info', {}, 'token expired; session ended');
+    this.sendNotifies([
+      {
+        command: Command.LOGOUT,
+        status: Status.UNAUTHORIZED,
+        encrypt: 0,
+        body: codec.ErrorInfo.encode({
+          message: 'token expired: log in again with a fresh token',
+          retryAfterMs: 0,
+        }),
+      },
+    ]);
+    this.end();
+  }
+
   markRouteRemoved(): void {
     this.routeRemoved = true;
   }
@@ -468,6 +503,8 @@ export class Connection {
     if (this.loginTimer) clearTimeout(this.loginTimer);
     this.loginTimer = null;
     clearTimeout(this.idleTimer);
+    if (this.sessionTimer) clearTimeout(this.sessionTimer);
+    this.sessionTimer = null;
     this.clearFrameDeadline();
   }
 

@@ -30,6 +30,7 @@ const v = loadCryptoVectors();
 const acceptT: TokenVerifier = {
   async verify(token) {
     if (token !== 't') throw new ImError(Status.UNAUTHORIZED, 'bad token');
+    return { expiresAt: Date.now() + 3_600_000 };
   },
 };
 const started: { edge: Edge; client?: RawClient }[] = [];

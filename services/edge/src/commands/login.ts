@@ -26,7 +26,7 @@ export async function login(ctx: EdgeContext, conn: Connection, req: Request): P
   }
   // protocol.md §2 RSA freshness: stale, missing or replayed → UNAUTHORIZED, before the token.
   if (req.secure) await checkRsaFreshness(ctx, req.secure, r.clientTime);
-  await ctx.verifier.verify(r.token, r.userId);
+  const { expiresAt } = await ctx.verifier.verify(r.token, r.userId);
 
   const { epoch } = await ctx.presence.login({
     userId: r.userId,
@@ -75,6 +75,10 @@ export async function login(ctx: EdgeContext, conn: Connection, req: Request): P
       head,
       sessionId: randomBytes(16).toString('hex'),
     }),
-    afterWrite: () => conn.completeLogin(),
+    afterWrite: () => {
+      conn.completeLogin();
+      // protocol.md §6 Session: the session ends when the token does (with the tolerated skew).
+      conn.endSessionAt(expiresAt + ctx.config.auth.clockSkewSeconds * 1000);
+    },
   };
 }
