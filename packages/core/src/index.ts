@@ -12,6 +12,7 @@ export * from './config.js';
 export * from './decode-limits.js';
 export * from './device-ids.js';
 export * from './groups.js';
+export * from './limits/token-bucket.js';
 export * from './log.js';
 export * from './message/chatrooms.js';
 export * from './message/conversations/chatroom.js';

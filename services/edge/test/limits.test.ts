@@ -1,10 +1,10 @@
 /** The limit primitives with a fake clock (protocol.md §6 Limits and abuse). Over TCP: test/e2e/limits.test.ts. */
+import { TokenBucket } from '@im/core';
 import { type Frame, type ImError, Status } from '@im/protocol';
 import { describe, expect, it } from 'vitest';
 import { ClosingError } from '../src/errors.js';
 import { addressKey, IpGuard } from '../src/limits/ip-guard.js';
 import { ABUSE_QUIET_MS, RateGuard } from '../src/limits/rate-guard.js';
-import { TokenBucket } from '../src/limits/token-bucket.js';
 
 const frame = (bodyLength = 0): Frame => ({
   version: 1,

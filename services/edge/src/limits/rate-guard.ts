@@ -13,10 +13,9 @@
  * of an episode is answered and then closed (protocol.md §3). An episode ends after one quiet second
  * without a refusal, so a client that slows down to its limit is never closed.
  */
-import type { Config } from '@im/core';
+import { type Config, TokenBucket } from '@im/core';
 import { type Frame, HEADER_LENGTH, ImError, Status } from '@im/protocol';
 import { ClosingError } from '../errors.js';
-import { TokenBucket } from './token-bucket.js';
 
 /** A refusal-free gap this long ends an abuse episode. */
 export const ABUSE_QUIET_MS = 1_000;
