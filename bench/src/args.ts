@@ -140,7 +140,7 @@ export function parseCount(
   return n;
 }
 
-class Reader {
+export class Reader {
   readonly #used = new Set<string>();
   constructor(readonly flags: Flags) {}
   str(name: string): string | undefined {

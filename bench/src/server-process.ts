@@ -148,7 +148,8 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
   };
 }
 
-async function waitForPort(
+/** Resolves once `host:port` accepts a connection; throws (with the child's log) if the child exits first. */
+export async function waitForPort(
   host: string,
   port: number,
   child: ChildProcess,
@@ -163,13 +164,15 @@ async function waitForPort(
   while (Date.now() < deadline) {
     if (gone) {
       throw new Error(
-        `the embedded server exited with ${child.exitCode} before listening; its log:\n${readFileSync(logFile, 'utf8')}`,
+        `the server (pid ${child.pid}) exited with ${child.exitCode} before listening; its log:\n${readFileSync(logFile, 'utf8')}`,
       );
     }
     if (await canConnect(host, port)) return;
     await sleep(100);
   }
-  throw new Error(`the embedded server did not listen on ${host}:${port} within ${START_TIMEOUT_MS} ms`);
+  throw new Error(
+    `the server (pid ${child.pid}) did not listen on ${host}:${port} within ${START_TIMEOUT_MS} ms`,
+  );
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {
