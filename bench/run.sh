@@ -2,7 +2,8 @@
 # Benchmark wrapper (docs/benchmarks.md). Runs from any directory; loopback only.
 #   bench/run.sh embedded [load.ts options]  embedded server (child process) at 1k,5k,10k,30k msg/s
 #   bench/run.sh memory   [load.ts options]  the same with the bench-only in-memory store (no PGlite)
-#   bench/run.sh idle     [idle.ts options]  RSS of 19,000 idle logged-in connections on one edge
+#   bench/run.sh idle     [idle.ts options]  RSS of 19,000 idle logged-in connections on one edge;
+#                         with --cluster 100,000 over the edges of a cluster (backends as for cluster)
 #   bench/run.sh profile  [load.ts options]  CPU profile of the embedded server under load + summary
 #   bench/run.sh cluster  [cluster-bench.ts options]  starts the cluster, CPU per message of every
 #                         process (backends: REDIS_URL, KAFKA_BROKERS, DATABASE_URL, else the test ones)
@@ -41,7 +42,14 @@ case "$what" in
       --connections "$CONNECTIONS" --json "$OUT/memory.json" "$@"
     ;;
   idle)
-    run bench/src/idle.ts --json "$OUT/idle.json" "$@"
+    if [[ " $* " == *" --cluster "* ]]; then
+      if [ -z "${REDIS_URL:-}" ] || [ -z "${KAFKA_BROKERS:-}" ] || [ -z "${DATABASE_URL:-}" ]; then
+        use_backends
+      fi
+      run bench/src/idle.ts --json "$OUT/idle-cluster.json" "$@"
+    else
+      run bench/src/idle.ts --json "$OUT/idle.json" "$@"
+    fi
     ;;
   profile)
     prof="$OUT/profile"

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Cluster, startCluster } from '../../scripts/cluster/launch.js';
 import { backendPorts, backendTargets } from './backends.js';
+import { BENCH_EDGE_ENV, backendEnv } from './cluster-env.js';
 import type { CpuTarget } from './cpu-meter.js';
 import { CLUSTER_BENCH_USAGE, parseClusterBenchArgs, type Root } from './pair-args.js';
 import { exitWith, log, parseOrUsage, runPairBench, type System } from './pair-bench.js';
@@ -21,16 +22,6 @@ import { REPO_ROOT } from './server-process.js';
 import { runTag } from './session.js';
 
 const HOST = '127.0.0.1';
-
-/**
- * The edges see every connection come from 127.0.0.1: only the per-IP guards are raised
- * (protocol.md §6 Limits); per-connection limits stay at their defaults.
- */
-const BENCH_EDGE_ENV = {
-  IM_MAX_CONNECTIONS_PER_IP: '1000000',
-  IM_ACCEPT_PER_IP_PER_SECOND: '1000000',
-  IM_ACCEPT_PER_IP_BURST: '1000000',
-};
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -56,10 +47,7 @@ async function main(): Promise<number> {
 
 /** Starts the cluster of one checkout (its own node_modules installed first when missing). */
 async function launch(root: Root, backendTargetsOfMachine: CpuTarget[]): Promise<System> {
-  for (const name of ['REDIS_URL', 'KAFKA_BROKERS', 'DATABASE_URL']) {
-    if (!process.env[name])
-      throw new Error(`${name} is not set (bench/run.sh cluster starts local backends)`);
-  }
+  const backends = backendEnv(process.env);
   if (!existsSync(join(root.dir, 'services/edge/src/main.ts'))) {
     throw new Error(`--root ${root.label}=${root.dir}: no services/edge/src/main.ts there`);
   }
@@ -74,13 +62,8 @@ async function launch(root: Root, backendTargetsOfMachine: CpuTarget[]): Promise
     root: root.dir,
     edges: 2,
     prefix,
-    env: {
-      REDIS_URL: process.env.REDIS_URL as string,
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS as string,
-      DATABASE_URL: process.env.DATABASE_URL as string,
-      LOG_LEVEL: 'warn',
-    },
-    serviceEnv: { edge: BENCH_EDGE_ENV },
+    env: { ...backends, LOG_LEVEL: 'warn' },
+    serviceEnv: { edge: { ...BENCH_EDGE_ENV } },
   });
   log(`${cluster.describe()}\nready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const [e1, e2] = cluster.edges;

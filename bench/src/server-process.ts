@@ -17,7 +17,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '../..');
 const EMBEDDED_MAIN = join(REPO_ROOT, 'services/embedded/src/main.ts');
 const MEMORY_MAIN = join(HERE, 'memory-server.ts');
-const GC_PRELOAD = join(HERE, 'gc-signal.ts');
+export const GC_PRELOAD = join(HERE, 'gc-signal.ts');
 const START_TIMEOUT_MS = 60_000;
 
 export interface ServerProcessOptions {
@@ -121,17 +121,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     secret,
     dataDir,
     logFile,
-    async gcAndSample() {
-      if (existsSync(memFile)) unlinkSync(memFile);
-      child.kill('SIGUSR2');
-      const deadline = Date.now() + 30_000;
-      while (!existsSync(memFile)) {
-        if (Date.now() > deadline) throw new Error('the server did not answer the GC signal in 30 s');
-        await sleep(50);
-      }
-      const inside = JSON.parse(readFileSync(memFile, 'utf8')) as Omit<MemorySample, 'rss'>;
-      return { ...inside, rss: readRssBytes(pid) };
-    },
+    gcAndSample: () => gcAndSample(pid, memFile),
     stop() {
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {
@@ -184,6 +174,22 @@ function canConnect(host: string, port: number): Promise<boolean> {
     });
     s.once('error', () => ok(false));
   });
+}
+
+/**
+ * Asks a process started with the gc-signal.ts preload (BENCH_MEM_FILE = memFile) to run full GCs
+ * and report process.memoryUsage(), then reads its VmRSS.
+ */
+export async function gcAndSample(pid: number, memFile: string): Promise<MemorySample> {
+  if (existsSync(memFile)) unlinkSync(memFile);
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(memFile)) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not answer the GC signal in 30 s`);
+    await sleep(50);
+  }
+  const inside = JSON.parse(readFileSync(memFile, 'utf8')) as Omit<MemorySample, 'rss'>;
+  return { ...inside, rss: readRssBytes(pid) };
 }
 
 /** VmRSS of a process in bytes (Linux /proc; the kernel reports kB). */
