@@ -246,8 +246,10 @@ export function parseIdleArgs(argv: readonly string[], env: Record<string, strin
   }
   const connections = r.num('connections', cluster ? 100_000 : 19_000, { min: 1 });
   const perClient = cluster ? SOCKETS_PER_CLIENT : 5_000;
-  const edges = r.num('edges', Math.max(1, Math.ceil(connections / SOCKETS_PER_EDGE)), { min: 1 });
-  if (edges > 1 && !cluster) throw new UsageError('--edges needs --cluster');
+  if (!cluster && r.str('edges') !== undefined) throw new UsageError('--edges needs --cluster');
+  const edges = cluster
+    ? r.num('edges', Math.max(1, Math.ceil(connections / SOCKETS_PER_EDGE)), { min: 1 })
+    : 1;
   const opts: IdleOptions = {
     cluster,
     edges,
