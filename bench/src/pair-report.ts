@@ -78,9 +78,9 @@ export function formatCpuTable(rows: readonly LabelledResult[]): string {
 }
 
 /**
- * The chart of docs/benchmarks.md: send→push p50 (dashed) and p99 (solid) against the offered
- * rate, and the servers' total CPU per delivered message against the offered rate; one colour per
- * system.
+ * The chart of docs/benchmarks.md, against the offered rate: send→push p50 (dashed) and p99
+ * (solid), the servers' total CPU per delivered message, and the delivered rate (where it falls
+ * below the offered rate the system is saturated); one colour per system.
  */
 export function pairChart(rows: readonly LabelledResult[], caption?: string): string {
   const systems = [...new Set(rows.map((r) => r.system))];
@@ -103,10 +103,21 @@ export function pairChart(rows: readonly LabelledResult[], caption?: string): st
     color: i,
     points: of(s).map((r) => ({ x: r.rateOffered, y: r.cpu.totalPerMessage })),
   }));
+  const delivered: Line[] = systems.map((s, i) => ({
+    label: `${s} delivered/s`,
+    color: i,
+    points: of(s).map((r) => ({ x: r.rateOffered, y: r.deliveredPerS })),
+  }));
   return renderChart(
     [
       { title: 'send→push latency', xLabel: 'offered msg/s', yLabel: 'ms (log)', lines: latency },
       { title: 'server CPU per delivered message', xLabel: 'offered msg/s', yLabel: 'µs (log)', lines: cpu },
+      {
+        title: 'delivered messages per second',
+        xLabel: 'offered msg/s',
+        yLabel: 'msg/s (log)',
+        lines: delivered,
+      },
     ],
     caption,
   );

@@ -178,7 +178,8 @@ describe('svg chart', () => {
     expect(svg).toContain('>before push p99</text>');
     expect(svg).toContain('>after total CPU</text>');
     expect(svg).toContain('caption &lt;here&gt;');
-    expect([...svg.matchAll(/<polyline /g)]).toHaveLength(6); // 2 systems × (p50, p99, CPU)
+    expect(svg).toContain('>after delivered/s</text>');
+    expect([...svg.matchAll(/<polyline /g)]).toHaveLength(8); // 2 systems × (p50, p99, CPU, delivered)
   });
 });
 
