@@ -13,6 +13,8 @@ export interface PairOptions {
   durationS: number;
   warmupS: number;
   drainS: number;
+  /** Seconds of CPU sampling with the pairs open and no load, before the first rate (0: none). */
+  idleS: number;
   bodyBytes: number;
   maxOutstanding: number;
   connectConcurrency: number;
@@ -54,6 +56,7 @@ function pairOptions(r: Reader, defaultRates: string): PairOptions {
     durationS: r.num('duration', 10, { min: 1, integer: false }),
     warmupS: r.num('warmup', 3, { integer: false }),
     drainS: r.num('drain', 15, { integer: false }),
+    idleS: r.num('idle', 5, { integer: false }),
     // 12 bytes carry the send time and the run id (pair-worker.ts).
     bodyBytes: r.num('body-bytes', 64, { min: 12 }),
     maxOutstanding: r.num('max-outstanding', 16, { min: 1 }),
@@ -138,6 +141,8 @@ const PAIR_USAGE = `  --rate R[,R...]           offered sends per second, total,
   --workers N               generator processes sharing the pairs (default 2)
   --duration S  --warmup S  measured seconds (default 10), unmeasured warm-up (default 3)
   --drain S                 wait at most S for late acks and pushes after a run (default 15)
+  --idle S                  first measure each process's CPU with the pairs open and no load
+                            for S seconds (default 5; 0 skips it)
   --body-bytes B            message body size (default 64, min 12)
   --max-outstanding N       unacked sends per sender before it skips its turn (default 16)
   --connect-concurrency N   pairs opened at the same time (default 50)

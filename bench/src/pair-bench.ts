@@ -7,7 +7,7 @@ import os from 'node:os';
 import { dirname } from 'node:path';
 import type { Endpoint } from './args.js';
 import { UsageError } from './args.js';
-import type { CpuTarget } from './cpu-meter.js';
+import { type CpuTarget, cpuWindow, sampleCpu } from './cpu-meter.js';
 import { describeMachine, machineInfo } from './machine.js';
 import type { PairOptions } from './pair-args.js';
 import type { DriverSpec } from './pair-driver.js';
@@ -63,6 +63,8 @@ export async function runPairBench(spec: PairBenchSpec): Promise<LabelledResult[
   log(`machine: ${describeMachine(machine)}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
   const rows: LabelledResult[] = [];
   const described: Record<string, string> = {};
+  /** Cores per process with no load: the fixed cost that low rates spread over few messages. */
+  const idle: Record<string, Record<string, number>> = {};
   let current: System | undefined;
   process.once('SIGINT', () => {
     log('SIGINT: stopping');
@@ -87,6 +89,7 @@ export async function runPairBench(spec: PairBenchSpec): Promise<LabelledResult[
         quiet: opts.quiet,
       });
       try {
+        if (opts.idleS > 0) idle[sys.label] = await idleBaseline(sys, opts.idleS);
         for (const rate of opts.rates) {
           log(
             `\n=== ${sys.label} ${rate}/s: ${opts.pairs} pairs ${spec.placement}, ${opts.bodyBytes} B, warm-up ${opts.warmupS} s, ${opts.durationS} s measured`,
@@ -115,12 +118,17 @@ export async function runPairBench(spec: PairBenchSpec): Promise<LabelledResult[
   process.stdout.write(
     `\n${spec.name}: CPU µs per delivered message, latencies in ms (load average before ${loadBefore[0]?.toFixed(2)}, after ${loadAfter[0]?.toFixed(2)})\n${formatCpuTable(rows)}\n`,
   );
+  for (const [system, cores] of Object.entries(idle)) {
+    const parts = Object.entries(cores).map(([k, v]) => `${k} ${v.toFixed(3)}`);
+    process.stdout.write(`${system} with no load, cores: ${parts.join(', ')}\n`);
+  }
   if (opts.json) {
     mkdirSync(dirname(opts.json), { recursive: true });
     const doc = {
       machine,
       loadAverage: { before: loadBefore, after: loadAfter },
       systems: described,
+      idleCores: idle,
       options: spec.shownOptions,
       rows,
     };
@@ -134,6 +142,23 @@ export async function runPairBench(spec: PairBenchSpec): Promise<LabelledResult[
     log(`chart written to ${opts.svg}`);
   }
   return rows;
+}
+
+/** CPU of each process over `seconds` with the pairs open and nothing sent, in cores. */
+async function idleBaseline(sys: System, seconds: number): Promise<Record<string, number>> {
+  const start = sampleCpu(sys.targets);
+  await new Promise((ok) => setTimeout(ok, seconds * 1000));
+  const w = cpuWindow(start, sampleCpu(sys.targets));
+  const cores: Record<string, number> = {};
+  for (const [name, us] of Object.entries(w.us))
+    cores[name] = Math.round((us / 1e6 / w.seconds) * 1000) / 1000;
+  const total = Object.values(cores).reduce((a, b) => a + b, 0);
+  log(
+    `${sys.label} with no load (${seconds} s): ${Object.entries(cores)
+      .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+      .join(', ')}; total ${total.toFixed(3)} cores`,
+  );
+  return cores;
 }
 
 /** The entry point's tail: exit with main's code, or print the failure and exit 1. */
