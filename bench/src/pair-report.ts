@@ -103,11 +103,15 @@ export function pairChart(rows: readonly LabelledResult[], caption?: string): st
     color: i,
     points: of(s).map((r) => ({ x: r.rateOffered, y: r.cpu.totalPerMessage })),
   }));
-  const delivered: Line[] = systems.map((s, i) => ({
-    label: `${s} delivered/s`,
-    color: i,
-    points: of(s).map((r) => ({ x: r.rateOffered, y: r.deliveredPerS })),
-  }));
+  const rates = [...new Set(rows.map((r) => r.result.rateOffered))];
+  const delivered: Line[] = [
+    ...systems.map((s, i) => ({
+      label: `${s} delivered/s`,
+      color: i,
+      points: of(s).map((r) => ({ x: r.rateOffered, y: r.deliveredPerS })),
+    })),
+    { label: 'offered', color: -1, dashed: true, points: rates.map((x) => ({ x, y: x })) },
+  ];
   return renderChart(
     [
       { title: 'send→push latency', xLabel: 'offered msg/s', yLabel: 'ms (log)', lines: latency },

@@ -7,7 +7,7 @@
 export interface Line {
   /** Legend text, e.g. "before p99". */
   label: string;
-  /** Index into the palette: lines of one system share a colour. */
+  /** Index into the palette (lines of one system share a colour); -1: grey, for a reference line. */
   color: number;
   dashed?: boolean;
   points: { x: number; y: number }[];
@@ -21,6 +21,8 @@ export interface Panel {
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+const GREY = '#999';
+const colorOf = (i: number) => (i < 0 ? GREY : (PALETTE[i % PALETTE.length] as string));
 const W = 460;
 const H = 320;
 const M = { left: 62, right: 14, top: 34, bottom: 46 };
@@ -102,7 +104,7 @@ function renderPanel(p: Panel, offsetX: number): string {
     `<text transform="translate(${offsetX + 16} ${M.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(p.yLabel)}</text>`,
   );
   for (const l of p.lines) {
-    const color = PALETTE[l.color % PALETTE.length] as string;
+    const color = colorOf(l.color);
     const good = l.points.filter((q) => q.y > 0 && Number.isFinite(q.y)).sort((a, b) => a.x - b.x);
     if (good.length === 0) continue;
     const d = good.map((q) => `${sx(q.x).toFixed(1)},${sy(q.y).toFixed(1)}`).join(' ');
@@ -114,7 +116,7 @@ function renderPanel(p: Panel, offsetX: number): string {
     }
   }
   p.lines.forEach((l, i) => {
-    const color = PALETTE[l.color % PALETTE.length] as string;
+    const color = colorOf(l.color);
     const y = H + 8 + i * LEGEND_ROW;
     const x = offsetX + M.left;
     out.push(

@@ -179,7 +179,9 @@ describe('svg chart', () => {
     expect(svg).toContain('>after total CPU</text>');
     expect(svg).toContain('caption &lt;here&gt;');
     expect(svg).toContain('>after delivered/s</text>');
-    expect([...svg.matchAll(/<polyline /g)]).toHaveLength(8); // 2 systems × (p50, p99, CPU, delivered)
+    // 2 systems × (p50, p99, CPU, delivered) and the offered rate as a grey reference line.
+    expect([...svg.matchAll(/<polyline /g)]).toHaveLength(9);
+    expect(svg).toContain('stroke="#999"');
   });
 });
 
