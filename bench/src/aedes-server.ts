@@ -1,6 +1,7 @@
 /**
  * aedes (the Node MQTT broker) as the bench's peer, in a process of its own: in-memory
- * persistence and pub/sub (aedes' defaults), plain TCP on BENCH_AEDES_HOST:BENCH_AEDES_PORT.
+ * persistence and pub/sub (aedes' defaults), plain TCP with TCP_NODELAY on
+ * BENCH_AEDES_HOST:BENCH_AEDES_PORT.
  * Started by peer-servers.ts; SIGTERM closes it.
  */
 import net from 'node:net';
@@ -14,7 +15,8 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
 }
 
 const broker = await Aedes.createBroker();
-const server = net.createServer(broker.handle);
+// TCP_NODELAY as on the IM edge (services/edge/src/listeners.ts) and the bench's Mosquitto.
+const server = net.createServer({ noDelay: true }, broker.handle);
 server.listen(port, host, () => process.stdout.write(`aedes listening on ${host}:${port}\n`));
 process.once('SIGTERM', () => {
   server.close();

@@ -5,6 +5,7 @@
  * workers' figures into one result per rate.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Endpoint } from './args.js';
@@ -291,13 +292,17 @@ function merge(
   const deliveredPerS = win.delivered / seconds;
   const window = cpuWindow(cpuStart, cpuEnd);
   const cpu = perMessage(targets, window, deliveredPerS);
-  opts.log(`${spec.label}: done, ${errorCount(errors)} errors (${formatErrors(errors)})`);
+  const load1 = Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
+  opts.log(
+    `${spec.label}: done, ${errorCount(errors)} errors (${formatErrors(errors)}); load average ${load1}`,
+  );
   return {
     label: spec.label,
     rateOffered: spec.rate,
     durationS: seconds,
     connections: 2 * opts.pairs,
     mix: 'pairs',
+    loadAverage1m: load1,
     bodyBytes: opts.bodyBytes,
     sentPerS: round1(win.sent / seconds),
     ackedPerS: round1(win.acked / seconds),

@@ -7,6 +7,8 @@ import { formatErrors, type RunResult } from './report.js';
 import { type Line, renderChart } from './svg-chart.js';
 
 export interface PairRunResult extends RunResult {
+  /** The machine's 1-minute load average when the run ended (other work on the machine). */
+  loadAverage1m: number;
   cpu: {
     /** Length of the CPU sampling window (the measured window), s. */
     seconds: number;

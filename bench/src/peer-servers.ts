@@ -114,8 +114,10 @@ export function findMosquitto(): string | undefined {
 
 /**
  * Mosquitto in memory on its own loopback port. Its defaults stay, except: anonymous clients on
- * this listener, no persistence, and no cap on queued QoS 1 messages per client (a full queue would
- * drop messages silently, which the bench would report as undelivered rather than as slowness).
+ * this listener, no persistence, no cap on queued QoS 1 messages per client (a full queue would
+ * drop messages silently, which the bench would report as undelivered rather than as slowness),
+ * and TCP_NODELAY, as the IM edge and aedes have: with Nagle on, its small PUBACKs wait for the
+ * client's delayed ACK and add tens of ms that are no broker work.
  */
 async function startMosquitto(): Promise<PeerProcess> {
   const bin = findMosquitto();
@@ -131,6 +133,7 @@ async function startMosquitto(): Promise<PeerProcess> {
       'allow_anonymous true',
       'persistence false',
       'max_queued_messages 0',
+      'set_tcp_nodelay true',
       'log_dest stderr',
       'log_type error',
       'log_type warning',

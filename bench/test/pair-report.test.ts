@@ -26,6 +26,7 @@ function result(
     durationS: 10,
     connections: 400,
     mix: 'pairs',
+    loadAverage1m: 1,
     bodyBytes: 64,
     sentPerS: rate,
     ackedPerS: rate,
