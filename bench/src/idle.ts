@@ -8,15 +8,12 @@
  * With --cluster: the cluster's edges instead (idle-cluster.ts).
  */
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { IDLE_USAGE, type IdleOptions, parseIdleArgs, UsageError } from './args.js';
 import { openIdleClients, sampleMedian } from './idle-clients.js';
 import { runIdleCluster } from './idle-cluster.js';
 import { describeMachine, machineInfo } from './machine.js';
 import {
   type MemorySample,
-  REPO_ROOT,
   readRssBytes,
   type ServerProcess,
   sleep,

@@ -134,8 +134,11 @@ export function renderChart(panels: readonly Panel[], caption?: string): string 
   const height = H + 12 + legendRows * LEGEND_ROW + (caption ? 20 : 0);
   const body = panels.map((p, i) => renderPanel(p, i * W)).join('\n');
   const cap = caption ? `\n<text x="8" y="${height - 6}" fill="#555">${escapeXml(caption)}</text>` : '';
+  // The title is the chart's text alternative (screen readers, and the file's name in a browser tab).
+  const title = [panels.map((p) => p.title).join('; '), caption].filter(Boolean).join(' — ');
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<title>${escapeXml(title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `${body}${cap}`,
     '</svg>',

@@ -154,6 +154,7 @@ describe('svg chart', () => {
       },
     ]);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg).toContain('<title>t</title>');
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     const polylines = [...svg.matchAll(/<polyline points="([^"]+)"/g)].map((m) => m[1] as string);
     expect(polylines).toHaveLength(2);
