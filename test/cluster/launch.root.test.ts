@@ -16,7 +16,7 @@ it('runs services/<name>/src/main.ts of the given root, with that root as workin
   mkdirSync(join(fake, 'services/storage/src'), { recursive: true });
   writeFileSync(
     join(fake, 'services/storage/src/main.ts'),
-    'process.stdout.write(`fake storage in ${process.cwd()}\\n`);\nprocess.exit(3);\n',
+    "process.stdout.write('fake storage in ' + process.cwd() + '\\n');\nprocess.exit(3);\n",
   );
   // Its own node_modules, as a real checkout has (tsx is resolved from the working directory).
   symlinkSync(join(ROOT, 'node_modules'), join(fake, 'node_modules'));
