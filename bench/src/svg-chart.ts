@@ -47,13 +47,14 @@ export function linearTicks(max: number): number[] {
   return ticks;
 }
 
-/** Log-axis ticks: 1, 2, 5 × 10^k covering [min, max]. */
+/** Log-axis ticks: 1, 2, 5 × 10^k covering [min, max]; only the powers of ten past three decades. */
 export function logTicks(min: number, max: number): number[] {
   const lo = Math.floor(Math.log10(min));
   const hi = Math.ceil(Math.log10(max));
+  const steps = hi - lo > 3 ? [1] : [1, 2, 5];
   const out: number[] = [];
   for (let e = lo; e <= hi; e++) {
-    for (const m of [1, 2, 5]) {
+    for (const m of steps) {
       const v = m * 10 ** e;
       if (v >= min / 1.0001 && v <= max * 1.0001) out.push(Number(v.toPrecision(6)));
     }

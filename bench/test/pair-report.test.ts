@@ -126,6 +126,7 @@ describe('svg chart', () => {
     expect(linearTicks(10_000)).toEqual([0, 2000, 4000, 6000, 8000, 10_000]);
     expect(logTicks(1, 1000)).toEqual([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
     expect(logTicks(10, 100)).toEqual([10, 20, 50, 100]);
+    expect(logTicks(0.1, 10_000)).toEqual([0.1, 1, 10, 100, 1000, 10_000]);
     expect(tickLabel(2500)).toBe('2.5k');
     expect(tickLabel(0.5)).toBe('0.5');
   });
