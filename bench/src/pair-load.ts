@@ -205,10 +205,15 @@ export class PairLoad {
       this.workers.map(
         (w, i) =>
           new Promise<WorkerRunResult>((ok, fail) => {
+            // A generator process that dies mid-run must fail the run, not hang it.
+            const onExit = (code: number | null) =>
+              fail(new Error(`generator process ${i} exited with ${code}`));
+            w.child.once('exit', onExit);
             const l = (m: WorkerMessage) => {
               if (m.type === 'tick' && m.runId === runId) addTick(i, m);
               else if (m.type === 'result' && m.runId === runId) {
                 w.listeners.delete(l);
+                w.child.off('exit', onExit);
                 ok(m);
               } else if (m.type === 'failed') fail(new Error(`generator process ${i}: ${m.error}`));
             };
