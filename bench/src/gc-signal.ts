@@ -15,16 +15,21 @@ if (file) {
     gc?.();
     gc?.();
     const m = process.memoryUsage();
-    // Written aside and renamed, so the reader never sees half a file.
-    writeFileSync(
-      `${file}.tmp`,
-      JSON.stringify({
-        heapUsed: m.heapUsed,
-        heapTotal: m.heapTotal,
-        external: m.external,
-        arrayBuffers: m.arrayBuffers,
-      }),
-    );
-    renameSync(`${file}.tmp`, file);
+    // Written aside and renamed, so the reader never sees half a file. A failure to write (the
+    // bench's directory gone) is the bench's problem: it must never take the server down.
+    try {
+      writeFileSync(
+        `${file}.tmp`,
+        JSON.stringify({
+          heapUsed: m.heapUsed,
+          heapTotal: m.heapTotal,
+          external: m.external,
+          arrayBuffers: m.arrayBuffers,
+        }),
+      );
+      renameSync(`${file}.tmp`, file);
+    } catch (err) {
+      process.stderr.write(`gc-signal: cannot write ${file}: ${(err as Error).message}\n`);
+    }
   });
 }

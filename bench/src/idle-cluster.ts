@@ -6,8 +6,7 @@
  * and the login rate.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startCluster } from '../../scripts/cluster/launch.js';
@@ -15,7 +14,14 @@ import type { Endpoint, IdleOptions } from './args.js';
 import { BENCH_EDGE_ENV, backendEnv } from './cluster-env.js';
 import { openIdleClients, sampleMedian } from './idle-clients.js';
 import { describeMachine, machineInfo } from './machine.js';
-import { GC_PRELOAD, gcAndSample, type MemorySample, readRssBytes, sleep } from './server-process.js';
+import {
+  GC_PRELOAD,
+  gcAndSample,
+  type MemorySample,
+  REPO_ROOT,
+  readRssBytes,
+  sleep,
+} from './server-process.js';
 import { openMany, runTag } from './session.js';
 
 /**
@@ -85,7 +91,11 @@ export function formatIdleTable(rows: readonly EdgeMemory[], loginsPerS: number)
 export async function runIdleCluster(opts: IdleOptions): Promise<number> {
   const machine = machineInfo();
   log(`machine: ${describeMachine(machine)}`);
-  const dir = mkdtempSync(join(tmpdir(), 'im-bench-idle-'));
+  // The edges' memory files live in this checkout's bench/results (git-ignored), not in the shared
+  // temp directory, where another user's clean-up could remove them under the running edges.
+  const resultsDir = join(REPO_ROOT, 'bench/results');
+  mkdirSync(resultsDir, { recursive: true });
+  const dir = mkdtempSync(join(resultsDir, '.idle-'));
   const memFile = (pid: number) => join(dir, `mem-${pid}.json`);
   log(`starting the cluster with ${opts.edges} edges ...`);
   const cluster = await startCluster({

@@ -183,9 +183,11 @@ function canConnect(host: string, port: number): Promise<boolean> {
 export async function gcAndSample(pid: number, memFile: string): Promise<MemorySample> {
   if (existsSync(memFile)) unlinkSync(memFile);
   process.kill(pid, 'SIGUSR2');
-  const deadline = Date.now() + 30_000;
+  // Two full GCs of a heap holding tens of thousands of connections, on a busy machine.
+  const deadline = Date.now() + 120_000;
   while (!existsSync(memFile)) {
-    if (Date.now() > deadline) throw new Error(`process ${pid} did not answer the GC signal in 30 s`);
+    if (!existsSync(`/proc/${pid}`)) throw new Error(`process ${pid} exited before answering the GC signal`);
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not answer the GC signal in 120 s`);
     await sleep(50);
   }
   const inside = JSON.parse(readFileSync(memFile, 'utf8')) as Omit<MemorySample, 'rss'>;
