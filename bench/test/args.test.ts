@@ -99,6 +99,8 @@ describe('parseIdleArgs --cluster', () => {
     expect(o.connections).toBe(100_000);
     expect(o.edges).toBe(6); // ceil(100,000 / 17,000)
     expect(o.workers).toBe(7); // ceil(100,000 / 15,000)
+    expect(o.settleS).toBe(30);
+    expect(parseIdleArgs([], {}).settleS).toBe(3);
   });
 
   it('starts its own edges, so it refuses a target or a server kind', () => {
