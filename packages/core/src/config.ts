@@ -172,6 +172,8 @@ export interface Config {
     streams: number;
     /** Requests in flight per batched hop; past it new ones get UNAVAILABLE at once (backpressure). */
     maxInFlight: number;
+    /** How long the first request of a batch may wait for others on a batched hop (0: to the end of the event-loop turn). */
+    lingerMs: number;
   };
 }
 
@@ -242,6 +244,7 @@ export const ENV_VARS = {
   IM_SEND_TRANSPORT: 'grpc.sendTransport',
   IM_GRPC_STREAMS: 'grpc.streams',
   IM_GRPC_MAX_IN_FLIGHT: 'grpc.maxInFlight',
+  IM_GRPC_LINGER_MS: 'grpc.lingerMs',
 } as const;
 
 export const DEFAULT_PORTS = {
@@ -322,6 +325,7 @@ export function defaultConfig(): Config {
       sendTransport: 'stream',
       streams: 2,
       maxInFlight: 8192,
+      lingerMs: 1,
     },
   };
 }
@@ -535,6 +539,7 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_SEND_TRANSPORT: oneOf(['stream', 'unary']),
   IM_GRPC_STREAMS: int(1, 64),
   IM_GRPC_MAX_IN_FLIGHT: int(1, 1_000_000),
+  IM_GRPC_LINGER_MS: int(0, 100),
 };
 
 /** `NAME must be <what>, got "<raw>"` (the value left out for secrets), plus what is wrong. */
