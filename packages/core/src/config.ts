@@ -102,8 +102,15 @@ export interface Config {
   message: {
     /** protocol.md §6 Recall: window in which the sender may recall. */
     recallWindowMs: number;
-    /** Bodies above this are announced with MN instead of pushed with MPS. */
+    /**
+     * Bodies above this are announced with MN instead of pushed with MPS; a chatroom or TYPING body
+     * above it is refused (BAD_REQUEST): there is no inbox to pull it from.
+     */
     pushMaxBodyBytes: number;
+    /** TYPING per (sender, conversation) per second (0 = no limit); over it TOO_MANY_REQUESTS. */
+    typingPerSecond: number;
+    /** TYPING a (sender, conversation) may save up. */
+    typingBurst: number;
     /** Groups with more members than this get MN instead of MPS. */
     pushMaxGroupMembers: number;
     /** How long a queued message may wait for others to join its fan-out batch (one routes read, one Kafka produce per batch). */
@@ -222,6 +229,8 @@ export const ENV_VARS = {
   IM_RECALL_WINDOW_MS: 'message.recallWindowMs',
   IM_PUSH_MAX_BODY_BYTES: 'message.pushMaxBodyBytes',
   IM_PUSH_MAX_GROUP_MEMBERS: 'message.pushMaxGroupMembers',
+  IM_TYPING_PER_SECOND: 'message.typingPerSecond',
+  IM_TYPING_BURST: 'message.typingBurst',
   IM_FANOUT_LINGER_MS: 'message.fanoutLingerMs',
   IM_WORKER_ID: 'message.workerId',
   IM_ROUTE_TTL_MS: 'routes.ttlMs',
@@ -303,6 +312,8 @@ export function defaultConfig(): Config {
       recallWindowMs: 2 * 60_000,
       pushMaxBodyBytes: 16 * 1024,
       pushMaxGroupMembers: 200,
+      typingPerSecond: 1,
+      typingBurst: 3,
       fanoutLingerMs: 5,
       workerId: 0,
       leaseWorkerId: true,
@@ -517,6 +528,8 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_RECALL_WINDOW_MS: ms(),
   IM_PUSH_MAX_BODY_BYTES: count(),
   IM_PUSH_MAX_GROUP_MEMBERS: count(),
+  IM_TYPING_PER_SECOND: count(),
+  IM_TYPING_BURST: count(),
   IM_FANOUT_LINGER_MS: int(0, 1000),
   IM_WORKER_ID: int(0, 1023),
   IM_ROUTE_TTL_MS: ms(1),

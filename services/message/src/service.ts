@@ -103,6 +103,7 @@ export async function startMessageService(
   });
   const service = new MessageService({
     decodeLimits: decodeLimits(config.edge),
+    maxBodyBytes: config.edge.maxBodyBytes,
     store,
     routes,
     bus: instrumentBus(bus, registry),
