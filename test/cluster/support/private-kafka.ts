@@ -37,8 +37,12 @@ export interface PrivateKafka {
   destroy(): Promise<void>;
 }
 
-export function kafkaJarsAvailable(): boolean {
-  return existsSync(LIBS) && existsSync(TEMPLATE);
+/** Throws the how-to when the broker jars are missing (a fault test must fail, never skip). */
+export function requireKafkaJars(): void {
+  if (!existsSync(LIBS) || !existsSync(TEMPLATE))
+    throw new Error(
+      `no Kafka broker jars in ${LIBS}: bash test/infra/start.sh (or scripts/test.sh) fetches them`,
+    );
 }
 
 const JVM = [

@@ -23,11 +23,12 @@ export interface PrivateRedis {
   destroy(): Promise<void>;
 }
 
-export function redisServerAvailable(): Promise<boolean> {
-  return import('node:child_process').then(
-    ({ execFile }) =>
-      new Promise((resolve) => execFile('redis-server', ['--version'], (err) => resolve(!err))),
-  );
+/** Throws the how-to when redis-server is not installed (a fault test must fail, never skip). */
+export async function requireRedisServer(): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  const ok = await new Promise((resolve) => execFile('redis-server', ['--version'], (err) => resolve(!err)));
+  if (!ok)
+    throw new Error('redis-server not found: bash test/infra/start.sh (or scripts/test.sh) installs it');
 }
 
 /**
