@@ -228,6 +228,14 @@ wait_kafka() {
 
 # ---------------------------------------------------------------- main
 
+# --install-only: the binaries and the Kafka jars, no server (scripts/chaos.sh starts its own).
+if [ "${1:-}" = --install-only ]; then
+  ensure_packages
+  ensure_node
+  fetch_kafka
+  exit 0
+fi
+
 started_at=$(date +%s)
 ensure_packages
 ensure_node

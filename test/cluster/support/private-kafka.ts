@@ -31,6 +31,9 @@ export interface PrivateKafka {
   logFile: string;
   /** SIGKILL: the broker is gone at once, as in a crash. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the broker is frozen, its connections held open but unanswered. */
+  pause(): void;
+  resume(): void;
   /** Starts it again on the same ports and data; resolves when it answers metadata requests. */
   start(): Promise<void>;
   /** Stops it and deletes its files. */
@@ -116,6 +119,8 @@ export async function startPrivateKafka(logDir: string): Promise<PrivateKafka> {
         server = null;
       }
     },
+    pause: () => (server as Spawned | null)?.proc.kill('SIGSTOP'),
+    resume: () => (server as Spawned | null)?.proc.kill('SIGCONT'),
     start,
     async destroy() {
       await shutdown();

@@ -17,6 +17,11 @@ export interface PrivateRedis {
   command(...args: string[]): Promise<string>;
   /** Stops the server (SIGTERM; no persistence, so its data is gone). */
   stop(): Promise<void>;
+  /** SIGKILL: gone at once, as in a crash (its data with it). */
+  kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: frozen, connections held open but unanswered. */
+  pause(): void;
+  resume(): void;
   /** Starts it again on the same port, empty. */
   start(): Promise<void>;
   /** Stops it and deletes its directory. */
@@ -94,6 +99,15 @@ export async function startPrivateRedis(logDir: string): Promise<PrivateRedis> {
     logFile,
     command: (...args) => redisCommand(port, args),
     stop,
+    async kill() {
+      const s = server as Spawned | null;
+      if (!s) return;
+      s.proc.kill('SIGKILL');
+      await s.exited;
+      server = null;
+    },
+    pause: () => (server as Spawned | null)?.proc.kill('SIGSTOP'),
+    resume: () => (server as Spawned | null)?.proc.kill('SIGCONT'),
     start,
     async destroy() {
       await stop();

@@ -1,0 +1,75 @@
+/**
+ * The seeded fault plan: rounds in which every component is hit once, in a seeded order. Round r
+ * gives each component the r-th of its kinds (in turn), and every list starts with `kill`, so even
+ * one round — the minute of CI's run — crashes every component once; later rounds freeze them and
+ * restart them gracefully. Faults run one after another (each healed before the next starts), so
+ * every recovery time is known and every notification delay can be charged to the fault it waited
+ * for.
+ */
+import type { Random } from './random.js';
+
+export type FaultKind =
+  /** SIGKILL, down for holdMs, started again (a crash; Redis comes back empty). */
+  | 'kill'
+  /** SIGSTOP for holdMs, then SIGCONT (a stall: connections stay open, nothing answers). */
+  | 'pause'
+  /** SIGTERM (an edge drains with its hint), started again at once. */
+  | 'restart'
+  /** Every edge in turn: SIGTERM, drain, start, next (a rollout under load). */
+  | 'rolling-restart';
+
+export interface FaultTarget {
+  name: string;
+  kinds: readonly FaultKind[];
+}
+
+export interface PlannedFault {
+  target: string;
+  kind: FaultKind;
+  /** How long a killed component stays down, or a paused one frozen. */
+  holdMs: number;
+  /** Quiet time after it healed, before the next fault. */
+  gapMs: number;
+}
+
+/** The rolling restart of all edges is planned as this target. */
+export const ALL_EDGES = 'edges';
+
+/** What can be done to each kind of component. */
+export function faultTargets(edgeNames: readonly string[]): FaultTarget[] {
+  const service: FaultKind[] = ['kill', 'pause', 'restart'];
+  return [
+    ...edgeNames.map((name) => ({ name, kinds: service })),
+    { name: 'message', kinds: service },
+    { name: 'presence', kinds: service },
+    { name: 'storage', kinds: service },
+    { name: 'redis', kinds: ['kill', 'pause'] },
+    { name: 'kafka', kinds: ['kill', 'pause'] },
+    { name: 'postgres', kinds: ['kill', 'pause'] },
+    { name: ALL_EDGES, kinds: ['rolling-restart'] },
+  ];
+}
+
+export interface PlanLimits {
+  /** holdMs range of kill and pause (keep it below the route TTL: see main.ts). */
+  holdMs: [number, number];
+  gapMs: [number, number];
+}
+
+export const DEFAULT_LIMITS: PlanLimits = { holdMs: [500, 3_000], gapMs: [1_000, 3_000] };
+
+/** An endless plan: round after round over `targets`, each round in a fresh seeded order. */
+export function* faultPlan(
+  random: Random,
+  targets: readonly FaultTarget[],
+  limits: PlanLimits = DEFAULT_LIMITS,
+): Generator<PlannedFault> {
+  if (targets.length === 0) return;
+  for (let round = 0; ; round++) {
+    for (const t of random.shuffle(targets)) {
+      const kind = t.kinds[round % t.kinds.length] as FaultKind;
+      const hold = kind === 'kill' || kind === 'pause' ? random.int(...limits.holdMs) : 0;
+      yield { target: t.name, kind, holdMs: hold, gapMs: random.int(...limits.gapMs) };
+    }
+  }
+}
