@@ -72,7 +72,8 @@ export async function runChaos(args: ChaosArgs): Promise<boolean> {
   process.once('SIGTERM', onSignal);
   try {
     const [pg, redis, kafka] = await Promise.all([
-      startPrivatePostgres(),
+      // Durable: a killed PostgreSQL must keep what it acknowledged, or "missing" would be ours.
+      startPrivatePostgres({ durable: true }),
       startPrivateRedis(logDir),
       startPrivateKafka(logDir),
     ]);

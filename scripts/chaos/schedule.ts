@@ -1,8 +1,8 @@
 /**
  * The seeded fault plan: rounds in which every component is hit once, in a seeded order. Round r
  * gives each component the r-th of its kinds (in turn), and every list starts with `kill`, so even
- * one round — the minute of CI's run — crashes every component once; later rounds freeze them and
- * restart them gracefully. Faults run one after another (each healed before the next starts), so
+ * one round — the minute of CI's run — crashes every component once, after a rolling restart of
+ * the edges; later rounds freeze them and restart them gracefully. Faults run one after another (each healed before the next starts), so
  * every recovery time is known and every notification delay can be charged to the fault it waited
  * for.
  */
@@ -66,7 +66,10 @@ export function* faultPlan(
 ): Generator<PlannedFault> {
   if (targets.length === 0) return;
   for (let round = 0; ; round++) {
-    for (const t of random.shuffle(targets)) {
+    const order = random.shuffle(targets);
+    // A rollout under load opens the first round, so even a one-minute run has one.
+    if (round === 0) order.sort((a, b) => Number(b.name === ALL_EDGES) - Number(a.name === ALL_EDGES));
+    for (const t of order) {
       const kind = t.kinds[round % t.kinds.length] as FaultKind;
       const hold = kind === 'kill' || kind === 'pause' ? random.int(...limits.holdMs) : 0;
       yield { target: t.name, kind, holdMs: hold, gapMs: random.int(...limits.gapMs) };

@@ -19,6 +19,7 @@ describe('chaos fault plan', () => {
     const targets = faultTargets(['edge-1', 'edge-2']);
     const rounds = take(5, targets.length * 3);
     const first = rounds.slice(0, targets.length);
+    expect(first[0]?.kind).toBe('rolling-restart');
     expect(first.filter((f) => f.target !== ALL_EDGES).map((f) => f.kind)).toEqual(
       Array(targets.length - 1).fill('kill'),
     );

@@ -61,7 +61,17 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export interface PrivatePostgresOptions {
+  /**
+   * fsync and synchronous commits on: a crash (stop -m immediate) keeps every committed write, as
+   * the contract's "durably, before SendAck" assumes of a production server. Off by default: the
+   * fault tests only stop it around requests, and speed matters more there.
+   */
+  durable?: boolean;
+}
+
+export async function startPrivatePostgres(options: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
+  const durability = options.durable ? 'on' : 'off';
   const bin = await pgBinDir();
   const port = await freePort();
   // Under /tmp: the server's user must be able to reach its data dir.
@@ -89,9 +99,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     '-c listen_addresses=127.0.0.1',
     `-p ${port}`,
     '-c unix_socket_directories=',
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
+    `-c fsync=${durability}`,
+    `-c synchronous_commit=${durability}`,
+    `-c full_page_writes=${durability}`,
     '-c max_connections=50',
     '-c shared_buffers=16MB',
   ].join(' ');
