@@ -133,6 +133,58 @@ describeInfra('cluster: Redis wiped or down', () => {
     await expect.poll(() => uids(b2).includes(last.messageUid), { timeout: DELIVERY_MS }).toBe(true);
   }, 60_000);
 
+  it('FLUSHALL: chatroom members keep receiving and may still send (the edges join them again)', async () => {
+    // protocol.md §6 Chatrooms: membership lives in Redis per edge node; after a wipe each edge
+    // hears it on its next room refresh and joins its members again (services/edge/src/edge.ts).
+    const admin = c.cluster.admin;
+    if (!admin) throw new Error('the cluster has no admin service');
+    const room = uniqueUser('room');
+    const created = await fetch(`http://127.0.0.1:${admin.port}/v1/chatrooms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${c.cluster.adminSecret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ chatroomId: room }),
+    });
+    expect(created.status).toBe(201);
+    const a = await device(uniqueUser('alice'), 0);
+    const b = await device(uniqueUser('bob'), 1);
+    await a.client.joinChatroom(room);
+    await b.client.joinChatroom(room);
+    const say = (from: TrackedClient, text: string) =>
+      from.client
+        .send({
+          conversation: { type: 2, target: room },
+          content: { contentType: 1, data: new TextEncoder().encode(text), searchableContent: text },
+        })
+        .then(
+          (ack) => ack.messageUid,
+          (err: { statusName?: string }) => err.statusName ?? String(err),
+        );
+    const before = await say(a, 'before the flush');
+    await expect.poll(() => uids(b).includes(before as bigint), { timeout: DELIVERY_MS }).toBe(true);
+
+    expect(await redis.command('FLUSHALL')).toMatch(/^\+OK/);
+    // Until the edges' next refresh the room has no members: a send is FORBIDDEN. Then it is back.
+    let after: bigint | string = '';
+    await expect
+      .poll(
+        async () => {
+          after = await say(b, 'after the flush');
+          return typeof after;
+        },
+        {
+          timeout: 20 * REFRESH_MS,
+          interval: REFRESH_MS / 2,
+          message: 'bob could not send to the room again',
+        },
+      )
+      .toBe('bigint');
+    await expect.poll(() => uids(a).includes(after as bigint), { timeout: DELIVERY_MS }).toBe(true);
+    const back = await say(a, 'and back');
+    expect(typeof back).toBe('bigint');
+    await expect.poll(() => uids(b).includes(back as bigint), { timeout: DELIVERY_MS }).toBe(true);
+    expect([a.reconnects, b.reconnects]).toEqual([0, 0]);
+  }, 60_000);
+
   it('Redis down for a moment: sends are still stored and acked; a LOGIN is UNAVAILABLE in time; pushes resume after', async () => {
     const a = await device(uniqueUser('alice'), 0);
     const b = await device(uniqueUser('bob'), 1);
