@@ -149,6 +149,12 @@ export function judge(f: RunFacts): Verdict {
   };
   const never: string[] = [];
   const late: string[] = [];
+  /** Never told or told late, by the fault in effect at the ack. */
+  const missedBy = new Map<string, number>();
+  const charge = (fault: FaultRecord | undefined) => {
+    const key = fault ? `${fault.kind} ${fault.target}` : 'no fault';
+    missedBy.set(key, (missedBy.get(key) ?? 0) + 1);
+  };
   let checked = 0;
   let leftEarly = 0;
   let longest: { ms: number; what: string } = { ms: 0, what: '' };
@@ -182,6 +188,7 @@ export function judge(f: RunFacts): Verdict {
       checked++;
       const delay = Math.max(0, told - r.at);
       if (delay > f.notifyBoundMs) {
+        charge(r.fault);
         late.push(`${u} told of uid ${m.uid} ${Math.round(delay)} ms after recovery${during}`);
       }
       if (delay > longest.ms) longest = { ms: delay, what: `${u}, uid ${m.uid}${during}` };
@@ -213,6 +220,15 @@ export function judge(f: RunFacts): Verdict {
     count('conversation order violations', order, 'order'),
     count('online devices never told of an acked message', never, 'never told'),
     count(`told later than ${f.notifyBoundMs} ms after recovery`, late, 'late'),
+    {
+      label: 'never told or late, by the fault in effect',
+      value:
+        [...missedBy]
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, n]) => `${k}: ${n}`)
+          .join(', ') || '-',
+      violation: false,
+    },
     {
       label: 'longest recovery → notification',
       value: `${Math.round(longest.ms)} ms${longest.what ? ` (${longest.what})` : ''}`,

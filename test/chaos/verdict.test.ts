@@ -150,6 +150,7 @@ describe('chaos verdict', () => {
     const r = row(f, /later than/);
     expect([r.value, r.violation]).toEqual(['1', true]);
     expect(row(f, /longest/).value).toMatch(/after kill kafka/);
+    expect(row(f, /by the fault/).value).toBe('kill kafka: 1');
     // Within the bound of the recovery (not of the ack): fine.
     s.pushes.set(2n, 700 + BOUND - 1);
     expect(row(f, /later than/).value).toBe('0');
