@@ -20,6 +20,13 @@ describe('chaos fault plan', () => {
     const rounds = take(5, targets.length * 3);
     const first = rounds.slice(0, targets.length);
     expect(first[0]?.kind).toBe('rolling-restart');
+    // Backends and services before the (slow to restart) single edges.
+    expect(
+      first
+        .slice(1, 7)
+        .map((f) => f.target)
+        .sort(),
+    ).toEqual(['kafka', 'message', 'postgres', 'presence', 'redis', 'storage']);
     expect(first.filter((f) => f.target !== ALL_EDGES).map((f) => f.kind)).toEqual(
       Array(targets.length - 1).fill('kill'),
     );
