@@ -34,6 +34,7 @@ export interface PlannedFault {
 
 /** The rolling restart of all edges is planned as this target. */
 export const ALL_EDGES = 'edges';
+const BACKENDS = ['redis', 'kafka', 'postgres'];
 
 /** What can be done to each kind of component. */
 export function faultTargets(edgeNames: readonly string[]): FaultTarget[] {
@@ -51,17 +52,27 @@ export function faultTargets(edgeNames: readonly string[]): FaultTarget[] {
 }
 
 export interface PlanLimits {
-  /** holdMs range of kill and pause (keep it below the route TTL: see main.ts). */
+  /** holdMs range of a pause (keep it below the route TTL: see main.ts) and of a process kill. */
   holdMs: [number, number];
+  /**
+   * holdMs range of a backend kill: longer, as real broker and database restarts are, and past the
+   * message service's publish timeout (10 s) with the restart, where fan-out gives up.
+   */
+  backendDownMs: [number, number];
   gapMs: [number, number];
 }
 
-export const DEFAULT_LIMITS: PlanLimits = { holdMs: [500, 3_000], gapMs: [1_000, 3_000] };
+export const DEFAULT_LIMITS: PlanLimits = {
+  holdMs: [500, 3_000],
+  backendDownMs: [4_000, 10_000],
+  gapMs: [1_000, 3_000],
+};
 
-/** Order of the first round: the rolling restart, then everything but single edges, then those. */
+/** Order of the first round: the rolling restart, backends, services, single edges. */
 function rank(name: string): number {
   if (name === ALL_EDGES) return 0;
-  return /^edge-/.test(name) ? 2 : 1;
+  if (BACKENDS.includes(name)) return 1;
+  return /^edge-/.test(name) ? 3 : 2;
 }
 
 /** An endless plan: round after round over `targets`, each round in a fresh seeded order. */
@@ -74,12 +85,17 @@ export function* faultPlan(
   for (let round = 0; ; round++) {
     const order = random.shuffle(targets);
     // The first round — all of a one-minute run — opens with a rollout under load, then crashes
-    // the backends and services (seconds each), and the edges last (a restarted edge takes ~8 s
-    // to rejoin its Kafka group): so even one minute crashes Kafka, Redis and the message service.
+    // the backends, then the services (seconds each), and the edges last (a restarted edge takes
+    // ~8 s to rejoin its Kafka group): so even one minute crashes Kafka, Redis and PostgreSQL.
     if (round === 0) order.sort((a, b) => rank(a.name) - rank(b.name));
     for (const t of order) {
       const kind = t.kinds[round % t.kinds.length] as FaultKind;
-      const hold = kind === 'kill' || kind === 'pause' ? random.int(...limits.holdMs) : 0;
+      const hold =
+        kind === 'kill' && BACKENDS.includes(t.name)
+          ? random.int(...limits.backendDownMs)
+          : kind === 'kill' || kind === 'pause'
+            ? random.int(...limits.holdMs)
+            : 0;
       yield { target: t.name, kind, holdMs: hold, gapMs: random.int(...limits.gapMs) };
     }
   }

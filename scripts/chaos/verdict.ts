@@ -177,6 +177,7 @@ export function judge(f: RunFacts): Verdict {
       if (told === Infinity) {
         if (windowEnd - r.at >= f.notifyBoundMs) {
           checked++;
+          charge(r.fault);
           never.push(
             `${u} online ${Math.round(windowEnd - m.ackAt)} ms from the ack of uid ${m.uid} (${m.conversation}, seq ${seq})${during}, never told`,
           );

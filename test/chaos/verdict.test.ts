@@ -130,6 +130,7 @@ describe('chaos verdict', () => {
     const r = row(f, /never told/);
     expect([r.value, r.violation]).toEqual(['1', true]);
     expect(r.examples.join('\n')).toMatch(/bob online .* uid 2 .* never told/);
+    expect(row(f, /by the fault/).value).toBe('no fault: 1');
   });
 
   it('an MN whose head reaches the seq counts as told; one below it does not', () => {
