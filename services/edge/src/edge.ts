@@ -17,7 +17,7 @@ import {
   type Subscription,
   type TokenVerifier,
 } from '@im/core';
-import { Command, codec, ImError, Status } from '@im/protocol';
+import { Command, codec, Status } from '@im/protocol';
 import { Connection } from './connection.js';
 import type { EdgeContext, EdgeLogger } from './context.js';
 import { createDeliveryHandler } from './deliveries.js';
@@ -28,6 +28,7 @@ import { type Listening, openListeners } from './listeners.js';
 import { type EdgeMetrics, NOOP_EDGE_METRICS } from './metrics.js';
 import { Registry } from './registry.js';
 import { LocalRooms } from './rooms.js';
+import { rejoiner } from './rooms-rejoin.js';
 
 export interface EdgeOptions {
   config: Config;
@@ -66,8 +67,6 @@ export interface Edge {
 
 /** close() waits at most this long for route removals and chatroom leaves of closed connections. */
 const CLEANUP_WAIT_MS = 3_000;
-/** Joins in flight at once while chatroom membership is rebuilt. */
-const REJOIN_CONCURRENCY = 32;
 
 export function createEdge(opts: EdgeOptions): Edge {
   const { config, nodeId, bus, presence, logger } = opts;
@@ -102,49 +101,7 @@ export function createEdge(opts: EdgeOptions): Edge {
   let subscription: Subscription | null = null;
   let refreshTimer: NodeJS.Timeout | null = null;
   let refreshing = false;
-  let rejoining = false;
-
-  /**
-   * protocol.md §6 Chatrooms after the registry lost this node's membership of `rooms` (Redis
-   * FLUSHALL or restart, an expiry during an outage): the edge holds the truth, so each local member
-   * joins again, as routes are written back by their refresh (routes.redis.ts). A room that is gone
-   * for good (NOT_FOUND: deleted) is dropped here too, so it is no longer refreshed.
-   */
-  const rejoin = async (rooms: string[]) => {
-    if (rejoining) return;
-    rejoining = true;
-    let joined = 0;
-    try {
-      const jobs = rooms.flatMap((room) => ctx.rooms.members(room).map((conn) => ({ room, conn })));
-      for (let i = 0; i < jobs.length; i += REJOIN_CONCURRENCY) {
-        await Promise.all(
-          jobs.slice(i, i + REJOIN_CONCURRENCY).map(async ({ room, conn }) => {
-            if (!conn.loggedIn || conn.closing) return;
-            const caller = conn.caller();
-            try {
-              await opts.message.joinChatroom(caller, room);
-              joined++;
-              // Left (CRQ, close) while the join was in flight: its own leave ran before it.
-              if (conn.closing || !conn.chatrooms.has(room)) await opts.message.quitChatroom(caller, room);
-            } catch (err) {
-              if (err instanceof ImError && err.status === Status.NOT_FOUND) {
-                ctx.rooms.remove(room, conn);
-                conn.chatrooms.delete(room);
-              } else {
-                logger.warn(
-                  { err: String(err), room },
-                  'chatroom re-join failed; retried at the next refresh',
-                );
-              }
-            }
-          }),
-        );
-      }
-      logger.info({ rooms: rooms.length, joined }, 'chatroom membership rebuilt after the registry lost it');
-    } finally {
-      rejoining = false;
-    }
-  };
+  const rejoin = rejoiner(ctx);
   let accepting = false;
   let closed: Promise<void> | null = null;
 
