@@ -55,7 +55,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function runChaos(args: ChaosArgs): Promise<boolean> {
   await requireRedisServer();
   requireKafkaJars();
+  // Two streams: the traffic draws as many numbers as time allows, the plan must not depend on it.
   const random = seeded(args.seed);
+  const planRandom = seeded(args.seed ^ 0x5eed_c4a0);
   const prefix = `chaos${args.seed}_${Date.now().toString(36)}`;
   const logDir = join(ROOT, '.data/chaos', prefix);
   mkdirSync(logDir, { recursive: true });
@@ -151,7 +153,7 @@ export async function runChaos(args: ChaosArgs): Promise<boolean> {
     const endOfTraffic = startedAt + trafficMs;
     traffic.start(args.rate);
     const faults: FaultRecord[] = [];
-    const plan = faultPlan(random, faultTargets(cluster.edges.map((e) => e.name)));
+    const plan = faultPlan(planRandom, faultTargets(cluster.edges.map((e) => e.name)));
     // A short quiet start, so the first acks show the healthy path.
     await sleep(Math.min(2_000, trafficMs / 10));
     while (endOfTraffic - Date.now() > MIN_FAULT_ROOM_MS) {
