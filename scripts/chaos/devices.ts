@@ -92,6 +92,8 @@ export interface Device {
   userId: string;
   client: ImClient;
   log: DeviceLog;
+  /** LOGOUT UNAVAILABLE notifies heard (a draining edge's hint, protocol.md §6 Shutdown). */
+  drainHints(): number;
   /** A fresh messageId (the idempotency key is (from, deviceId, messageId)). */
   nextMessageId(): bigint;
 }
@@ -121,12 +123,17 @@ export async function connectDevice(o: DeviceOptions): Promise<Device> {
     requestTimeoutMs: o.requestTimeoutMs,
   });
   client.on('error', () => {});
+  let hints = 0;
+  client.on('draining', () => {
+    hints++;
+  });
   await client.connect();
   let messageId = BigInt(Date.now()) * 1000n;
   return {
     userId: o.userId,
     client,
     log,
+    drainHints: () => hints,
     nextMessageId: () => {
       messageId += 1n;
       return messageId;

@@ -195,6 +195,7 @@ export async function runChaos(args: ChaosArgs): Promise<boolean> {
       givenUp: traffic.record.givenUp,
       unexpectedErrors: traffic.record.unexpectedErrors,
       offlineAtEnd,
+      drainHints: devices.reduce((n, d) => n + d.drainHints(), 0),
     });
     const byTarget = new Map<string, string[]>();
     for (const f of faults) byTarget.set(f.target, [...(byTarget.get(f.target) ?? []), f.kind]);

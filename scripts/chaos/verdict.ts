@@ -68,6 +68,8 @@ export interface RunFacts {
   unexpectedErrors: string[];
   /** Users whose client was not logged in when the run ended. */
   offlineAtEnd: string[];
+  /** Drain hints (LOGOUT UNAVAILABLE) the clients heard: the rolling restarts at work. */
+  drainHints: number;
 }
 
 export interface Row {
@@ -240,6 +242,7 @@ export function judge(f: RunFacts): Verdict {
       value: `${checked} (${leftEarly})`,
       violation: false,
     },
+    { label: 'drain hints heard by clients', value: String(f.drainHints), violation: false },
     {
       label: 'clients offline at the end',
       value: String(f.offlineAtEnd.length),

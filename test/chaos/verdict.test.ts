@@ -62,6 +62,7 @@ function cleanRun(): RunFacts {
     givenUp: 0,
     unexpectedErrors: [],
     offlineAtEnd: [],
+    drainHints: 0,
   };
 }
 
