@@ -160,6 +160,13 @@ export interface Config {
   kafkaBrokers: string[];
   /** Prefix of every Kafka topic and consumer group (`<p>deliver.<nodeId>`, `<p>offline-push`). */
   kafkaTopicPrefix: string;
+  /** The presence service's janitor of the delivery topics of gone edge nodes (bus/kafka-janitor.ts). */
+  janitor: {
+    /** An edge node's consumer group empty this long: its topic and group are deleted (≥ the route TTL). */
+    graceMs: number;
+    /** How often the janitor (one per cluster, by a Redis lock) looks; 0 = never. */
+    intervalMs: number;
+  };
   /** PostgreSQL of the storage service. */
   databaseUrl: string;
   /** PostgreSQL schema of the storage service (created when missing); '' = the role's default. */
@@ -244,6 +251,8 @@ export const ENV_VARS = {
   IM_REDIS_PREFIX: 'redisPrefix',
   KAFKA_BROKERS: 'kafkaBrokers',
   IM_KAFKA_TOPIC_PREFIX: 'kafkaTopicPrefix',
+  IM_JANITOR_GRACE_MS: 'janitor.graceMs',
+  IM_JANITOR_INTERVAL_MS: 'janitor.intervalMs',
   DATABASE_URL: 'databaseUrl',
   IM_DB_SCHEMA: 'databaseSchema',
   IM_MESSAGE_ADDR: 'grpc.messageAddr',
@@ -326,6 +335,7 @@ export function defaultConfig(): Config {
     redisPrefix: 'im:',
     kafkaBrokers: ['127.0.0.1:9092'],
     kafkaTopicPrefix: 'im.',
+    janitor: { graceMs: 10 * 60_000, intervalMs: 60_000 },
     databaseUrl: 'postgres://im:im@127.0.0.1:5432/im',
     databaseSchema: '',
     grpc: {
@@ -543,6 +553,8 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_REDIS_PREFIX: text,
   KAFKA_BROKERS: hostPortList,
   IM_KAFKA_TOPIC_PREFIX: text,
+  IM_JANITOR_GRACE_MS: ms(1),
+  IM_JANITOR_INTERVAL_MS: ms(),
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   IM_DB_SCHEMA: text,
   IM_MESSAGE_ADDR: hostPort,
