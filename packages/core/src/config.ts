@@ -186,6 +186,21 @@ export interface Config {
     streams: number;
     /** Requests in flight per batched hop; past it new ones get UNAVAILABLE at once (backpressure). */
     maxInFlight: number;
+    /**
+     * mTLS on every internal gRPC hop (docs/security.md, Internal traffic): the CA (PEM) that signed
+     * every service's certificate. With the cert and key set too, servers accept only clients with a
+     * certificate of this CA and clients check the server's; all three or none.
+     */
+    tlsCaFile: string;
+    /** This process's certificate chain (PEM), shown to the services it calls and to its callers. */
+    tlsCertFile: string;
+    /** The private key (PEM) of tlsCertFile. */
+    tlsKeyFile: string;
+    /**
+     * The name the servers' certificates are checked against; '' = the host of each address
+     * (im-message, im-presence, im-storage). One name for all: one certificate for every service.
+     */
+    tlsServerName: string;
     /** How long the first request of a batch may wait for others on a batched hop (0: to the end of the event-loop turn). */
     lingerMs: number;
   };
@@ -262,6 +277,10 @@ export const ENV_VARS = {
   IM_SEND_TRANSPORT: 'grpc.sendTransport',
   IM_GRPC_STREAMS: 'grpc.streams',
   IM_GRPC_MAX_IN_FLIGHT: 'grpc.maxInFlight',
+  IM_GRPC_TLS_CA_FILE: 'grpc.tlsCaFile',
+  IM_GRPC_TLS_CERT_FILE: 'grpc.tlsCertFile',
+  IM_GRPC_TLS_KEY_FILE: 'grpc.tlsKeyFile',
+  IM_GRPC_TLS_SERVER_NAME: 'grpc.tlsServerName',
   IM_GRPC_LINGER_MS: 'grpc.lingerMs',
 } as const;
 
@@ -347,6 +366,10 @@ export function defaultConfig(): Config {
       streams: 2,
       maxInFlight: 8192,
       lingerMs: 1,
+      tlsCaFile: '',
+      tlsCertFile: '',
+      tlsKeyFile: '',
+      tlsServerName: '',
     },
   };
 }
@@ -565,6 +588,10 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_GRPC_STREAMS: int(1, 64),
   IM_GRPC_MAX_IN_FLIGHT: int(1, 1_000_000),
   IM_GRPC_LINGER_MS: int(0, 100),
+  IM_GRPC_TLS_CA_FILE: text,
+  IM_GRPC_TLS_CERT_FILE: text,
+  IM_GRPC_TLS_KEY_FILE: text,
+  IM_GRPC_TLS_SERVER_NAME: text,
 };
 
 /** `NAME must be <what>, got "<raw>"` (the value left out for secrets), plus what is wrong. */

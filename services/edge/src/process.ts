@@ -35,7 +35,14 @@ import {
   type ServerKeys,
   type TokenVerifier,
 } from '@im/core';
-import { MessageClient, type OpsServer, PresenceClient, type Registry, startOpsServer } from '@im/rpc';
+import {
+  loadGrpcTls,
+  MessageClient,
+  type OpsServer,
+  PresenceClient,
+  type Registry,
+  startOpsServer,
+} from '@im/rpc';
 import { createEdge, type Edge } from './edge.js';
 import { registerKafkaLag } from './kafka-lag.js';
 import { createEdgeMetrics } from './metrics.js';
@@ -76,7 +83,8 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
   if (hs256SecretIgnored(config.auth)) logger.warn(HS256_IGNORED_WARNING);
   const serverKeys = opts.serverKeys !== undefined ? opts.serverKeys : await loadServerKeys(config.serverKey);
 
-  const clientOpts = { deadlineMs: config.grpc.deadlineMs };
+  // docs/security.md Internal traffic: mTLS to the services when IM_GRPC_TLS_* are set.
+  const clientOpts = { deadlineMs: config.grpc.deadlineMs, tls: loadGrpcTls(config.grpc) };
   const message = new MessageClient(config.grpc.messageAddr, {
     ...clientOpts,
     sends: {
