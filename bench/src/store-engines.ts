@@ -45,6 +45,7 @@ function betterConnect(): ((path: string) => SqliteConnection) | string {
       run(...p: unknown[]): { changes: number };
       get(...p: unknown[]): unknown;
       all(...p: unknown[]): unknown[];
+      iterate(...p: unknown[]): IterableIterator<unknown>;
       safeIntegers(on: boolean): void;
     };
     exec(sql: string): void;
@@ -65,6 +66,7 @@ function betterConnect(): ((path: string) => SqliteConnection) | string {
           run: (...p) => s.run(...p),
           get: (...p) => s.get(...p),
           all: (...p) => s.all(...p),
+          iterate: (...p) => s.iterate(...p),
           setReadBigInts: (on) => s.safeIntegers(on),
         };
       },

@@ -72,6 +72,45 @@ export function badInputScenarios(h: () => Harness): void {
         expect(await c.closedWithin(2000)).toBe(true);
       });
 
+      // protocol.md §3 "Nothing is ever silently dropped": frames read before a closing error are
+      // answered first, even when they arrive in the same TCP write as the bad header.
+      // Garbage decodes as some bad header (here: version '/'); what it is answered with is its own
+      // business, only the order matters.
+      const closingTails: [string, Uint8Array, number | null | 'any'][] = [
+        ['reserved bits', rawHeader({ length: 0, seq: 3, command: Command.PING, flag: 0b0100_0000 }), null],
+        [
+          'FRAME_TOO_LARGE',
+          rawHeader({ length: MAX_BODY + 1, seq: 3, command: Command.MS, flag: 0 }),
+          Status.FRAME_TOO_LARGE,
+        ],
+        [
+          'an unsupported version',
+          rawHeader({ length: 0, version: 9, seq: 3, command: Command.PING, flag: 0 }),
+          Status.UNSUPPORTED,
+        ],
+        ['garbage', new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 'any'],
+      ];
+      for (const [what, tail, status] of closingTails) {
+        it(`two PINGs then ${what} in one write: both PINGs answered, then the close`, async () => {
+          const c = await online();
+          const ping = (seq: number) => rawHeader({ length: 0, seq, command: Command.PING, flag: 0 });
+          const bytes = new Uint8Array(24 + tail.length);
+          bytes.set(ping(1001), 0);
+          bytes.set(ping(1002), 12);
+          bytes.set(tail, 24);
+          const before = c.received.length;
+          c.write(bytes);
+          expect(await c.closedWithin(3000)).toBe(true);
+          const got = c.received.slice(before).map((f) => [f.seq, f.status]);
+          expect(got.slice(0, 2)).toEqual([
+            [1001, Status.OK],
+            [1002, Status.OK],
+          ]);
+          if (status === null) expect(got).toHaveLength(2);
+          else if (status !== 'any') expect(got.slice(2)).toEqual([[3, status]]);
+        });
+      }
+
       it('a body exactly at the limit is accepted (the limit is inclusive)', async () => {
         const c = await online();
         const res = await c.request({ command: Command.PING, body: new Uint8Array(MAX_BODY) });

@@ -15,7 +15,7 @@ import {
   frameToBytes,
   packFlag,
   rsaSeal,
-  type SessionCipher,
+  SessionCipher,
   Status,
   unpackFlag,
 } from '../../packages/protocol/src/index.js';
@@ -190,22 +190,45 @@ describe('refusals on an encrypted connection (protocol.md §2, §3)', () => {
     expect(await c.raw.closedWithin(2000)).toBe(true);
   });
 
-  it('a plain frame after the session key: BAD_REQUEST (no downgrade); the connection stays open', async () => {
+  it('a plain frame after the session key: BAD_REQUEST, then closed (no downgrade)', async () => {
     const c = await secure();
     const res = c.open(await c.raw.request({ command: Command.PING }));
     expect(res.wireEncrypt).toBe(Encrypt.AES);
     expectStatus(res, Status.BAD_REQUEST);
-    expect(codec.ErrorInfo.decode(res.body).message).toMatch(/encrypted/);
+    expect(codec.ErrorInfo.decode(res.body).message).toMatch(/sealed with the session key/);
+    expect(await c.raw.closedWithin(2000)).toBe(true);
+  });
+
+  it('unsealed frames marked E2E (3) or RSA (2): BAD_REQUEST, then closed, whatever the command', async () => {
+    for (const [encrypt, command] of [
+      [Encrypt.E2E, Command.PING],
+      [Encrypt.E2E, Command.MP],
+      [Encrypt.RSA, Command.PING],
+      [Encrypt.RSA, Command.LOGIN],
+    ] as const) {
+      const c = await secure();
+      const body = command === Command.MP ? codec.PullRequest.encode({ since: 0, limit: 1 }) : undefined;
+      const res = c.open(await c.raw.request({ command, body, flag: packFlag({ encrypt }) }));
+      expectStatus(res, Status.BAD_REQUEST);
+      expect(await c.raw.closedWithin(2000)).toBe(true);
+    }
+  });
+
+  it('a sealed frame marked E2E (3) on anything but MS: BAD_REQUEST, stays open', async () => {
+    const c = await secure();
+    const res = await c.request({ command: Command.PING, e2e: true });
+    expect(res.wireEncrypt).toBe(Encrypt.AES);
+    expectStatus(res, Status.BAD_REQUEST);
+    expect(codec.ErrorInfo.decode(res.body).message).toMatch(/only valid on MS/);
     expectStatus(await c.request({ command: Command.PING }), Status.OK);
   });
 
-  it('E2E (3) on anything but MS, or RSA (2) again: BAD_REQUEST', async () => {
-    const c = await secure();
-    for (const encrypt of [Encrypt.E2E, Encrypt.RSA]) {
-      const res = c.open(await c.raw.request({ command: Command.PING, flag: packFlag({ encrypt }) }));
-      expectStatus(res, Status.BAD_REQUEST);
-    }
-    expectStatus(await c.request({ command: Command.PING }), Status.OK);
+  it('a plain second LOGIN is BAD_REQUEST and closes (protocol.md §6 Session)', async () => {
+    const id = await srv.identity(uniqueUser('x'));
+    const c = await secure(id.userId);
+    const res = c.open(await c.raw.request({ command: Command.LOGIN, body: loginBody(id) }));
+    expectStatus(res, Status.BAD_REQUEST);
+    expect(await c.raw.closedWithin(2000)).toBe(true);
   });
 
   it('a second LOGIN, even sealed, is BAD_REQUEST and closes', async () => {
@@ -275,8 +298,99 @@ describe('RSA LOGIN failures (protocol.md §2 RSA)', () => {
   });
 });
 
+describe('RSA freshness: clientTime and replays (protocol.md §2)', () => {
+  /** One RSA LOGIN frame as bytes (what an on-path attacker records), and the secret it carries. */
+  async function rsaLoginBytes(
+    userId: string,
+    clientTime: number | undefined,
+    server = srv,
+  ): Promise<{ bytes: Uint8Array; cipher: SessionCipher }> {
+    const header = { seq: 1, command: Command.LOGIN, flag: packFlag({ encrypt: Encrypt.RSA }), status: 0 };
+    const body = codec.LoginRequest.encode({
+      ...codec.LoginRequest.decode(loginBody(await server.identity(userId))),
+      clientTime: clientTime ?? 0,
+    });
+    const sealed = rsaSeal(server.server.serverKeys?.publicKeyPem as string, frameAad(header), body);
+    return {
+      bytes: frameToBytes({ ...header, body: sealed.body }),
+      cipher: new SessionCipher(sealed.secret, 'client'),
+    };
+  }
+
+  async function loginWith(bytes: Uint8Array, cipher: SessionCipher, port = srv.port) {
+    const c = await RawClient.connect(port);
+    open.push(c);
+    c.write(bytes);
+    const res = await c.next((f) => isResponse(f) && f.seq === 1);
+    expect(unpackFlag(res.flag).encrypt).toBe(Encrypt.AES);
+    return { c, status: res.status, body: cipher.open(res, res.body) };
+  }
+
+  it('a recorded RSA LOGIN replayed on a new connection: UNAUTHORIZED, and the real device is not kicked', async () => {
+    const userId = uniqueUser('replayed');
+    const { bytes, cipher } = await rsaLoginBytes(userId, Date.now());
+    const real = await loginWith(bytes, cipher);
+    expect(real.status).toBe(Status.OK);
+    const replay = await loginWith(bytes, cipher);
+    expect(replay.status).toBe(Status.UNAUTHORIZED);
+    expect(codec.ErrorInfo.decode(replay.body).message).toMatch(/seen before/);
+    // The real connection was not kicked: it still answers, and it holds the route.
+    const ping = await real.c.request({
+      command: Command.PING,
+      seq: 2,
+      flag: packFlag({ encrypt: Encrypt.AES }),
+      body: cipher.seal(
+        { seq: 2, command: Command.PING, flag: packFlag({ encrypt: Encrypt.AES }), status: 0 },
+        new Uint8Array(0),
+      ),
+    });
+    expect(ping.status).toBe(Status.OK);
+    expect(real.c.received.some((f) => f.status === Status.KICKED)).toBe(false);
+    expect((await srv.server.presence.devices(userId)).map((d) => d.deviceId)).toEqual(['d1']);
+  });
+
+  it('no clientTime: UNAUTHORIZED, a strike, and no session secret', async () => {
+    const { bytes, cipher } = await rsaLoginBytes(uniqueUser('notime'), undefined);
+    const res = await loginWith(bytes, cipher);
+    expect(res.status).toBe(Status.UNAUTHORIZED);
+    expect(codec.ErrorInfo.decode(res.body).message).toMatch(/must carry LoginRequest.clientTime/);
+    // Still pre-login and plain: a plain PING is UNAUTHORIZED (not a decrypt failure).
+    expectStatus(await res.c.request({ command: Command.PING, seq: 2 }), Status.UNAUTHORIZED);
+  });
+
+  it('a clientTime past the window, either way: UNAUTHORIZED; within it: OK', async () => {
+    const window = srv.config.edge.rsaLoginWindowMs;
+    expect(window).toBe(5 * 60_000);
+    for (const [off, status] of [
+      [-window - 5_000, Status.UNAUTHORIZED],
+      [window + 5_000, Status.UNAUTHORIZED],
+      [-window + 30_000, Status.OK],
+      [window - 30_000, Status.OK],
+    ] as const) {
+      const { bytes, cipher } = await rsaLoginBytes(uniqueUser('clock'), Date.now() + off);
+      const res = await loginWith(bytes, cipher);
+      expect([off, res.status]).toEqual([off, status]);
+      if (status !== Status.OK) {
+        expect(codec.ErrorInfo.decode(res.body).message).toMatch(/off the server's clock/);
+      }
+    }
+  });
+
+  it('the window is configurable (IM_RSA_LOGIN_WINDOW_MS)', async () => {
+    const narrow = await startTestServer({ edge: { rsaLoginWindowMs: 2_000 } });
+    try {
+      const stale = await rsaLoginBytes(uniqueUser('narrow'), Date.now() - 10_000, narrow);
+      expect((await loginWith(stale.bytes, stale.cipher, narrow.port)).status).toBe(Status.UNAUTHORIZED);
+      const fresh = await rsaLoginBytes(uniqueUser('narrow'), Date.now(), narrow);
+      expect((await loginWith(fresh.bytes, fresh.cipher, narrow.port)).status).toBe(Status.OK);
+    } finally {
+      await narrow.close();
+    }
+  });
+});
+
 describe('end-to-end (3) on an encrypted connection (protocol.md §2)', () => {
-  it('MS marked E2E travels unsealed, is acked with AES, and is delivered marked encrypt = 3', async () => {
+  it('MS marked E2E is sealed on the wire, acked with AES, and delivered sealed marked encrypt = 3', async () => {
     const bobId = uniqueUser('bob');
     const alice = await secure();
     const bob = await secure(bobId);
@@ -285,10 +399,57 @@ describe('end-to-end (3) on an encrypted connection (protocol.md §2)', () => {
     const res = await alice.request({ command: Command.MS, body: codec.Message.encode(m), e2e: true });
     expect(res.wireEncrypt).toBe(Encrypt.AES);
     const ack = codec.SendAck.decode(expectStatus(res, Status.OK).body);
-    const push = await bob.next((f) => isNotify(f) && f.command === Command.MPS);
+    const raw = await bob.raw.next((f) => isNotify(f) && f.command === Command.MPS);
+    expect(unpackFlag(raw.flag).encrypt).toBe(Encrypt.E2E);
+    // On the wire: nonce ‖ ciphertext ‖ tag, not the Message (its data would be visible in it).
+    expect(() => codec.Message.decode(raw.body)).toThrow();
+    const push = bob.open(raw);
     expect(push.wireEncrypt).toBe(Encrypt.E2E);
     const got = codec.Message.decode(push.body);
     expect([got.messageUid, got.messageContent?.data]).toEqual([ack.messageUid, sealed]);
+  });
+
+  it('an unsealed E2E MS injected on an encrypted connection: BAD_REQUEST, closed; nothing stored or delivered', async () => {
+    const aliceId = uniqueUser('alice');
+    const bobId = uniqueUser('bob');
+    const alice = await secure(aliceId);
+    const bob = await secure(bobId);
+    const before = bob.raw.received.length;
+    // What an on-path attacker can write: the next seq, the E2E flag, a Message in the clear.
+    const forged = textMessage(bobId, '', {
+      content: { data: Uint8Array.of(1, 2, 3), searchableContent: '' },
+    });
+    const seq = alice.raw.nextSeq();
+    alice.raw.send({
+      seq,
+      command: Command.MS,
+      flag: packFlag({ flow: Flow.REQUEST, encrypt: Encrypt.E2E }),
+      body: codec.Message.encode({ ...forged, from: aliceId }),
+    });
+    const res = alice.open(await alice.raw.next((f) => isResponse(f) && f.seq === seq));
+    expect(res.wireEncrypt).toBe(Encrypt.AES);
+    expectStatus(res, Status.BAD_REQUEST);
+    expect(await alice.raw.closedWithin(2000)).toBe(true);
+    // Nothing in either inbox, nothing pushed: a message sent after it is the first bob gets.
+    const check = await plain(aliceId);
+    const inbox = codec.PullResponse.decode(
+      expectStatus(
+        await check.request({ command: Command.MP, body: codec.PullRequest.encode({ since: 0 }) }),
+        0,
+      ).body,
+    );
+    expect(inbox.messages).toEqual([]);
+    const ack = await sendOk(check, textMessage(bobId, 'after'));
+    const push = await bob.next((f) => isNotify(f) && f.command === Command.MPS);
+    expect(codec.Message.decode(push.body).messageUid).toBe(ack.messageUid);
+    expect(bob.raw.received.slice(before).filter((f) => f.command === Command.MPS)).toHaveLength(1);
+    const bobInbox = await bob.request({
+      command: Command.MP,
+      body: codec.PullRequest.encode({ since: 0 }),
+    });
+    expect(codec.PullResponse.decode(bobInbox.body).messages.map((x) => x.messageUid)).toEqual([
+      ack.messageUid,
+    ]);
   });
 
   it('E2E MS with searchableContent or pushContent: BAD_REQUEST (plain and encrypted connections)', async () => {

@@ -5,8 +5,19 @@
  * output bound (slow-reader.test.ts), three strikes before LOGIN (session.test.ts), body size and
  * gzip bombs (bad-input.test.ts).
  */
+
+import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Command, codec, type Frame, frameToBytes, Status } from '../../packages/protocol/src/index.js';
+import {
+  Command,
+  Compression,
+  codec,
+  Flow,
+  type Frame,
+  frameToBytes,
+  packFlag,
+  Status,
+} from '../../packages/protocol/src/index.js';
 import {
   connectAs,
   errorOf,
@@ -100,6 +111,49 @@ describe('per-connection rate limits (frames/s, bytes/s)', () => {
     const wait = Math.max(...res.filter((f) => f.status !== 0).map((f) => errorOf(f).retryAfterMs));
     await sleep(wait + 20);
     expectStatus(await c.request({ command: Command.PING }), Status.OK);
+  });
+});
+
+describe('the byte rate counts inflated bytes (protocol.md §6 Limits: "after decompression as well as on the wire")', () => {
+  const INFLATED = 100_000;
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer({
+      edge: { rateBytesPerSecond: 100_000, rateBytesBurst: 400_000, abuseCloseMs: 60_000 },
+    });
+  });
+  afterAll(() => srv?.close());
+
+  it('16 gzip MS of ~100 B on the wire and 100 KB inflated, in one write: only the burst is stored', async () => {
+    const peer = uniqueUser('peer');
+    const c = await online(srv);
+    const zipped = (i: number) => {
+      const m = textMessage(peer, '', { content: { data: new Uint8Array(INFLATED) } });
+      return gzipSync(codec.Message.encode({ ...m, messageId: BigInt(1000 + i) }));
+    };
+    const flag = packFlag({ flow: Flow.REQUEST, compression: Compression.GZIP });
+    const frames = Array.from({ length: 16 }, (_, i) =>
+      frameToBytes({ seq: 200 + i, command: Command.MS, flag, status: 0, body: zipped(i) }),
+    );
+    expect((frames[0] as Uint8Array).length).toBeLessThan(1000);
+    c.write(Buffer.concat(frames));
+    const res = await responses(c, 16);
+    const ok = res.filter((f) => f.status === Status.OK).length;
+    // 400 KB of burst buys three or four 100 KB bodies (their wire bytes are charged too), not 16.
+    expect(ok).toBeGreaterThanOrEqual(3);
+    expect(ok).toBeLessThanOrEqual(4);
+    const limited = res.filter((f) => f.status === Status.TOO_MANY_REQUESTS);
+    expect(limited).toHaveLength(16 - ok);
+    expect(errorOf(limited[0] as Frame).message).toMatch(/bytes once inflated/);
+    // Nothing refused was stored.
+    const inbox = await online(srv, peer);
+    const pulled = codec.PullResponse.decode(
+      expectStatus(
+        await inbox.request({ command: Command.MP, body: codec.PullRequest.encode({ since: 0 }) }),
+        0,
+      ).body,
+    );
+    expect(pulled.messages).toHaveLength(ok);
   });
 });
 

@@ -28,7 +28,7 @@ export interface Identity {
 
 export function loginBody(
   id: Identity,
-  extra: { platform?: number; publicKey?: Uint8Array } = {},
+  extra: { platform?: number; publicKey?: Uint8Array; clientTime?: number } = {},
 ): Uint8Array {
   return codec.LoginRequest.encode({
     userId: id.userId,
@@ -37,6 +37,8 @@ export function loginBody(
     platform: extra.platform ?? 4,
     clientVersion: 'e2e-test',
     publicKey: extra.publicKey,
+    // protocol.md §2 RSA freshness (ignored on plain logins).
+    clientTime: extra.clientTime ?? Date.now(),
   });
 }
 

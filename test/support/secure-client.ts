@@ -25,7 +25,7 @@ export interface SecureRequest {
   seq?: number;
   /** Parts of the flag other than encrypt (default: a plain request). */
   compression?: number;
-  /** E2E (3) on MS: sent unsealed, as protocol.md §2 says. */
+  /** E2E (3) on MS: marked encrypt = 3 and sealed all the same (protocol.md §2). */
   e2e?: boolean;
 }
 
@@ -48,7 +48,7 @@ export class SecureClient {
   async rsaLogin(
     id: Identity,
     serverPublicKey: string | Uint8Array,
-    extra: { publicKey?: Uint8Array } = {},
+    extra: { publicKey?: Uint8Array; clientTime?: number } = {},
   ): Promise<Opened> {
     const seq = this.raw.nextSeq();
     const flag = packFlag({ flow: Flow.REQUEST, encrypt: Encrypt.RSA });
@@ -70,7 +70,7 @@ export class SecureClient {
     const plain = r.body ?? new Uint8Array(0);
     const cipher = this.cipher;
     if (!cipher) throw new Error('no session: rsaLogin first');
-    const body = r.e2e ? plain : cipher.seal({ seq, command: r.command, flag, status: 0 }, plain);
+    const body = cipher.seal({ seq, command: r.command, flag, status: 0 }, plain);
     this.raw.send({ seq, command: r.command, flag, body });
     return seq;
   }
@@ -82,7 +82,7 @@ export class SecureClient {
     );
   }
 
-  /** The next frame matching pred, opened (AES) or as is (E2E). */
+  /** The next frame matching pred, opened (AES, and E2E on an encrypted connection). */
   async next(pred: (f: Frame) => boolean, timeoutMs?: number): Promise<Opened> {
     return this.open(await this.raw.next(pred, timeoutMs));
   }
@@ -96,9 +96,10 @@ export class SecureClient {
   }
 }
 
+/** protocol.md §2: once there is a key, every server frame is sealed (E2E ones too); throws if not. */
 function open(f: Frame, cipher: SessionCipher | null): Opened {
   const wireEncrypt = unpackFlag(f.flag).encrypt;
-  if (wireEncrypt !== Encrypt.AES) return { ...f, wireEncrypt };
+  if (wireEncrypt !== Encrypt.AES && !(cipher && wireEncrypt === Encrypt.E2E)) return { ...f, wireEncrypt };
   if (!cipher) throw new Error('an AES frame but no session key');
   return { ...f, body: cipher.open(f, f.body), wireEncrypt };
 }

@@ -129,6 +129,19 @@ describe('im CLI', { timeout: 60_000 }, () => {
     ]);
   });
 
+  it('--rsa logs in with RSA (2) and a fresh clientTime (protocol.md §2), and delivers', async () => {
+    const [alice, bob] = [user('alice'), user('bob')];
+    const keyFile = join(secretDir, 'server-public.pem');
+    writeFileSync(keyFile, t.server.serverKeys?.publicKeyPem as string);
+    const listener = await startListener(['--as', bob, '--rsa', '--server-key', keyFile]);
+    const sent = await run(['send', '--as', alice, '--rsa', '--server-key', keyFile, bob, 'sealed hi']);
+    expect(sent.err).toEqual([]);
+    expect(sent.code).toBe(0);
+    const line = await waitFor('printed message', () => listener.out.find((l) => LINE.test(l)));
+    expect(LINE.exec(line)?.[3]).toBe('sealed hi');
+    expect(await stopListener(listener)).toBe(0);
+  });
+
   it('token prints an HS256 token for the user that the server accepts', async () => {
     const [alice, bob] = [user('alice'), user('bob')];
     const res = await run(['token', alice, '--ttl', '2h']);

@@ -53,7 +53,12 @@ export interface ImClientOptions {
   userId: string;
   /** A fixed JWT. Either this or getToken. */
   token?: string;
-  /** Called before every LOGIN (also on reconnect), so an expiring token can be refreshed. */
+  /**
+   * The token provider: called before every LOGIN (also on reconnect), so an expiring token can be
+   * refreshed. When the server ends the session because its token expired (protocol.md §6
+   * Session: LOGOUT notify UNAUTHORIZED), the client asks it for a fresh token and logs in again
+   * at once, then resyncs from its last seq. With a fixed `token` it stops instead (`expired`).
+   */
   getToken?: () => Promise<string>;
   /** Stable per installation: one live connection per (userId, deviceId) (protocol.md §6 Session). */
   deviceId: string;
@@ -116,6 +121,12 @@ export interface ImClientEvents {
   /** This device logged in elsewhere; the connection closes and is not re-opened. */
   kicked: [error: KickedError];
   /**
+   * The server ended the session: its token expired (protocol.md §6 Session). With getToken the
+   * client logs in again at once with a fresh token (`reconnect` follows); with a fixed token it
+   * stays closed.
+   */
+  expired: [error: UnauthorizedError];
+  /**
    * The edge is shutting down (LOGOUT notify with UNAVAILABLE, protocol.md §6 Shutdown): the client
    * reconnects to the next address after `error.retryAfterMs`, then resyncs by seq.
    */
@@ -124,7 +135,11 @@ export interface ImClientEvents {
   disconnect: [reason: Error];
   /** Logged in again after a disconnect; a resync pull follows. */
   reconnect: [login: LoginResponse];
-  /** Something failed in the background (a sync pull, a reconnect LOGIN that was refused). */
+  /**
+   * Something failed in the background (a sync pull, a reconnect LOGIN that was refused), or the
+   * server sent a frame the client refused (ConnectionError PROTOCOL: e.g. an unsealed frame on an
+   * encrypted connection, protocol.md §2); the connection is then closed and reconnected.
+   */
   error: [error: Error];
 }
 
@@ -168,6 +183,8 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   /** Set by close()/logout(): nothing reconnects afterwards. */
   private stopped = false;
   private kicked = false;
+  /** The current connection was ended by the server because its token expired. */
+  private expired = false;
   private attempt = 0;
   private notifySeq = 0;
   private syncing = false;
@@ -427,6 +444,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
         connector: this.opts.connector,
         requestTimeoutMs: this.opts.requestTimeoutMs,
         maxBodyLength: this.opts.maxBodyLength,
+        sealed: this.opts.encryption === 'rsa',
       },
     );
     // Pushes may follow the LOGIN response in the same read; hold them until the session is set up.
@@ -447,6 +465,8 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
           publicKey:
             this.opts.publicKey ??
             (this.opts.e2eKey === undefined ? undefined : publicKeyDer(toPrivateKey(this.opts.e2eKey))),
+          // protocol.md §2 RSA freshness: an RSA LOGIN carries the device's clock (a plain one has no use for it).
+          clientTime: this.opts.encryption === 'rsa' ? Date.now() : 0,
         }),
         this.opts.encryption === 'rsa' ? { rsa: this.opts.serverPublicKey } : {},
       );
@@ -523,6 +543,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
         }
         case Command.LOGOUT:
           if (frame.status === Status.KICKED) this.onKicked(conn, frame);
+          else if (frame.status === Status.UNAUTHORIZED) this.onExpired(conn, frame);
           else if (frame.status === Status.UNAVAILABLE) this.onDraining(conn, frame);
           break;
         default:
@@ -548,6 +569,15 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     conn.destroy(err);
   }
 
+  /** protocol.md §6 Session: a LOGOUT notify with status UNAUTHORIZED, then the server closes. */
+  private onExpired(conn: Connection, frame: Frame): void {
+    const err = new UnauthorizedError(Status.UNAUTHORIZED, decodeErrorInfo(frame.body), Command.LOGOUT);
+    // Not a failure: log in again right away with a fresh token (none to be had from a fixed one).
+    this.expired = true;
+    this.emit('expired', err);
+    conn.destroy(err);
+  }
+
   /**
    * protocol.md §6 Shutdown: the edge closes this connection next. Reconnect to another address
    * after the hinted delay (which the edge spreads over its drain window), not after a backoff.
@@ -564,15 +594,28 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     this.conn = undefined;
     this.stopHeartbeat();
     clearTimeout(this.syncRetryTimer);
-    const retry = !this.stopped && !this.kicked && this.opts.reconnect !== false;
+    const expired = this.expired;
+    this.expired = false;
+    const retry =
+      !this.stopped &&
+      !this.kicked &&
+      this.opts.reconnect !== false &&
+      !(expired && this.opts.getToken === undefined);
     this.stateValue = retry ? 'reconnecting' : 'closed';
+    // A frame the client refused (unsealed on an encrypted connection, not this protocol) is
+    // reported as well as the disconnect: it may be an attacker on the path (protocol.md §2).
+    if (reason instanceof ConnectionError && reason.code === 'PROTOCOL') this.emit('error', reason);
     this.emit('disconnect', reason);
-    if (retry) this.scheduleReconnect();
+    if (retry && expired) this.attempt = 0;
+    if (retry) this.scheduleReconnect(expired ? 0 : undefined);
   }
 
-  private scheduleReconnect(): void {
+  /** `delayMs`: reconnect after exactly this (a session that ended with its token: at once). */
+  private scheduleReconnect(delayMs?: number): void {
     let delay: number;
-    if (this.drainDelayMs !== undefined) {
+    if (delayMs !== undefined) {
+      delay = delayMs;
+    } else if (this.drainDelayMs !== undefined) {
       delay = this.drainDelayMs;
       this.drainDelayMs = undefined;
       this.attempt = 0;

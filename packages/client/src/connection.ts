@@ -33,6 +33,19 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const EMPTY = new Uint8Array(0);
 /** flow = request, no compression, no encryption (protocol.md §2). */
 const PLAIN_REQUEST_FLAG = packFlag({ flow: Flow.REQUEST });
+/**
+ * What the server may answer an RSA LOGIN with in the clear: the refusals it gives before the
+ * body is opened (rate limit, unusable flag, a body that does not unwrap, a backend down). Every
+ * other answer — OK, UNAUTHORIZED... — comes sealed with the secret the LOGIN carried, so a plain
+ * one is forged (docs/protocol.md §8.14).
+ */
+const RSA_PLAIN_ANSWERS: ReadonlySet<number> = new Set([
+  Status.BAD_REQUEST,
+  Status.TOO_MANY_REQUESTS,
+  Status.UNSUPPORTED,
+  Status.FRAME_TOO_LARGE,
+  Status.UNAVAILABLE,
+]);
 
 export interface ConnectionOptions {
   /** Default timeout of `request()`; default 10 s. */
@@ -41,6 +54,13 @@ export interface ConnectionOptions {
   maxBodyLength?: number;
   /** For error messages, e.g. "127.0.0.1:7100". */
   label?: string;
+  /**
+   * This connection logs in with RSA (2) (protocol.md §2): until it holds the session secret, every
+   * frame but the answer to its RSA LOGIN is refused (the connection closes with PROTOCOL), and a
+   * plain answer to that LOGIN is believed only for the statuses the server gives before it could
+   * open the body (RSA_PLAIN_ANSWERS). Default false.
+   */
+  sealed?: boolean;
 }
 
 export interface OpenOptions extends ConnectionOptions {
@@ -83,6 +103,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   private readonly pending = new Map<number, Pending>();
   private readonly requestTimeoutMs: number;
   private readonly maxBodyLength: number;
+  private readonly sealed: boolean;
   private seq = 0;
   /** protocol.md §2 AES: set once an RSA LOGIN succeeded; every later request is sealed. */
   private cipher: SessionCipher | null = null;
@@ -106,6 +127,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     this.label = opts.label ?? 'server';
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxBodyLength = opts.maxBodyLength ?? DEFAULT_MAX_BODY_LENGTH;
+    this.sealed = opts.sealed ?? false;
     this.decoder = new FrameDecoder({ maxBodyLength: this.maxBodyLength });
     transport.listen({ data: (chunk) => this.onData(chunk), close: (err) => this.onClose(err) });
   }
@@ -168,13 +190,14 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   /**
-   * protocol.md §2: on an encrypted connection every request is AES (1), except an end-to-end
-   * MS (encrypt = 3), whose body is a plain Message with sealed data. The flag is set before
-   * sealing, because the AAD (header bytes 4..11) covers it.
+   * protocol.md §2: on an encrypted connection every request is sealed: AES (1), or an end-to-end
+   * MS that keeps encrypt = 3 (its data is sealed for the recipients, and the frame for the server
+   * as well). The flag is set before sealing, because the AAD (header bytes 4..11) covers it.
    */
   private seal(f: Omit<Frame, 'version'>): Omit<Frame, 'version'> {
-    if (!this.cipher || unpackFlag(f.flag).encrypt === Encrypt.E2E) return f;
-    const flag = withEncrypt(f.flag, Encrypt.AES);
+    if (!this.cipher) return f;
+    const e2e = unpackFlag(f.flag).encrypt === Encrypt.E2E;
+    const flag = withEncrypt(f.flag, e2e ? Encrypt.E2E : Encrypt.AES);
     return { ...f, flag, body: this.cipher.seal({ ...f, flag }, f.body) };
   }
 
@@ -236,52 +259,39 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   /**
-   * protocol.md §2: receive order is decrypt → decompress → parse. AES frames open with the
-   * session's s2c key (or, for the answer to an RSA LOGIN, the key that LOGIN carried). On an
-   * encrypted connection anything but AES is refused (no downgrade), except encrypt = 3, a delivered
-   * end-to-end message: a plain Message with sealed `data`, which passes through untouched.
+   * protocol.md §2: receive order is decrypt → decompress → parse. Once the connection holds a
+   * session secret, every frame must open with the s2c key whatever its encrypt bits (a delivered
+   * end-to-end message keeps encrypt = 3 and is sealed too); anything else closes the connection
+   * (no downgrade, no injection). Before that, a connection logging in with RSA takes only the
+   * answer to its LOGIN (sealed with the secret the LOGIN carried, or one of RSA_PLAIN_ANSWERS).
    */
   private inflate(received: Frame): Frame | undefined {
     let frame = received;
     const flag = unpackFlag(frame.flag);
-    if (flag.encrypt === Encrypt.AES) {
-      const isResponse = flag.flow === Flow.RESPONSE;
-      const cipher = this.cipher ?? (isResponse ? this.candidates.get(frame.seq) : undefined);
-      if (!cipher) {
-        this.destroy(
-          new ConnectionError('PROTOCOL', `${this.label} sent an AES frame but no session key was agreed`),
-        );
-        return undefined;
-      }
+    const refuse = (why: string, cause?: unknown) => {
+      this.destroy(new ConnectionError('PROTOCOL', `${this.label} ${why}`, { cause, endpoint: this.label }));
+      return undefined;
+    };
+    const answersRsaLogin = flag.flow === Flow.RESPONSE && this.candidates.has(frame.seq);
+    const cipher = this.cipher ?? (answersRsaLogin ? this.candidates.get(frame.seq) : undefined);
+    if (this.cipher || flag.encrypt === Encrypt.AES) {
+      if (!cipher) return refuse('sent an AES frame but no session key was agreed');
       try {
         frame = {
           ...frame,
-          flag: withEncrypt(frame.flag, Encrypt.NONE),
+          flag: flag.encrypt === Encrypt.E2E ? frame.flag : withEncrypt(frame.flag, Encrypt.NONE),
           body: cipher.open(frame, frame.body),
         };
       } catch (err) {
         if (!(err instanceof DecryptError)) throw err;
-        this.destroy(
-          new ConnectionError(
-            'PROTOCOL',
-            `a frame from ${this.label} does not authenticate: ${err.message}`,
-            {
-              cause: err,
-            },
-          ),
-        );
-        return undefined;
+        return refuse(`sent a frame that does not open with the session key: ${err.message}`, err);
       }
+    } else if (answersRsaLogin && !RSA_PLAIN_ANSWERS.has(frame.status)) {
+      return refuse(`answered the RSA LOGIN in the clear with status ${frame.status}`);
+    } else if (this.sealed && !answersRsaLogin) {
+      return refuse(`sent a frame (command ${frame.command}) before the RSA LOGIN answer`);
     } else if (flag.encrypt !== Encrypt.NONE && flag.encrypt !== Encrypt.E2E) {
-      this.destroy(
-        new ConnectionError('PROTOCOL', `${this.label} sent a frame with encrypt=${flag.encrypt}`),
-      );
-      return undefined;
-    } else if (this.cipher && flag.encrypt === Encrypt.NONE) {
-      this.destroy(
-        new ConnectionError('PROTOCOL', `${this.label} sent a plain frame on an encrypted connection`),
-      );
-      return undefined;
+      return refuse(`sent a frame with encrypt=${flag.encrypt}`);
     }
     if (flag.compression === Compression.NONE) return frame;
     if (flag.compression !== Compression.GZIP) {

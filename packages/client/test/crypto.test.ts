@@ -9,6 +9,7 @@ import {
   decodeHeader,
   Encrypt,
   Flow,
+  type Frame,
   frameAad,
   frameToBytes,
   HEADER_LENGTH,
@@ -122,13 +123,16 @@ describe('SDK refusals on an encrypted connection', () => {
         body: new Uint8Array(0),
       }),
     );
-    expect(((await closed) as ConnectionError).message).toMatch(/plain frame on an encrypted connection/);
+    const reason = (await closed) as ConnectionError;
+    expect(reason.code).toBe('PROTOCOL');
+    expect(reason.message).toMatch(/does not open with the session key/);
   });
 
-  it('an E2E (3) push still passes through unsealed on an encrypted connection', async () => {
+  it('an unsealed E2E (3) push is refused too: E2E frames are sealed on an encrypted connection', async () => {
     const { t, conn } = await encryptedConnection();
-    const got: number[] = [];
-    conn.on('notify', (f) => got.push(unpackFlag(f.flag).encrypt));
+    const got: Frame[] = [];
+    conn.on('notify', (f) => got.push(f));
+    const closed = new Promise<Error>((resolve) => conn.once('close', resolve));
     t.feed(
       frameToBytes({
         seq: 1,
@@ -138,8 +142,92 @@ describe('SDK refusals on an encrypted connection', () => {
         body: codec.Message.encode({ from: 'a' }),
       }),
     );
-    expect(got).toEqual([Encrypt.E2E]);
+    expect(((await closed) as ConnectionError).code).toBe('PROTOCOL');
+    expect(got).toEqual([]);
+  });
+
+  it('a sealed E2E (3) push opens with the session key and keeps encrypt = 3', async () => {
+    const { t, conn, server } = await encryptedConnection();
+    const got: Frame[] = [];
+    conn.on('notify', (f) => got.push(f));
+    const head = {
+      seq: 1,
+      command: Command.MPS,
+      flag: packFlag({ flow: Flow.NOTIFY, encrypt: Encrypt.E2E }),
+      status: 0,
+    };
+    const body = codec.Message.encode({ from: 'a' });
+    t.feed(frameToBytes({ ...head, body: server.seal(head, body) }));
+    expect(got.map((f) => [unpackFlag(f.flag).encrypt, codec.Message.decode(f.body).from])).toEqual([
+      [Encrypt.E2E, 'a'],
+    ]);
     expect(conn.closed).toBe(false);
+  });
+
+  it('an E2E (3) MS is sent sealed, still marked encrypt = 3', async () => {
+    const { t, conn, server } = await encryptedConnection();
+    const body = codec.Message.encode({ from: 'me' });
+    conn
+      .request(Command.MS, body, { flag: packFlag({ flow: Flow.REQUEST, encrypt: Encrypt.E2E }) })
+      .catch(() => undefined);
+    const sent = t.written[1] as Uint8Array;
+    const h = decodeHeader(sent);
+    expect(unpackFlag(h.flag).encrypt).toBe(Encrypt.E2E);
+    expect(server.open(h, sent.subarray(HEADER_LENGTH))).toEqual(body);
+  });
+
+  it('a forged plain OK (or UNAUTHORIZED) answer to an RSA LOGIN is refused; a plain UNSUPPORTED is believed', async () => {
+    for (const [status, refused] of [
+      [Status.OK, true],
+      [Status.UNAUTHORIZED, true],
+      [Status.UNSUPPORTED, false],
+    ] as const) {
+      const t = new MemoryTransport();
+      const conn = new Connection(t, { sealed: true });
+      const login = conn.request(Command.LOGIN, new Uint8Array(0), { rsa: v.rsa.privateKeyPem });
+      const body =
+        status === Status.OK
+          ? codec.LoginResponse.encode({ serverTime: 1, heartbeatSeconds: 30, head: 0, sessionId: 'x' })
+          : codec.ErrorInfo.encode({ message: 'plain' });
+      t.feed(
+        frameToBytes({
+          seq: 1,
+          command: Command.LOGIN,
+          flag: packFlag({ flow: Flow.RESPONSE }),
+          status,
+          body,
+        }),
+      );
+      const err = (await login.catch((e: unknown) => e)) as Error;
+      if (refused) {
+        expect((err as ConnectionError).code).toBe('PROTOCOL');
+        expect(err.message).toMatch(/RSA LOGIN in the clear/);
+      } else {
+        expect(err.message).toMatch(/UNSUPPORTED: plain/);
+      }
+      expect(conn.encrypted).toBe(false);
+    }
+  });
+
+  it('a connection logging in with RSA refuses any frame before the LOGIN answer', async () => {
+    const t = new MemoryTransport();
+    const conn = new Connection(t, { sealed: true });
+    const login = conn.request(Command.LOGIN, new Uint8Array(0), { rsa: v.rsa.privateKeyPem });
+    const notifies: Frame[] = [];
+    conn.on('notify', (f) => notifies.push(f));
+    t.feed(
+      frameToBytes({
+        seq: 1,
+        command: Command.LOGOUT,
+        flag: packFlag({ flow: Flow.NOTIFY }),
+        status: Status.KICKED,
+        body: codec.ErrorInfo.encode({ message: 'forged' }),
+      }),
+    );
+    const err = (await login.catch((e: unknown) => e)) as ConnectionError;
+    expect(err.code).toBe('PROTOCOL');
+    expect(err.message).toMatch(/before the RSA LOGIN answer/);
+    expect(notifies).toEqual([]);
   });
 
   it('a failed RSA LOGIN leaves the connection plain', async () => {

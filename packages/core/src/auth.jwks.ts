@@ -21,6 +21,8 @@ import {
   Hs256Verifier,
   type TokenVerifier,
   tokenFailureReason,
+  type VerifiedToken,
+  verifiedToken,
 } from './auth.js';
 import { ConfigError } from './config.js';
 
@@ -49,10 +51,11 @@ export class JwksVerifier implements TokenVerifier {
     return new JwksVerifier(createLocalJWKSet(jwks), opts);
   }
 
-  async verify(token: string, userId: string): Promise<void> {
+  async verify(token: string, userId: string): Promise<VerifiedToken> {
     if (!token) throw new ImError(Status.UNAUTHORIZED, 'missing token');
     try {
-      await jwtVerify(token, this.keys, claimChecks(userId, this.opts, JWKS_ALGORITHMS));
+      const { payload } = await jwtVerify(token, this.keys, claimChecks(userId, this.opts, JWKS_ALGORITHMS));
+      return verifiedToken(payload);
     } catch (e) {
       // The key set could not be fetched: not the client's fault, and the same LOGIN may succeed later.
       if (e instanceof errors.JWKSTimeout || (e instanceof Error && !(e instanceof errors.JOSEError))) {
@@ -70,7 +73,7 @@ class AlgorithmRouter implements TokenVerifier {
     private readonly jwks: TokenVerifier | null,
   ) {}
 
-  async verify(token: string, userId: string): Promise<void> {
+  async verify(token: string, userId: string): Promise<VerifiedToken> {
     if (!token) throw new ImError(Status.UNAUTHORIZED, 'missing token');
     let alg: string | undefined;
     try {
@@ -80,7 +83,7 @@ class AlgorithmRouter implements TokenVerifier {
     }
     const verifier = alg === 'HS256' ? this.hs256 : alg && JWKS_ALGORITHMS.includes(alg) ? this.jwks : null;
     if (!verifier) throw new ImError(Status.UNAUTHORIZED, 'token algorithm not allowed');
-    await verifier.verify(token, userId);
+    return verifier.verify(token, userId);
   }
 }
 

@@ -2,12 +2,26 @@ import { ImError, Status } from '@im/protocol';
 import { errors, type JWTVerifyOptions, jwtVerify, SignJWT } from 'jose';
 import { ConfigError, MIN_HS256_SECRET_BYTES } from './config.js';
 
+/** What a valid token says about the session it opens. */
+export interface VerifiedToken {
+  /**
+   * The token's `exp` in ms since the epoch (required by every verifier): protocol.md §6 Session,
+   * a session lasts no longer than the token it logged in with.
+   */
+  expiresAt: number;
+}
+
 /**
  * Checks LoginRequest.token (protocol.md §5 LoginRequest: a JWT whose `sub` equals userId).
  * Rejects with ImError(UNAUTHORIZED, reason). The reason never contains the token.
  */
 export interface TokenVerifier {
-  verify(token: string, userId: string): Promise<void>;
+  verify(token: string, userId: string): Promise<VerifiedToken>;
+}
+
+/** `exp` (seconds, required by claimChecks) → VerifiedToken. */
+export function verifiedToken(payload: { exp?: number }): VerifiedToken {
+  return { expiresAt: (payload.exp ?? 0) * 1000 };
 }
 
 /** Tolerated difference between our clock and the issuer's, for exp and nbf. */
@@ -56,10 +70,11 @@ export class Hs256Verifier implements TokenVerifier {
     }
   }
 
-  async verify(token: string, userId: string): Promise<void> {
+  async verify(token: string, userId: string): Promise<VerifiedToken> {
     if (!token) throw new ImError(Status.UNAUTHORIZED, 'missing token');
     try {
-      await jwtVerify(token, this.key, claimChecks(userId, this.opts, ['HS256']));
+      const { payload } = await jwtVerify(token, this.key, claimChecks(userId, this.opts, ['HS256']));
+      return verifiedToken(payload);
     } catch (e) {
       throw new ImError(Status.UNAUTHORIZED, tokenFailureReason(e));
     }

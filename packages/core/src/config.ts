@@ -39,6 +39,11 @@ export interface Config {
     tlsCertFile: string;
     /** PEM private key of the TLS listener. */
     tlsKeyFile: string;
+    /**
+     * protocol.md §2 RSA freshness: an RSA (2) LOGIN's clientTime must be within this of the
+     * server's clock; its wrapped secret is remembered for twice this, so a replay is refused.
+     */
+    rsaLoginWindowMs: number;
     // ---- limits and abuse (protocol.md §6 Limits and abuse; docs/security.md has the table) ----
     /** Per-connection token bucket: frames per second (0 = no limit). */
     rateFramesPerSecond: number;
@@ -97,8 +102,15 @@ export interface Config {
   message: {
     /** protocol.md §6 Recall: window in which the sender may recall. */
     recallWindowMs: number;
-    /** Bodies above this are announced with MN instead of pushed with MPS. */
+    /**
+     * Bodies above this are announced with MN instead of pushed with MPS; a chatroom or TYPING body
+     * above it is refused (BAD_REQUEST): there is no inbox to pull it from.
+     */
     pushMaxBodyBytes: number;
+    /** TYPING per (sender, conversation) per second (0 = no limit); over it TOO_MANY_REQUESTS. */
+    typingPerSecond: number;
+    /** TYPING a (sender, conversation) may save up. */
+    typingBurst: number;
     /** Groups with more members than this get MN instead of MPS. */
     pushMaxGroupMembers: number;
     /** How long a queued message may wait for others to join its fan-out batch (one routes read, one Kafka produce per batch). */
@@ -174,6 +186,21 @@ export interface Config {
     streams: number;
     /** Requests in flight per batched hop; past it new ones get UNAVAILABLE at once (backpressure). */
     maxInFlight: number;
+    /**
+     * mTLS on every internal gRPC hop (docs/security.md, Internal traffic): the CA (PEM) that signed
+     * every service's certificate. With the cert and key set too, servers accept only clients with a
+     * certificate of this CA and clients check the server's; all three or none.
+     */
+    tlsCaFile: string;
+    /** This process's certificate chain (PEM), shown to the services it calls and to its callers. */
+    tlsCertFile: string;
+    /** The private key (PEM) of tlsCertFile. */
+    tlsKeyFile: string;
+    /**
+     * The name the servers' certificates are checked against; '' = the host of each address
+     * (im-message, im-presence, im-storage). One name for all: one certificate for every service.
+     */
+    tlsServerName: string;
     /** How long the first request of a batch may wait for others on a batched hop (0: to the end of the event-loop turn). */
     lingerMs: number;
   };
@@ -199,6 +226,7 @@ export const ENV_VARS = {
   IM_EDGE_TLS_PORT: 'edge.tlsPort',
   IM_TLS_CERT_FILE: 'edge.tlsCertFile',
   IM_TLS_KEY_FILE: 'edge.tlsKeyFile',
+  IM_RSA_LOGIN_WINDOW_MS: 'edge.rsaLoginWindowMs',
   IM_RATE_FRAMES_PER_SECOND: 'edge.rateFramesPerSecond',
   IM_RATE_FRAMES_BURST: 'edge.rateFramesBurst',
   IM_RATE_BYTES_PER_SECOND: 'edge.rateBytesPerSecond',
@@ -223,6 +251,8 @@ export const ENV_VARS = {
   IM_RECALL_WINDOW_MS: 'message.recallWindowMs',
   IM_PUSH_MAX_BODY_BYTES: 'message.pushMaxBodyBytes',
   IM_PUSH_MAX_GROUP_MEMBERS: 'message.pushMaxGroupMembers',
+  IM_TYPING_PER_SECOND: 'message.typingPerSecond',
+  IM_TYPING_BURST: 'message.typingBurst',
   IM_FANOUT_LINGER_MS: 'message.fanoutLingerMs',
   IM_WORKER_ID: 'message.workerId',
   IM_ROUTE_TTL_MS: 'routes.ttlMs',
@@ -247,6 +277,10 @@ export const ENV_VARS = {
   IM_SEND_TRANSPORT: 'grpc.sendTransport',
   IM_GRPC_STREAMS: 'grpc.streams',
   IM_GRPC_MAX_IN_FLIGHT: 'grpc.maxInFlight',
+  IM_GRPC_TLS_CA_FILE: 'grpc.tlsCaFile',
+  IM_GRPC_TLS_CERT_FILE: 'grpc.tlsCertFile',
+  IM_GRPC_TLS_KEY_FILE: 'grpc.tlsKeyFile',
+  IM_GRPC_TLS_SERVER_NAME: 'grpc.tlsServerName',
   IM_GRPC_LINGER_MS: 'grpc.lingerMs',
 } as const;
 
@@ -278,6 +312,7 @@ export function defaultConfig(): Config {
       tlsPort: DEFAULT_PORTS.edgeTls,
       tlsCertFile: '',
       tlsKeyFile: '',
+      rsaLoginWindowMs: 5 * 60_000,
       rateFramesPerSecond: 100,
       rateFramesBurst: 200,
       rateBytesPerSecond: 1024 * 1024,
@@ -305,6 +340,8 @@ export function defaultConfig(): Config {
       recallWindowMs: 2 * 60_000,
       pushMaxBodyBytes: 16 * 1024,
       pushMaxGroupMembers: 200,
+      typingPerSecond: 1,
+      typingBurst: 3,
       fanoutLingerMs: 5,
       workerId: 0,
       leaseWorkerId: true,
@@ -329,6 +366,10 @@ export function defaultConfig(): Config {
       streams: 2,
       maxInFlight: 8192,
       lingerMs: 1,
+      tlsCaFile: '',
+      tlsCertFile: '',
+      tlsKeyFile: '',
+      tlsServerName: '',
     },
   };
 }
@@ -495,6 +536,7 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_EDGE_TLS_PORT: port,
   IM_TLS_CERT_FILE: text,
   IM_TLS_KEY_FILE: text,
+  IM_RSA_LOGIN_WINDOW_MS: ms(1),
   IM_RATE_FRAMES_PER_SECOND: count(),
   IM_RATE_FRAMES_BURST: count(),
   IM_RATE_BYTES_PER_SECOND: count(),
@@ -519,6 +561,8 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_RECALL_WINDOW_MS: ms(),
   IM_PUSH_MAX_BODY_BYTES: count(),
   IM_PUSH_MAX_GROUP_MEMBERS: count(),
+  IM_TYPING_PER_SECOND: count(),
+  IM_TYPING_BURST: count(),
   IM_FANOUT_LINGER_MS: int(0, 1000),
   IM_WORKER_ID: int(0, 1023),
   IM_ROUTE_TTL_MS: ms(1),
@@ -544,6 +588,10 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_GRPC_STREAMS: int(1, 64),
   IM_GRPC_MAX_IN_FLIGHT: int(1, 1_000_000),
   IM_GRPC_LINGER_MS: int(0, 100),
+  IM_GRPC_TLS_CA_FILE: text,
+  IM_GRPC_TLS_CERT_FILE: text,
+  IM_GRPC_TLS_KEY_FILE: text,
+  IM_GRPC_TLS_SERVER_NAME: text,
 };
 
 /** `NAME must be <what>, got "<raw>"` (the value left out for secrets), plus what is wrong. */

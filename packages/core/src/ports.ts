@@ -68,17 +68,25 @@ export interface MessageStore {
    * same inboxes are ordered the same way in each of them.
    */
   append(req: AppendRequest): Promise<AppendResult>;
-  /** Inbox entries with seq > since, ascending, at most `limit`. */
-  pull(userId: string, since: number, limit: number): Promise<PullPage>;
+  /**
+   * Inbox entries with seq > since, ascending, at most `limit`. With `maxBytes`, also no further
+   * than the first entry that brings the running total of contentBytes() (store/inbox.ts, a lower
+   * bound of each message's encoded size) above maxBytes: that entry is the last one returned, so
+   * the caller sees where a response of maxBytes must end, and a pull never loads much more than
+   * one response's worth of messages (protocol.md §1: no frame larger than the maximum body).
+   */
+  pull(userId: string, since: number, limit: number, maxBytes?: number): Promise<PullPage>;
   /**
    * One conversation as `userId` received it (conversation from that user's side: the
    * peer for SINGLE, the group id for GROUP), newest first, uid < beforeUid (0n = newest).
+   * `maxBytes` as for pull().
    */
   history(
     userId: string,
     conversation: Conversation,
     beforeUid: bigint,
     limit: number,
+    maxBytes?: number,
   ): Promise<InboxEntry[]>;
   /** The user's inbox head (0 when empty). */
   head(userId: string): Promise<number>;
@@ -176,6 +184,17 @@ export interface DeliveryBus {
   /** Deliveries addressed to nodeId, in publish order per user. */
   subscribe(nodeId: string, handler: (batch: Delivery[]) => Promise<void>): Promise<Subscription>;
   publishOfflinePush(records: OfflinePush[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * protocol.md §2 RSA freshness: remembers what a recorded RSA LOGIN would repeat (its wrapped
+ * secret) for as long as its clientTime keeps it fresh, so a replay is refused — on every edge:
+ * Redis in the cluster, memory in embedded mode (one process).
+ */
+export interface ReplayCache {
+  /** Records `key` for `ttlMs`; false when it is recorded already (a replay). Atomic. */
+  remember(key: string, ttlMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -41,7 +41,7 @@ async function sign(
   return jwt.sign(key.privateKey);
 }
 
-async function rejects(p: Promise<void>, status: number, reason: RegExp): Promise<void> {
+async function rejects(p: Promise<unknown>, status: number, reason: RegExp): Promise<void> {
   const err = await p.then(
     () => null,
     (e: unknown) => e,
@@ -89,7 +89,11 @@ afterAll(async () => {
 describe('JWKS over HTTP (RS256 / ES256)', () => {
   it('accepts RS256 and ES256 tokens whose sub is the user, fetching the key set once', async () => {
     const v = createTokenVerifier({ ...base, jwksUrl: url });
-    await v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'alice' }), 'alice');
+    const exp = now() + 600;
+    // The session ends with the token (protocol.md §6 Session): its exp comes back in ms.
+    await expect(v.verify(await sign(rs, 'RS256', 'rs-1', { sub: 'alice', exp }), 'alice')).resolves.toEqual({
+      expiresAt: exp * 1000,
+    });
     await v.verify(await sign(es, 'ES256', 'es-1', { sub: 'alice' }), 'alice');
     expect(fetches).toBe(1);
   });

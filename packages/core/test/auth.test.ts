@@ -1,5 +1,5 @@
 import { ImError, Status } from '@im/protocol';
-import { SignJWT } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { Hs256Verifier, signDevToken } from '../src/auth.js';
 import { ConfigError, MIN_HS256_SECRET_BYTES } from '../src/config.js';
@@ -21,8 +21,10 @@ async function rejection(p: Promise<unknown>): Promise<ImError> {
 describe('Hs256Verifier', () => {
   const verifier = new Hs256Verifier(SECRET);
 
-  it('accepts a dev token for its user', async () => {
-    await expect(verifier.verify(await signDevToken(SECRET, 'alice', 60), 'alice')).resolves.toBeUndefined();
+  it('accepts a dev token for its user, and says when it expires (protocol.md §6 Session)', async () => {
+    const token = await signDevToken(SECRET, 'alice', 60);
+    const { exp } = decodeJwt(token);
+    await expect(verifier.verify(token, 'alice')).resolves.toEqual({ expiresAt: (exp as number) * 1000 });
   });
 
   it('refuses a token whose sub is another user', async () => {
@@ -41,7 +43,8 @@ describe('Hs256Verifier', () => {
         .setSubject('alice')
         .setExpirationTime(exp)
         .sign(key);
-    await expect(verifier.verify(await at(now() - 20), 'alice')).resolves.toBeUndefined();
+    const exp = now() - 20;
+    await expect(verifier.verify(await at(exp), 'alice')).resolves.toEqual({ expiresAt: exp * 1000 });
     const e = await rejection(verifier.verify(await at(now() - 40), 'alice'));
     expect(e.message).toBe('token expired');
   });

@@ -2,7 +2,6 @@ import {
   type ChannelOptions,
   Client,
   type ClientDuplexStream,
-  credentials,
   Metadata,
   type ServiceError,
 } from '@grpc/grpc-js';
@@ -17,12 +16,15 @@ import {
   serializers,
   type UnaryKeys,
 } from './spec.js';
+import { channelCredentials, type GrpcTls, tlsChannelOptions } from './tls.js';
 
 export interface ClientOptions {
   /** Deadline of every call (config.grpc.deadlineMs); past it the call fails with UNAVAILABLE. */
   deadlineMs: number;
   /** Extra or overriding channel options. */
   channelOptions?: ChannelOptions;
+  /** mTLS (tls.ts loadGrpcTls); null or absent: plain. */
+  tls?: GrpcTls | null;
 }
 
 /**
@@ -57,8 +59,9 @@ export class RpcClient<S extends ServiceSpec> {
     this.service = service;
     this.address = address;
     this.deadlineMs = opts.deadlineMs;
-    this.client = new Client(address, credentials.createInsecure(), {
+    this.client = new Client(address, channelCredentials(opts.tls), {
       ...CHANNEL_OPTIONS,
+      ...tlsChannelOptions(opts.tls),
       ...opts.channelOptions,
     });
   }

@@ -24,3 +24,4 @@ export {
 export { DEFAULT_SHUTDOWN_TIMEOUT_MS, type RpcServer, type ServeOptions, startRpcServer } from './server.js';
 export { StorageClient, type StorageClientOptions } from './storage.client.js';
 export { serveStorage } from './storage.server.js';
+export { channelCredentials, type GrpcTls, loadGrpcTls, serverCredentials } from './tls.js';

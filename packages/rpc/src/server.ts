@@ -3,7 +3,6 @@ import {
   status as GrpcStatus,
   type MethodDefinition,
   Server,
-  ServerCredentials,
   type ServerDuplexStream,
   type ServiceDefinition,
   type UntypedHandleCall,
@@ -21,6 +20,7 @@ import {
   type ServiceSpec,
   serializers,
 } from './spec.js';
+import { type GrpcTls, serverCredentials } from './tls.js';
 
 export interface ServeOptions {
   /** Interface to listen on; default 0.0.0.0. */
@@ -33,6 +33,8 @@ export interface ServeOptions {
   logger?: Logger;
   /** close(): how long in-flight calls may take to finish before they are cancelled. Default 5000. */
   shutdownTimeoutMs?: number;
+  /** mTLS (tls.ts loadGrpcTls): only clients with a certificate of its CA connect. Absent: plain. */
+  tls?: GrpcTls | null;
 }
 
 export interface RpcServer {
@@ -102,7 +104,7 @@ export async function startRpcServer<S extends ServiceSpec>(
 
   const host = opts.host ?? '0.0.0.0';
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${opts.port}`, ServerCredentials.createInsecure(), (err, bound) =>
+    server.bindAsync(`${host}:${opts.port}`, serverCredentials(opts.tls), (err, bound) =>
       err ? reject(err) : resolve(bound),
     );
   });

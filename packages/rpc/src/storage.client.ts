@@ -52,8 +52,8 @@ export class StorageClient implements MessageStore {
     return { uid: r.uid, serverTime: r.serverTime, seqs, duplicate: r.duplicate };
   }
 
-  async pull(userId: string, since: number, limit: number): Promise<PullPage> {
-    return pageOf(await this.rpc.call('pull', { userId, since, limit }));
+  async pull(userId: string, since: number, limit: number, maxBytes?: number): Promise<PullPage> {
+    return pageOf(await this.rpc.call('pull', { userId, since, limit, maxBytes: maxBytes ?? 0 }));
   }
 
   async history(
@@ -61,8 +61,15 @@ export class StorageClient implements MessageStore {
     conversation: Conversation,
     beforeUid: bigint,
     limit: number,
+    maxBytes?: number,
   ): Promise<InboxEntry[]> {
-    const res = await this.rpc.call('history', { userId, conversation, beforeUid, limit });
+    const res = await this.rpc.call('history', {
+      userId,
+      conversation,
+      beforeUid,
+      limit,
+      maxBytes: maxBytes ?? 0,
+    });
     return res.entries.map(entryOf);
   }
 

@@ -41,9 +41,16 @@ export function serveStorage(
           ...(opts.onAppendBatch ? { onBatch: opts.onAppendBatch } : {}),
         },
       ),
-      pull: async (r) => impl.pull(r.userId, r.since, r.limit),
+      // maxBytes 0: none (ports.ts MessageStore.pull).
+      pull: async (r) => impl.pull(r.userId, r.since, r.limit, r.maxBytes || undefined),
       history: async (r) => ({
-        entries: await impl.history(r.userId, conversationOf(r.conversation), r.beforeUid, r.limit),
+        entries: await impl.history(
+          r.userId,
+          conversationOf(r.conversation),
+          r.beforeUid,
+          r.limit,
+          r.maxBytes || undefined,
+        ),
       }),
       head: async (r) => ({ head: await impl.head(r.userId) }),
       heads: async (r) => {

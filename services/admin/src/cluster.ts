@@ -4,7 +4,13 @@
  * registry the message service writes (read: count; written only to drop a deleted room).
  */
 import { CHATROOM_KEY_PREFIX, type Config, type Logger, RedisChatroomRegistry, signDevToken } from '@im/core';
-import { ChatroomDirectoryClient, GroupDirectoryClient, PresenceClient, readiness } from '@im/rpc';
+import {
+  ChatroomDirectoryClient,
+  GroupDirectoryClient,
+  loadGrpcTls,
+  PresenceClient,
+  readiness,
+} from '@im/rpc';
 import type { Registry } from 'prom-client';
 import { chatroomAdmin } from './chatrooms.js';
 import { type AdminServer, startAdminServer } from './server.js';
@@ -29,7 +35,8 @@ export async function startClusterAdmin(
   opts: ClusterAdminOptions = {},
 ): Promise<ClusterAdmin> {
   if (!config.admin.secret) throw new Error('IM_ADMIN_SECRET is required: the admin API is bearer-protected');
-  const rpc = { deadlineMs: config.grpc.deadlineMs };
+  // docs/security.md Internal traffic: mTLS to presence and storage when IM_GRPC_TLS_* are set.
+  const rpc = { deadlineMs: config.grpc.deadlineMs, tls: loadGrpcTls(config.grpc) };
   const presence = new PresenceClient(config.grpc.presenceAddr, rpc);
   const groups = new GroupDirectoryClient(config.grpc.storageAddr, rpc);
   const directory = new ChatroomDirectoryClient(config.grpc.storageAddr, rpc);

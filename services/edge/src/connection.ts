@@ -12,7 +12,8 @@
  * reading is disconnected; its messages stay pullable).
  *
  * Timers: login deadline (close), idle 2.5 × heartbeatSeconds without a client frame (close,
- * route removed), frame-completion deadline (a started frame must complete in frameDeadlineMs).
+ * route removed), frame-completion deadline (a started frame must complete in frameDeadlineMs),
+ * session end at the token's exp (LOGOUT notify UNAUTHORIZED, close, route removed).
  */
 import type { Socket } from 'node:net';
 import type { Caller } from '@im/core';
@@ -40,6 +41,8 @@ import { flushAtEndOfTurn } from './write-flush.js';
 const MAX_QUEUED_REQUESTS = 64;
 /** After a graceful end(), a peer that never closes its side is destroyed after this. */
 const END_LINGER_MS = 2_000;
+/** setTimeout's longest delay (~24.8 days): a token that lives longer is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A frame the server sends on its own (flow = notify); its seq is assigned when it is written. */
 export interface NotifyFrame {
@@ -78,7 +81,7 @@ export class Connection {
   private kicked = false;
   /** Route already removed (LOGOUT). */
   private routeRemoved = false;
-  /** protocol.md §2: set by a successful RSA LOGIN; from then on every frame is AES both ways. */
+  /** protocol.md §2: set by a successful RSA LOGIN; from then on every frame is sealed both ways. */
   secure: SecureSession | null = null;
   /** Per-connection frames/s and bytes/s buckets (protocol.md §6 Limits and abuse). */
   readonly rate: RateGuard;
@@ -108,6 +111,7 @@ export class Connection {
   private loginTimer: NodeJS.Timeout | null;
   private readonly idleTimer: NodeJS.Timeout;
   private frameTimer: NodeJS.Timeout | null = null;
+  private sessionTimer: NodeJS.Timeout | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -205,20 +209,24 @@ export class Connection {
 
   /**
    * protocol.md §1, §2, §3 framing errors; the stream position is lost, so nothing more is read.
-   * Reserved bits: closed at once, no response. Version / too large: answered, then closed.
+   * Reserved bits: closed, no response. Version / too large: answered, then closed. Either way the
+   * close waits behind the requests already queued (§3: nothing is silently dropped), so frames
+   * that came before the bad header, even in the same read, are answered first.
    */
   private onProtocolError(err: ProtocolError): void {
     this.log('info', { code: err.code, seq: err.header.seq, command: err.header.command }, err.message);
-    if (err.responseStatus === null) {
-      this.destroy();
-      return;
-    }
     const status = err.responseStatus;
     this.framingLost = true;
     this.clearFrameDeadline();
-    // Behind the requests already queued, so their answers keep their order.
     this.queue = this.queue.then(() => {
       if (this.closing) return;
+      if (status === null) {
+        // §2 "closed immediately": no answer and no waiting for the peer, once the earlier answers left.
+        this.flushWrites(false);
+        if (this.socket.writableLength > 0) this.end();
+        else this.destroy();
+        return;
+      }
       this.respond(
         err.header,
         status,
@@ -310,6 +318,37 @@ export class Connection {
     this.held = null;
   }
 
+  /**
+   * protocol.md §6 Session: "a session lasts no longer than the token it logged in with". At
+   * `atMs` (the token's exp plus the clock skew) the client gets a LOGOUT notify with status
+   * UNAUTHORIZED and the connection closes; the close removes the route.
+   */
+  endSessionAt(atMs: number): void {
+    if (this.sessionTimer) clearTimeout(this.sessionTimer);
+    const delay = Math.max(0, atMs - Date.now());
+    this.sessionTimer = setTimeout(
+      () => (delay > MAX_TIMER_MS ? this.endSessionAt(atMs) : this.expire()),
+      Math.min(delay, MAX_TIMER_MS),
+    );
+  }
+
+  private expire(): void {
+    if (this.closing) return;
+    this.log('info', {}, 'token expired; session ended');
+    this.sendNotifies([
+      {
+        command: Command.LOGOUT,
+        status: Status.UNAUTHORIZED,
+        encrypt: 0,
+        body: codec.ErrorInfo.encode({
+          message: 'token expired: log in again with a fresh token',
+          retryAfterMs: 0,
+        }),
+      },
+    ]);
+    this.end();
+  }
+
   markRouteRemoved(): void {
     this.routeRemoved = true;
   }
@@ -363,7 +402,7 @@ export class Connection {
         const plainFlag = packFlag({ flow: Flow.NOTIFY, encrypt: f.encrypt });
         const tail = f.tail && f.tail.length > 0 ? f.tail : null;
         if (this.secure) {
-          // protocol.md §2: AES on an encrypted connection, except end-to-end messages (encrypt = 3).
+          // protocol.md §2: sealed on an encrypted connection; end-to-end messages keep encrypt = 3.
           const out = sealOutgoing(
             this.secure,
             { ...head, flag: plainFlag },
@@ -464,6 +503,8 @@ export class Connection {
     if (this.loginTimer) clearTimeout(this.loginTimer);
     this.loginTimer = null;
     clearTimeout(this.idleTimer);
+    if (this.sessionTimer) clearTimeout(this.sessionTimer);
+    this.sessionTimer = null;
     this.clearFrameDeadline();
   }
 

@@ -3,7 +3,7 @@
  * the api/ports interfaces (@im/core api.ts, ports.ts): embedded mode passes the service
  * objects, the cluster passes gRPC clients of the same shape.
  */
-import type { Config, MessageApi, PresenceApi, ServerKeys, TokenVerifier } from '@im/core';
+import type { Config, MessageApi, PresenceApi, ReplayCache, ServerKeys, TokenVerifier } from '@im/core';
 import type { Connection } from './connection.js';
 import type { KickMemo } from './kick-memo.js';
 import type { EdgeMetrics } from './metrics.js';
@@ -26,6 +26,8 @@ export interface EdgeContext {
   readonly verifier: TokenVerifier;
   /** The RSA key pair for RSA (2) logins (protocol.md §2); null: RSA frames are UNSUPPORTED. */
   readonly serverKeys: ServerKeys | null;
+  /** Wrapped secrets of recent RSA LOGINs (protocol.md §2 RSA freshness): a replay is refused. */
+  readonly replay: ReplayCache;
   readonly logger: EdgeLogger;
   /** /metrics hooks (metrics.ts); a no-op unless the process serves metrics. */
   readonly metrics: EdgeMetrics;

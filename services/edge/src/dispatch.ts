@@ -7,9 +7,10 @@
  *      FRAME_TOO_LARGE, close.
  *   1a. Rate limits, judged on arrival (limits/rate-guard.ts): over frames/s or bytes/s →
  *      TOO_MANY_REQUESTS with retryAfterMs; still over abuseCloseMs after the first → also close.
- *   1b. Encrypted connection (a session secret exists; crypto/session-crypto.ts): not AES (nor E2E
- *      on MS) → BAD_REQUEST (no downgrade), stays open; seq not above the last → BAD_REQUEST,
- *      close; AES body does not authenticate (tampered header or body) → BAD_REQUEST, close.
+ *      A gzip body is charged again at its inflated size in step 6 (same answer when over).
+ *   1b. Encrypted connection (a session secret exists; crypto/session-crypto.ts): seq not above
+ *      the last → BAD_REQUEST, close; a frame that does not open with the c2s key, whatever its
+ *      encrypt bits (plain, unsealed E2E, tampered header or body) → BAD_REQUEST, close.
  *   2. flow ≠ 0 (request) → BAD_REQUEST, stays open.
  *   3. compression 2/3 → UNSUPPORTED; encrypt AES without a session key, RSA on anything but LOGIN
  *      or on a server without an RSA key → UNSUPPORTED; encrypt = 3 (end-to-end) on anything but
@@ -20,7 +21,8 @@
  *      connection closes after the third.
  *   6. encrypt = 2 (RSA LOGIN): open with the server key; failure → BAD_REQUEST, close.
  *      compression = 1: gunzip with the body limit; inflating past it → FRAME_TOO_LARGE, close;
- *      not gzip → BAD_REQUEST. Bodies are then decoded with the caps of @im/core decode-limits.ts.
+ *      not gzip → BAD_REQUEST; the inflated bytes over the byte rate → TOO_MANY_REQUESTS.
+ *      Bodies are then decoded with the caps of @im/core decode-limits.ts.
  *   7. The command's handler. ImError → its status; a backend that cannot be reached →
  *      UNAVAILABLE; anything else → INTERNAL (logged). Every non-zero status carries ErrorInfo.
  * A response to a gzip request is gzip when its body exceeds GZIP_RESPONSE_THRESHOLD bytes.
@@ -196,6 +198,9 @@ export async function dispatch(ctx: EdgeContext, conn: Connection, received: Fra
       sealed = opened.body;
     }
     const body = gzip ? gunzipBody(sealed, ctx.config.edge.maxBodyBytes) : sealed;
+    // protocol.md §6 Limits: the byte rate counts the inflated body too (limits/rate-guard.ts).
+    const overBytes = gzip ? conn.rate.inflated(received, body.length) : null;
+    if (overBytes) throw overBytes;
     const e2e = unpackFlag(frame.flag).encrypt === Encrypt.E2E;
     const limits = decodeLimits(ctx.config.edge);
     reply = await handler(ctx, conn, {

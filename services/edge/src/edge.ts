@@ -10,8 +10,10 @@ import {
   type Delivery,
   type DeliveryBus,
   lostChatrooms,
+  MemoryReplayCache,
   type MessageApi,
   type PresenceApi,
+  type ReplayCache,
   type Route,
   type ServerKeys,
   type Subscription,
@@ -41,6 +43,11 @@ export interface EdgeOptions {
   logger: EdgeLogger;
   /** RSA key pair for RSA (2) logins (protocol.md §2); absent: RSA is UNSUPPORTED. */
   serverKeys?: ServerKeys | null;
+  /**
+   * Where RSA LOGINs' wrapped secrets are remembered (protocol.md §2 RSA freshness): shared by every
+   * edge of a cluster (Redis). Default: this process's memory (embedded mode); closed by its owner.
+   */
+  replay?: ReplayCache;
   /** /metrics hooks (metrics.ts createEdgeMetrics); default: none. */
   metrics?: EdgeMetrics;
 }
@@ -87,6 +94,7 @@ export function createEdge(opts: EdgeOptions): Edge {
     presence,
     verifier: opts.verifier,
     serverKeys: opts.serverKeys ?? null,
+    replay: opts.replay ?? new MemoryReplayCache(),
     logger,
     metrics,
     registry: new Registry<Connection>(),

@@ -30,10 +30,19 @@ import {
   KafkaBus,
   type Logger,
   loadServerKeys,
+  REPLAY_KEY_PREFIX,
+  RedisReplayCache,
   type ServerKeys,
   type TokenVerifier,
 } from '@im/core';
-import { MessageClient, type OpsServer, PresenceClient, type Registry, startOpsServer } from '@im/rpc';
+import {
+  loadGrpcTls,
+  MessageClient,
+  type OpsServer,
+  PresenceClient,
+  type Registry,
+  startOpsServer,
+} from '@im/rpc';
 import { createEdge, type Edge } from './edge.js';
 import { registerKafkaLag } from './kafka-lag.js';
 import { createEdgeMetrics } from './metrics.js';
@@ -74,7 +83,8 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
   if (hs256SecretIgnored(config.auth)) logger.warn(HS256_IGNORED_WARNING);
   const serverKeys = opts.serverKeys !== undefined ? opts.serverKeys : await loadServerKeys(config.serverKey);
 
-  const clientOpts = { deadlineMs: config.grpc.deadlineMs };
+  // docs/security.md Internal traffic: mTLS to the services when IM_GRPC_TLS_* are set.
+  const clientOpts = { deadlineMs: config.grpc.deadlineMs, tls: loadGrpcTls(config.grpc) };
   const message = new MessageClient(config.grpc.messageAddr, {
     ...clientOpts,
     sends: {
@@ -85,6 +95,16 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
     },
   });
   const presence = new PresenceClient(config.grpc.presenceAddr, clientOpts);
+  // protocol.md §2 RSA freshness, cluster-wide: a LOGIN replayed on another edge finds the secret.
+  // Bounded like an internal call: a Redis that does not answer makes the LOGIN UNAVAILABLE. Only
+  // with an RSA key: without one, RSA LOGINs are UNSUPPORTED and nothing is remembered.
+  const replay = serverKeys
+    ? new RedisReplayCache({
+        url: config.redisUrl,
+        prefix: `${config.redisPrefix}${REPLAY_KEY_PREFIX}`,
+        redisOptions: { commandTimeout: config.grpc.deadlineMs, maxRetriesPerRequest: 1 },
+      })
+    : undefined;
   const bus = new KafkaBus({
     brokers: config.kafkaBrokers,
     clientId: `im-edge-${nodeId}`,
@@ -116,12 +136,19 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
     verifier,
     logger,
     serverKeys,
+    ...(replay ? { replay } : {}),
     metrics,
   });
   edge = created;
 
   const closeBackends = async () => {
-    await Promise.allSettled([bus.close(), message.close(), presence.close(), kafkaLag.close()]);
+    await Promise.allSettled([
+      bus.close(),
+      message.close(),
+      presence.close(),
+      kafkaLag.close(),
+      replay?.close(),
+    ]);
   };
 
   let listening = false;

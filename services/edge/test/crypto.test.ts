@@ -1,10 +1,23 @@
 /**
  * The edge against the shared crypto vectors (packages/protocol/test/vectors/crypto.json): the
- * vector's RSA LOGIN and AES PING bytes, written as they are, must be accepted and answered with AES
- * frames that open with the vector's secret. And without an RSA key, RSA is UNSUPPORTED.
+ * vector's RSA LOGIN is a recorded frame without clientTime, so it is refused (protocol.md §2 RSA
+ * freshness); a LOGIN carrying the vector's secret with a fresh clientTime is accepted, and then the
+ * vector's AES PING bytes, written as they are, are answered with AES frames that open with the
+ * vector's secret. And without an RSA key, RSA is UNSUPPORTED.
  */
 import { type Config, loadConfig, serverKeysFromPem, type TokenVerifier } from '@im/core';
-import { Command, codec, Encrypt, ImError, packFlag, SessionCipher, Status, unpackFlag } from '@im/protocol';
+import {
+  Command,
+  codec,
+  Encrypt,
+  frameAad,
+  ImError,
+  packFlag,
+  rsaSeal,
+  SessionCipher,
+  Status,
+  unpackFlag,
+} from '@im/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadCryptoVectors } from '../../../packages/protocol/test/vectors/crypto.js';
@@ -17,6 +30,7 @@ const v = loadCryptoVectors();
 const acceptT: TokenVerifier = {
   async verify(token) {
     if (token !== 't') throw new ImError(Status.UNAUTHORIZED, 'bad token');
+    return { expiresAt: Date.now() + 3_600_000 };
   },
 };
 const started: { edge: Edge; client?: RawClient }[] = [];
@@ -45,13 +59,24 @@ afterEach(async () => {
 });
 
 describe('edge vs the shared crypto vectors', () => {
-  it('accepts the vector RSA LOGIN and AES PING byte for byte, and answers AES with the vector secret', async () => {
+  it('refuses the recorded vector LOGIN (no clientTime), then takes the vector secret fresh and the AES PING byte for byte', async () => {
     const { port } = await start(true);
     const c = await RawClient.connect(port);
     (started.at(-1) as { client?: RawClient }).client = c;
-    const client = new SessionCipher(hexToBytes(v.secret), 'client');
+    const secret = hexToBytes(v.secret);
+    const client = new SessionCipher(secret, 'client');
 
     c.write(hexToBytes(v.rsa.frame));
+    const stale = await c.next((f) => isResponse(f) && f.seq === 1);
+    expect(stale.status).toBe(Status.UNAUTHORIZED);
+    expect(codec.ErrorInfo.decode(client.open(stale, stale.body)).message).toMatch(/clientTime/);
+
+    const header = { seq: 1, command: Command.LOGIN, flag: packFlag({ encrypt: Encrypt.RSA }), status: 0 };
+    const fresh = codec.LoginRequest.encode({
+      ...codec.LoginRequest.decode(hexToBytes(v.rsa.plaintext)),
+      clientTime: Date.now(),
+    });
+    c.send({ ...header, body: rsaSeal(v.rsa.privateKeyPem, frameAad(header), fresh, { secret }).body });
     const login = await c.next((f) => isResponse(f) && f.seq === 1);
     expect(unpackFlag(login.flag).encrypt).toBe(Encrypt.AES);
     expect(login.status).toBe(Status.OK);

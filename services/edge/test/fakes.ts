@@ -13,6 +13,7 @@ import type {
   SendOptions,
   Subscription,
   TokenVerifier,
+  VerifiedToken,
 } from '@im/core';
 import {
   codec,
@@ -160,9 +161,13 @@ export class FakeMessages implements MessageApi {
   }
 }
 
-/** Accepts a token equal to `ok:<userId>`. */
+/** A token's life in these fakes: long enough never to end a test's session. */
+export const FAKE_TOKEN_TTL_MS = 3_600_000;
+
+/** Accepts a token equal to `ok:<userId>`, valid for FAKE_TOKEN_TTL_MS from now. */
 export const fakeVerifier: TokenVerifier = {
-  async verify(token: string, userId: string): Promise<void> {
+  async verify(token: string, userId: string): Promise<VerifiedToken> {
     if (token !== `ok:${userId}`) throw new ImError(Status.UNAUTHORIZED, 'bad token');
+    return { expiresAt: Date.now() + FAKE_TOKEN_TTL_MS };
   },
 };

@@ -1,10 +1,10 @@
 /** The limit primitives with a fake clock (protocol.md §6 Limits and abuse). Over TCP: test/e2e/limits.test.ts. */
+import { TokenBucket } from '@im/core';
 import { type Frame, type ImError, Status } from '@im/protocol';
 import { describe, expect, it } from 'vitest';
 import { ClosingError } from '../src/errors.js';
 import { addressKey, IpGuard } from '../src/limits/ip-guard.js';
 import { ABUSE_QUIET_MS, RateGuard } from '../src/limits/rate-guard.js';
-import { TokenBucket } from '../src/limits/token-bucket.js';
 
 const frame = (bodyLength = 0): Frame => ({
   version: 1,
@@ -128,6 +128,38 @@ describe('RateGuard', () => {
     // The episode restarted at 1101 (a quiet second after 100): 3600 - 1101 < 3000.
     expect(h.verdict(f)).not.toBeInstanceOf(ClosingError);
     expect(h.verdict(f)?.status).toBe(Status.TOO_MANY_REQUESTS);
+  });
+
+  it('a gzip body is charged again at its inflated size; a refusal then gives back its arrival cost', () => {
+    let now = 0;
+    const g = new RateGuard(
+      {
+        rateFramesPerSecond: 100,
+        rateFramesBurst: 100,
+        rateBytesPerSecond: 1000,
+        rateBytesBurst: 1000,
+        abuseCloseMs: 10_000,
+      },
+      () => now,
+    );
+    const zipped = frame(20); // 32 bytes on the wire
+    g.admit(zipped);
+    expect(g.verdict(zipped)).toBeNull();
+    expect(g.inflated(zipped, 900)).toBeNull(); // 1000 - 32 - 900 = 68 left
+    const bomb = frame(20);
+    g.admit(bomb); // 36 left
+    const refused = g.inflated(bomb, 900) as ImError;
+    expect([refused.status, refused instanceof ClosingError]).toEqual([Status.TOO_MANY_REQUESTS, false]);
+    expect(refused.message).toMatch(/bytes\/s \(900 bytes once inflated\)/);
+    expect(refused.retryAfterMs).toBe(832); // (900 - 68) bytes at 1000 bytes/s
+    // The refused frame's 32 wire bytes came back: 68 left, so a 56-byte frame passes.
+    const next = frame(56);
+    g.admit(next);
+    expect(g.verdict(next)).toBeNull();
+    now = 1000;
+    const later = frame(20);
+    g.admit(later);
+    expect(g.inflated(later, 900)).toBeNull();
   });
 
   it('0 means no limit', () => {

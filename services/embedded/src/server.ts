@@ -115,6 +115,7 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
   });
   const message = new MessageService({
     decodeLimits: decodeLimits(config.edge),
+    maxBodyBytes: config.edge.maxBodyBytes,
     store,
     routes,
     bus,

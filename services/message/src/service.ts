@@ -17,6 +17,7 @@ import {
 import {
   ChatroomDirectoryClient,
   GroupDirectoryClient,
+  loadGrpcTls,
   portOf,
   type Registry,
   readiness,
@@ -67,8 +68,11 @@ export async function startMessageService(
     { workerId: lease?.workerId ?? config.message.workerId, leased: lease !== null },
     'uid worker id',
   );
+  // docs/security.md Internal traffic: mTLS both ways when IM_GRPC_TLS_* are set.
+  const tls = loadGrpcTls(config.grpc);
   const store = new StorageClient(config.grpc.storageAddr, {
     deadlineMs: config.grpc.deadlineMs,
+    tls,
     appends: {
       lanes: config.grpc.streams,
       maxInFlight: config.grpc.maxInFlight,
@@ -85,7 +89,7 @@ export async function startMessageService(
     clientId: 'im-message',
     topicPrefix: opts.topicPrefix ?? config.kafkaTopicPrefix,
   });
-  const rpcOpts = { deadlineMs: config.grpc.deadlineMs };
+  const rpcOpts = { deadlineMs: config.grpc.deadlineMs, tls };
   const groups = new GroupDirectoryClient(config.grpc.storageAddr, rpcOpts);
   const chatroomDirectory = new ChatroomDirectoryClient(config.grpc.storageAddr, rpcOpts);
   const chatroomRegistry = new RedisChatroomRegistry({
@@ -103,6 +107,7 @@ export async function startMessageService(
   });
   const service = new MessageService({
     decodeLimits: decodeLimits(config.edge),
+    maxBodyBytes: config.edge.maxBodyBytes,
     store,
     routes,
     bus: instrumentBus(bus, registry),
@@ -133,6 +138,7 @@ export async function startMessageService(
       port: portOf(config.grpc.messageAddr),
       registry,
       logger,
+      tls,
     });
     return {
       server,

@@ -9,7 +9,7 @@ import {
   PresenceService,
   RedisRouteStore,
 } from '@im/core';
-import { portOf, type Registry, readiness, type ServiceParts, servePresence } from '@im/rpc';
+import { loadGrpcTls, portOf, type Registry, readiness, type ServiceParts, servePresence } from '@im/rpc';
 
 /**
  * The presence service: routes in Redis, kicks through Kafka, served over gRPC as
@@ -75,6 +75,8 @@ export async function startPresenceService(
       port: portOf(config.grpc.presenceAddr),
       registry,
       logger,
+      // docs/security.md Internal traffic: only callers with a certificate of the CA, when set.
+      tls: loadGrpcTls(config.grpc),
     });
     return {
       server,

@@ -63,9 +63,9 @@ export function createStorageMetrics(registry: Registry): StorageMetrics {
             throw err;
           }
         },
-        pull: (userId, since, limit) => store.pull(userId, since, limit),
-        history: (userId, conversation, beforeUid, limit) =>
-          store.history(userId, conversation, beforeUid, limit),
+        pull: (userId, since, limit, maxBytes) => store.pull(userId, since, limit, maxBytes),
+        history: (userId, conversation, beforeUid, limit, maxBytes) =>
+          store.history(userId, conversation, beforeUid, limit, maxBytes),
         head: (userId) => store.head(userId),
         heads: (userIds) => store.heads(userIds),
         get: (uid) => store.get(uid),

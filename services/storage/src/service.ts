@@ -6,7 +6,7 @@ import {
   SqlChatroomDirectory,
   SqlGroupDirectory,
 } from '@im/core';
-import { portOf, type Registry, readiness, type ServiceParts, serveStorage } from '@im/rpc';
+import { loadGrpcTls, portOf, type Registry, readiness, type ServiceParts, serveStorage } from '@im/rpc';
 import { createStorageMetrics } from './metrics.js';
 
 export interface StorageServiceOptions {
@@ -41,7 +41,14 @@ export async function startStorageService(
     };
     const server = await serveStorage(
       metrics.instrument(store),
-      { host: opts.host, port: portOf(config.grpc.storageAddr), registry, logger },
+      // docs/security.md Internal traffic: only callers with a certificate of the CA, when set.
+      {
+        host: opts.host,
+        port: portOf(config.grpc.storageAddr),
+        registry,
+        logger,
+        tls: loadGrpcTls(config.grpc),
+      },
       directories,
     );
     return {

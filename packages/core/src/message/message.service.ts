@@ -2,6 +2,7 @@ import {
   ContentType,
   ConversationType,
   codec,
+  DEFAULT_MAX_BODY_LENGTH,
   type DecodeLimits,
   emptyContent,
   ImError,
@@ -24,6 +25,8 @@ import { groupPolicy } from './conversations/group.js';
 import type { Audience, ConversationPolicy } from './conversations/policy.js';
 import { singlePolicy } from './conversations/single.js';
 import { Fanout } from './fanout.js';
+import { aloneInPullBytes, fitPage, pullMessagesBudget } from './pull-page.js';
+import { TypingLimiter } from './typing-limit.js';
 import { toWireMessage } from './wire.js';
 
 export type MessageConfig = Config['message'];
@@ -49,6 +52,11 @@ export interface MessageServiceDeps {
    * the client sent it and this service decodes it, once. Default: uncapped (tests).
    */
   decodeLimits?: DecodeLimits;
+  /**
+   * The largest body of a frame (config edge.maxBodyBytes, protocol.md §1): no PullResponse is
+   * larger, and an MS that could never fit one is refused. Default 1 MiB.
+   */
+  maxBodyBytes?: number;
 }
 
 /** protocol.md §5 PullRequest.limit: 0 means the default; larger values are capped. */
@@ -79,14 +87,18 @@ export class MessageService implements MessageApi {
   private readonly fanout: Fanout;
   private readonly chatrooms: ChatroomService | undefined;
   private readonly limits: DecodeLimits;
+  private readonly maxBodyBytes: number;
+  private readonly typing: TypingLimiter;
 
   constructor(deps: MessageServiceDeps) {
     this.store = deps.store;
     this.limits = deps.decodeLimits ?? {};
+    this.maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_LENGTH;
     this.uid = deps.uid;
     this.clock = deps.clock ?? systemClock;
     this.config = deps.config;
     this.chatrooms = deps.chatrooms;
+    this.typing = new TypingLimiter(deps.config.typingPerSecond, deps.config.typingBurst, this.clock);
     const policies: Record<number, ConversationPolicy> = {
       [ConversationType.SINGLE]: singlePolicy(),
       [ConversationType.GROUP]: groupPolicy(deps.groups, deps.config.pushMaxGroupMembers),
@@ -141,6 +153,7 @@ export class MessageService implements MessageApi {
 
     // protocol.md §6 Chatrooms: not stored, seq 0, once per edge node with members, never offline-pushed.
     if (audience.room) {
+      this.checkPushable(stored, 'a chatroom message');
       const { id, nodes } = audience.room;
       if (nodes.length > 0) this.fanout.enqueue({ message: stored, roomId: id, nodes });
       return { messageUid: stored.uid, serverTime: stored.serverTime, seq: 0 };
@@ -148,16 +161,20 @@ export class MessageService implements MessageApi {
     // protocol.md §6 Transient content: TYPING is never stored, takes seq 0, and reaches only the
     // recipients' devices online now — not the sender's own.
     if (content.contentType === ContentType.TYPING) {
+      this.checkPushable(stored, 'a TYPING');
+      this.typing.take(caller.userId, stored.conversation);
       const targets = new Map(audience.recipients.filter((u) => u !== caller.userId).map((u) => [u, 0]));
       this.deliver(stored, targets, caller.deviceId, audience, false);
       return { messageUid: stored.uid, serverTime: stored.serverTime, seq: 0 };
     }
     // Not stored by its conversation type (chatroom): delivered to those present, seq 0.
     if (audience.inboxUsers.length === 0) {
+      this.checkPushable(stored, 'a message that is not stored');
       this.deliver(stored, new Map(audience.recipients.map((u) => [u, 0])), caller.deviceId, audience, false);
       return { messageUid: stored.uid, serverTime: stored.serverTime, seq: 0 };
     }
 
+    this.checkPullable(stored, body.length);
     // Durable in every inbox before the ack (protocol.md §6 Send).
     const result = await this.store.append({ message: stored, inboxUsers: [...audience.inboxUsers] });
     const ack = {
@@ -170,28 +187,40 @@ export class MessageService implements MessageApi {
     return ack;
   }
 
+  /**
+   * protocol.md §1: a PullResponse is never larger than the maximum body. The store reads at most
+   * about one response's worth (its maxBytes), and the page is then cut exactly where the encoded
+   * messages stop fitting — always after at least one — with hasMore set.
+   */
   async pull(caller: Caller, req: PullRequest): Promise<PullResponse> {
     const limit = req.limit === 0 ? PULL_DEFAULT_LIMIT : Math.min(req.limit, PULL_MAX_LIMIT);
+    const budget = pullMessagesBudget(this.maxBodyBytes);
     if (req.conversation) {
       // protocol.md §6 Conversation history: as the caller received it, newest first; since ignored.
       if (req.conversation.target === '')
         throw new ImError(Status.BAD_REQUEST, 'conversation target is empty');
       this.policy(req.conversation.type);
       // One more than asked for: hasMore is exact (no empty last page when the count divides evenly).
-      const entries = await this.store.history(caller.userId, req.conversation, req.beforeUid, limit + 1);
+      const entries = await this.store.history(
+        caller.userId,
+        req.conversation,
+        req.beforeUid,
+        limit + 1,
+        budget,
+      );
       const head = await this.store.head(caller.userId);
-      return {
-        messages: entries.slice(0, limit).map((e) => toWireMessage(e.message, e.seq)),
-        head,
-        hasMore: entries.length > limit,
-      };
+      const page = fitPage(
+        entries.slice(0, limit).map((e) => toWireMessage(e.message, e.seq)),
+        this.maxBodyBytes,
+      );
+      return { messages: page.messages, head, hasMore: entries.length > page.messages.length };
     }
-    const page = await this.store.pull(caller.userId, req.since, limit);
-    return {
-      messages: page.entries.map((e) => toWireMessage(e.message, e.seq)),
-      head: page.head,
-      hasMore: page.hasMore,
-    };
+    const stored = await this.store.pull(caller.userId, req.since, limit, budget);
+    const page = fitPage(
+      stored.entries.map((e) => toWireMessage(e.message, e.seq)),
+      this.maxBodyBytes,
+    );
+    return { messages: page.messages, head: stored.head, hasMore: stored.hasMore || page.cut };
   }
 
   /** protocol.md §6 Recall (MR). */
@@ -258,6 +287,38 @@ export class MessageService implements MessageApi {
   close(): Promise<void> {
     this.chatrooms?.close();
     return this.fanout.close();
+  }
+
+  /**
+   * protocol.md §1: a stored message must fit in a PullResponse of the maximum body on its own, with
+   * the server's fields (uid, serverTime, from, to, the largest seq); else it could never be pulled.
+   * Encoded only when the MS body is near the limit (the body plus the most the server adds).
+   */
+  private checkPullable(stored: StoredMessage, bodyLength: number): void {
+    const mostAdded = 64 + 3 * (stored.from.length + stored.to.length);
+    if (bodyLength + mostAdded + 16 <= pullMessagesBudget(this.maxBodyBytes)) return;
+    const size = aloneInPullBytes(toWireMessage(stored, 0));
+    if (size > this.maxBodyBytes) {
+      throw new ImError(
+        Status.BAD_REQUEST,
+        `message too large: it would make a PullResponse of ${size} bytes with the server's fields; the maximum body is ${this.maxBodyBytes} bytes`,
+      );
+    }
+  }
+
+  /**
+   * protocol.md §6 Limits and abuse: a message that only travels by push (chatroom, TYPING) has no
+   * inbox to be pulled from, so a body over the push limit (config message.pushMaxBodyBytes) —
+   * which would be announced by MN instead — is refused.
+   */
+  private checkPushable(stored: StoredMessage, what: string): void {
+    const size = codec.Message.encode(toWireMessage(stored, 0)).length;
+    if (size > this.config.pushMaxBodyBytes) {
+      throw new ImError(
+        Status.BAD_REQUEST,
+        `${what} of ${size} bytes is over the push limit of ${this.config.pushMaxBodyBytes} bytes: it is only pushed, never stored to be pulled`,
+      );
+    }
   }
 
   private policy(type: number): ConversationPolicy {

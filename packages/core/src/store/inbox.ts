@@ -36,6 +36,33 @@ export function cloneMessage(m: StoredMessage): StoredMessage {
   };
 }
 
+/**
+ * A lower bound of a stored message's encoded size (MessageStore.pull / history `maxBytes`): its
+ * bytes field and the lengths of its strings, which protobuf writes at least once each (UTF-16
+ * units here; the SQL stores count characters or bytes, never more than the encoding). What makes
+ * a message large is all here, so a page of these never holds much more than it should.
+ */
+export function contentBytes(m: StoredMessage): number {
+  const c = m.content;
+  let n = c.data.length + c.searchableContent.length + c.pushContent.length;
+  n += c.remoteMediaUrl.length + c.localMediaPath.length;
+  for (const t of c.mentionedTargets) n += t.length;
+  return n + m.from.length + m.to.length + m.conversation.target.length;
+}
+
+/** The running contentBytes() of a page being read (MessageStore.pull / history `maxBytes`). */
+export class PageBudget {
+  private total = 0;
+
+  constructor(private readonly maxBytes = Number.POSITIVE_INFINITY) {}
+
+  /** Counts `m`; false once the total is above maxBytes: `m` is then the page's last entry. */
+  add(m: StoredMessage): boolean {
+    this.total += contentBytes(m);
+    return this.total <= this.maxBytes;
+  }
+}
+
 /** Sorted distinct users: the one lock order every store uses for an append (no deadlocks). */
 export function sortedUsers(users: Iterable<string>): string[] {
   return [...new Set(users)].sort();

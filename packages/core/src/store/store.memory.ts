@@ -8,7 +8,7 @@ import type {
   PullPage,
   StoredMessage,
 } from '../ports.js';
-import { cloneMessage, conversationFor, sortedUsers, wipedContent } from './inbox.js';
+import { cloneMessage, conversationFor, PageBudget, sortedUsers, wipedContent } from './inbox.js';
 
 interface Inbox {
   /** seq i+1 is at index i: seqs are gap-free from 1. */
@@ -67,12 +67,17 @@ export class MemoryMessageStore implements MessageStore {
     return { uid: stored.uid, serverTime: stored.serverTime, seqs, duplicate: false };
   }
 
-  async pull(userId: string, since: number, limit: number): Promise<PullPage> {
+  async pull(userId: string, since: number, limit: number, maxBytes?: number): Promise<PullPage> {
     const uids = this.inboxes.get(userId)?.uids ?? [];
     const from = Math.max(0, since);
-    const slice = uids.slice(from, from + limit);
-    const entries = slice.map((uid, i) => this.entry(from + i + 1, uid));
-    return { entries, head: uids.length, hasMore: from + slice.length < uids.length };
+    const budget = new PageBudget(maxBytes);
+    const entries: InboxEntry[] = [];
+    for (let i = from; i < uids.length && entries.length < limit; i++) {
+      const e = this.entry(i + 1, uids[i] as bigint);
+      entries.push(e);
+      if (!budget.add(e.message)) break;
+    }
+    return { entries, head: uids.length, hasMore: from + entries.length < uids.length };
   }
 
   async history(
@@ -80,6 +85,7 @@ export class MemoryMessageStore implements MessageStore {
     conversation: Conversation,
     beforeUid: bigint,
     limit: number,
+    maxBytes?: number,
   ): Promise<InboxEntry[]> {
     const list = this.inboxes.get(userId)?.byConversation.get(convKey(conversation)) ?? [];
     let end = list.length;
@@ -95,9 +101,12 @@ export class MemoryMessageStore implements MessageStore {
       end = lo;
     }
     const out: InboxEntry[] = [];
+    const budget = new PageBudget(maxBytes);
     for (let i = end - 1; i >= 0 && out.length < limit; i--) {
       const e = list[i] as { uid: bigint; seq: number };
-      out.push(this.entry(e.seq, e.uid));
+      const entry = this.entry(e.seq, e.uid);
+      out.push(entry);
+      if (!budget.add(entry.message)) break;
     }
     return out;
   }

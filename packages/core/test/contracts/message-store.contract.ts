@@ -178,6 +178,28 @@ export function messageStoreContract(name: string, factory: () => Promise<Messag
       expect(await store.pull(`${p}-empty`, 0, 10)).toEqual({ entries: [], head: 0, hasMore: false });
     });
 
+    it('with maxBytes, a page ends at the first entry whose running content bytes pass it (protocol.md §1)', async () => {
+      const p = unique();
+      const [a, b] = [`${p}-a`, `${p}-b`];
+      // Sizes dominated by data, so every store's lower bound (store/inbox.ts contentBytes) agrees.
+      const big = (n: number) => dm(a, b, { content: content({ data: new Uint8Array(n) }) });
+      for (const n of [1000, 1000, 1000, 1000, 1000, 5000, 1000]) await store.append(big(n));
+      const pulled = await store.pull(b, 0, 100, 2500);
+      // 1000 + 1000 (+ names) fit; the third passes 2500: it ends the page.
+      expect(pulled.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(pulled).toMatchObject({ head: 7, hasMore: true });
+      // One entry at least, even when it alone is over.
+      expect((await store.pull(b, 5, 100, 100)).entries.map((e) => e.seq)).toEqual([6]);
+      // Within the budget, limit and hasMore as without one.
+      expect(await store.pull(b, 4, 2, 1_000_000)).toMatchObject({ hasMore: true });
+      expect((await store.pull(b, 0, 100, 1_000_000)).entries).toHaveLength(7);
+      const history = await store.history(b, single(a), 0n, 100, 2500);
+      expect(history.map((e) => e.seq)).toEqual([7, 6]);
+      expect((await store.history(b, single(a), 0n, 100, 1_000_000)).map((e) => e.seq)).toEqual([
+        7, 6, 5, 4, 3, 2, 1,
+      ]);
+    });
+
     it('returns a conversation newest first, paged by beforeUid, from each side', async () => {
       const p = unique();
       const [a, b, c] = [`${p}-a`, `${p}-b`, `${p}-c`];

@@ -1165,6 +1165,8 @@ export interface StorePullCall {
   userId: string;
   since: number;
   limit: number;
+  /** ports.ts MessageStore.pull maxBytes; 0 = none */
+  maxBytes: number;
 }
 
 function writeStorePullCall(w: Writer, m: Input<StorePullCall>): void {
@@ -1174,16 +1176,19 @@ function writeStorePullCall(w: Writer, m: Input<StorePullCall>): void {
   if (f2 != null && checkU64n(f2, 'StorePullCall.since') !== 0) { w.varint32(16); w.u64n(f2); }
   const f3 = m.limit;
   if (f3 != null && checkUint32(f3, 'StorePullCall.limit') !== 0) { w.varint32(24); w.varint32(f3); }
+  const f4 = m.maxBytes;
+  if (f4 != null && checkU64n(f4, 'StorePullCall.maxBytes') !== 0) { w.varint32(32); w.u64n(f4); }
 }
 
 function readStorePullCall(r: Reader, end: number, lim: DecodeLimits, depth: number, into?: StorePullCall): StorePullCall {
-  const m: StorePullCall = into ?? { userId: '', since: 0, limit: 0 };
+  const m: StorePullCall = into ?? { userId: '', since: 0, limit: 0, maxBytes: 0 };
   while (r.pos < end) {
     const tag = r.varint32();
     switch (tag) {
       case 10: m.userId = r.string('StorePullCall.userId', lim); break;
       case 16: m.since = r.u64n('StorePullCall.since'); break;
       case 24: m.limit = r.varint32(); break;
+      case 32: m.maxBytes = r.u64n('StorePullCall.maxBytes'); break;
       default: r.skip(tag, depth, lim);
     }
   }
@@ -1226,6 +1231,8 @@ export interface HistoryCall {
   conversation?: im.Conversation;
   beforeUid: bigint;
   limit: number;
+  /** as StorePullCall.maxBytes */
+  maxBytes: number;
 }
 
 function writeHistoryCall(w: Writer, m: Input<HistoryCall>): void {
@@ -1236,10 +1243,12 @@ function writeHistoryCall(w: Writer, m: Input<HistoryCall>): void {
   if (f3 != null && checkU64(f3, 'HistoryCall.beforeUid') !== 0n) { w.varint32(24); w.u64(f3); }
   const f4 = m.limit;
   if (f4 != null && checkUint32(f4, 'HistoryCall.limit') !== 0) { w.varint32(32); w.varint32(f4); }
+  const f5 = m.maxBytes;
+  if (f5 != null && checkU64n(f5, 'HistoryCall.maxBytes') !== 0) { w.varint32(40); w.u64n(f5); }
 }
 
 function readHistoryCall(r: Reader, end: number, lim: DecodeLimits, depth: number, into?: HistoryCall): HistoryCall {
-  const m: HistoryCall = into ?? { userId: '', beforeUid: 0n, limit: 0 };
+  const m: HistoryCall = into ?? { userId: '', beforeUid: 0n, limit: 0, maxBytes: 0 };
   while (r.pos < end) {
     const tag = r.varint32();
     switch (tag) {
@@ -1247,6 +1256,7 @@ function readHistoryCall(r: Reader, end: number, lim: DecodeLimits, depth: numbe
       case 18: m.conversation = readNested(r, im.Conversation, lim, depth, m.conversation); break;
       case 24: m.beforeUid = r.u64(); break;
       case 32: m.limit = r.varint32(); break;
+      case 40: m.maxBytes = r.u64n('HistoryCall.maxBytes'); break;
       default: r.skip(tag, depth, lim);
     }
   }

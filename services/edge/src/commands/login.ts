@@ -7,6 +7,7 @@ import { isServerDeviceId, SERVER_DEVICE_PREFIX } from '@im/core';
 import { codec, ImError, Status } from '@im/protocol';
 import type { Connection } from '../connection.js';
 import type { EdgeContext } from '../context.js';
+import { checkRsaFreshness } from '../crypto/rsa-freshness.js';
 import type { Reply, Request } from '../dispatch.js';
 import { closingError } from '../errors.js';
 
@@ -23,7 +24,9 @@ export async function login(ctx: EdgeContext, conn: Connection, req: Request): P
       `deviceId prefix "${SERVER_DEVICE_PREFIX}" is reserved for the server`,
     );
   }
-  await ctx.verifier.verify(r.token, r.userId);
+  // protocol.md §2 RSA freshness: stale, missing or replayed → UNAUTHORIZED, before the token.
+  if (req.secure) await checkRsaFreshness(ctx, req.secure, r.clientTime);
+  const { expiresAt } = await ctx.verifier.verify(r.token, r.userId);
 
   const { epoch } = await ctx.presence.login({
     userId: r.userId,
@@ -72,6 +75,10 @@ export async function login(ctx: EdgeContext, conn: Connection, req: Request): P
       head,
       sessionId: randomBytes(16).toString('hex'),
     }),
-    afterWrite: () => conn.completeLogin(),
+    afterWrite: () => {
+      conn.completeLogin();
+      // protocol.md §6 Session: the session ends when the token does (with the tolerated skew).
+      conn.endSessionAt(expiresAt + ctx.config.auth.clockSkewSeconds * 1000);
+    },
   };
 }

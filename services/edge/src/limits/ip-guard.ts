@@ -10,8 +10,7 @@
  */
 
 import { isIPv6 } from 'node:net';
-import type { Config } from '@im/core';
-import { TokenBucket } from './token-bucket.js';
+import { type Config, TokenBucket } from '@im/core';
 
 type IpLimits = Pick<Config['edge'], 'maxConnectionsPerIp' | 'acceptPerIpPerSecond' | 'acceptPerIpBurst'>;
 

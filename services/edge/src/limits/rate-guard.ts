@@ -4,14 +4,18 @@
  * judged when it ARRIVES (not when the serial queue reaches it), and the verdict is kept until
  * dispatch answers it in order. A refused frame is not handled and costs no tokens.
  *
+ * "Byte limits count the body after decompression as well as on the wire": a gzip body is charged
+ * again, at its inflated size, when dispatch has inflated it (inflated()); if the byte bucket
+ * cannot pay, that frame is refused like any other and gives back what it cost on arrival. So a
+ * few KB of gzip buy no more storage or fan-out than their inflated size allows.
+ *
  * Persistent abuse: a client still being refused `abuseCloseMs` after the first TOO_MANY_REQUESTS
  * of an episode is answered and then closed (protocol.md §3). An episode ends after one quiet second
  * without a refusal, so a client that slows down to its limit is never closed.
  */
-import type { Config } from '@im/core';
+import { type Config, TokenBucket } from '@im/core';
 import { type Frame, HEADER_LENGTH, ImError, Status } from '@im/protocol';
 import { ClosingError } from '../errors.js';
-import { TokenBucket } from './token-bucket.js';
 
 /** A refusal-free gap this long ends an abuse episode. */
 export const ABUSE_QUIET_MS = 1_000;
@@ -48,20 +52,44 @@ export class RateGuard {
     if (!this.frames && !this.bytes) return;
     const now = this.clock();
     const size = HEADER_LENGTH + frame.body.length;
-    let waitMs = 0;
-    let what = '';
     // Check both before taking from either, so a refused frame costs nothing.
     if (this.frames && !this.frames.take(1, now)) {
-      waitMs = this.frames.waitMs(1, now);
-      what = `${this.limits.rateFramesPerSecond} frames/s`;
+      this.verdicts.set(frame, this.refusal(now, this.frames.waitMs(1, now), this.framesLimit()));
     } else if (this.bytes && !this.bytes.take(size, now)) {
       // Give back the frame token just taken: the frame is refused after all.
       this.frames?.refund(1);
-      waitMs = this.bytes.waitMs(size, now);
-      what = `${this.limits.rateBytesPerSecond} bytes/s`;
-    } else {
-      return;
+      this.verdicts.set(frame, this.refusal(now, this.bytes.waitMs(size, now), this.bytesLimit()));
     }
+  }
+
+  /**
+   * A gzip frame's body was inflated to `inflatedBytes` (dispatch.ts): those bytes are charged too.
+   * Null when paid; else the refusal, and the frame's arrival cost (its frame token and wire bytes)
+   * is given back, as for a frame refused on arrival.
+   */
+  inflated(frame: Frame, inflatedBytes: number): ImError | null {
+    if (!this.bytes) return null;
+    const now = this.clock();
+    if (this.bytes.take(inflatedBytes, now)) return null;
+    this.frames?.refund(1);
+    this.bytes.refund(HEADER_LENGTH + frame.body.length);
+    return this.refusal(
+      now,
+      this.bytes.waitMs(inflatedBytes, now),
+      `${this.bytesLimit()} (${inflatedBytes} bytes once inflated)`,
+    );
+  }
+
+  private framesLimit(): string {
+    return `${this.limits.rateFramesPerSecond} frames/s`;
+  }
+
+  private bytesLimit(): string {
+    return `${this.limits.rateBytesPerSecond} bytes/s`;
+  }
+
+  /** TOO_MANY_REQUESTS; closing once the client kept being refused for abuseCloseMs (protocol.md §3). */
+  private refusal(now: number, waitMs: number, what: string): ImError {
     if (this.abuseSince === null || now - this.lastRefusal > ABUSE_QUIET_MS) this.abuseSince = now;
     this.lastRefusal = now;
     const abusive = now - this.abuseSince >= this.limits.abuseCloseMs;
@@ -69,12 +97,9 @@ export class RateGuard {
       ? `rate limit of ${what} exceeded for ${this.limits.abuseCloseMs} ms; closing`
       : `rate limit of ${what} exceeded; retry after ${waitMs} ms`;
     const opts = { retryAfterMs: waitMs };
-    this.verdicts.set(
-      frame,
-      abusive
-        ? new ClosingError(Status.TOO_MANY_REQUESTS, message, opts)
-        : new ImError(Status.TOO_MANY_REQUESTS, message, opts),
-    );
+    return abusive
+      ? new ClosingError(Status.TOO_MANY_REQUESTS, message, opts)
+      : new ImError(Status.TOO_MANY_REQUESTS, message, opts);
   }
 
   /** The refusal recorded for this frame at arrival, or null if it may be handled. */

@@ -193,6 +193,31 @@ function rowToMessage(r: MessageRow): StoredMessage {
   };
 }
 
+/**
+ * contentBytes() of ../inbox.ts in SQL: bytes, never more than the encoding. octet_length reads a
+ * TOASTed value's size without fetching the value, so a page is sized without loading its data.
+ */
+const CONTENT_BYTES = `octet_length(m.data) + octet_length(m.searchable) + octet_length(m.push)
+  + octet_length(m.remote_media_url) + octet_length(m.local_media_path)
+  + coalesce(octet_length(array_to_string(m.mentioned_targets, '')), 0)
+  + octet_length(m.from_user) + octet_length(m.to_user) + octet_length(m.conv_target)`;
+
+/**
+ * The inbox rows `i` that `where` selects (with its ORDER BY and LIMIT), cut after the first one
+ * whose running CONTENT_BYTES passes the budget parameter (ports.ts MessageStore.pull maxBytes).
+ * Only seq and uid come back: the messages are then read for these rows alone.
+ */
+function sizedPage(where: string, order: 'seq' | 'uid DESC', budget: string): string {
+  // Ordered by the table's columns (sized.*), not by the text aliases of the output.
+  return `SELECT sized.seq::text AS seq, sized.uid::text AS uid FROM (
+      SELECT seq, uid, size, sum(size) OVER (ORDER BY ${order} ROWS UNBOUNDED PRECEDING) AS running
+        FROM (SELECT i.seq, i.uid, ${CONTENT_BYTES} AS size
+                FROM inbox i JOIN messages m ON m.uid = i.uid ${where}) page
+    ) sized WHERE sized.running - sized.size <= ${budget}::bigint ORDER BY sized.${order}`;
+}
+
+const budgetParam = (maxBytes?: number): string => String(maxBytes ?? Number.MAX_SAFE_INTEGER);
+
 const idemKey = (m: StoredMessage) => `${m.from}\u0000${m.fromDevice}\u0000${m.messageId}`;
 
 interface Pending {
@@ -303,11 +328,10 @@ export class SqlMessageStore implements MessageStore {
     }
   }
 
-  async pull(userId: string, since: number, limit: number): Promise<PullPage> {
+  async pull(userId: string, since: number, limit: number, maxBytes?: number): Promise<PullPage> {
     const { rows } = await this.query<{ seq: string; uid: string }>(
-      `SELECT seq::text AS seq, uid::text AS uid FROM inbox
-        WHERE user_id = $1 AND seq > $2 ORDER BY inbox.seq LIMIT $3`,
-      [userId, String(Math.max(0, since)), limit],
+      sizedPage('WHERE i.user_id = $1 AND i.seq > $2 ORDER BY i.seq LIMIT $3', 'seq', '$4'),
+      [userId, String(Math.max(0, since)), limit, budgetParam(maxBytes)],
     );
     const entries = await this.entries(rows);
     // Read after the entries, so head >= every seq returned.
@@ -321,14 +345,18 @@ export class SqlMessageStore implements MessageStore {
     conversation: Conversation,
     beforeUid: bigint,
     limit: number,
+    maxBytes?: number,
   ): Promise<InboxEntry[]> {
-    const params: unknown[] = [userId, conversation.type, conversation.target, limit];
-    const before = beforeUid === 0n ? '' : 'AND uid < $5';
+    const params: unknown[] = [userId, conversation.type, conversation.target, limit, budgetParam(maxBytes)];
+    const before = beforeUid === 0n ? '' : 'AND i.uid < $6';
     if (beforeUid !== 0n) params.push(toDb(beforeUid));
     const { rows } = await this.query<{ seq: string; uid: string }>(
-      `SELECT seq::text AS seq, uid::text AS uid FROM inbox
-        WHERE user_id = $1 AND conv_type = $2 AND conv_peer = $3 ${before}
-        ORDER BY inbox.uid DESC LIMIT $4`,
+      sizedPage(
+        `WHERE i.user_id = $1 AND i.conv_type = $2 AND i.conv_peer = $3 ${before}
+          ORDER BY i.uid DESC LIMIT $4`,
+        'uid DESC',
+        '$5',
+      ),
       params,
     );
     return this.entries(rows);

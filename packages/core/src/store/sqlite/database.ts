@@ -12,6 +12,8 @@ export interface SqliteStatement {
   run(...params: SqlValue[]): { changes: number | bigint };
   get(...params: SqlValue[]): unknown;
   all(...params: SqlValue[]): unknown[];
+  /** Rows one at a time; leaving the loop early resets the statement. */
+  iterate(...params: SqlValue[]): IterableIterator<unknown>;
   setReadBigInts(enabled: boolean): void;
 }
 

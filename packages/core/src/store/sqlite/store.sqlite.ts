@@ -8,7 +8,7 @@ import type {
   PullPage,
   StoredMessage,
 } from '../../ports.js';
-import { cloneMessage, conversationFor, sortedUsers } from '../inbox.js';
+import { cloneMessage, conversationFor, PageBudget, sortedUsers } from '../inbox.js';
 import { SqliteDatabase, type SqliteOpenOptions, type SqlValue } from './database.js';
 import { environmentFailure, storeError } from './errors.js';
 
@@ -133,6 +133,21 @@ function rowToMessage(r: Row): StoredMessage {
 }
 
 const toEntry = (r: Row): InboxEntry => ({ seq: Number(r.seq), message: rowToMessage(r) });
+
+/**
+ * Rows one at a time, up to the first that takes the page past maxBytes (ports.ts MessageStore.pull):
+ * the rows after it are never read into memory (the iterator is closed, which resets the statement).
+ */
+function readPage(rows: Iterable<unknown>, maxBytes?: number): InboxEntry[] {
+  const budget = new PageBudget(maxBytes);
+  const entries: InboxEntry[] = [];
+  for (const row of rows) {
+    const e = toEntry(row as Row);
+    entries.push(e);
+    if (!budget.add(e.message)) break;
+  }
+  return entries;
+}
 
 interface Pending {
   req: AppendRequest;
@@ -271,10 +286,10 @@ export class SqliteMessageStore implements MessageStore {
     return head;
   }
 
-  async pull(userId: string, since: number, limit: number): Promise<PullPage> {
+  async pull(userId: string, since: number, limit: number, maxBytes?: number): Promise<PullPage> {
     return this.db.read(() => {
       const from = Math.max(0, since);
-      const entries = (this.db.statement(SQL.pull).all(userId, from, limit) as Row[]).map(toEntry);
+      const entries = readPage(this.db.statement(SQL.pull).iterate(userId, from, limit), maxBytes);
       const head = this.headOf(userId);
       const last = entries.length > 0 ? (entries[entries.length - 1] as InboxEntry).seq : from;
       return { entries, head, hasMore: last < head };
@@ -286,14 +301,14 @@ export class SqliteMessageStore implements MessageStore {
     conversation: Conversation,
     beforeUid: bigint,
     limit: number,
+    maxBytes?: number,
   ): Promise<InboxEntry[]> {
     const last = beforeUid === 0n || beforeUid >= UID_LIMIT ? UID_LIMIT - 1n : beforeUid - 1n;
     return this.db.read(() =>
-      (
-        this.db
-          .statement(SQL.history)
-          .all(userId, conversation.type, conversation.target, last, limit) as Row[]
-      ).map(toEntry),
+      readPage(
+        this.db.statement(SQL.history).iterate(userId, conversation.type, conversation.target, last, limit),
+        maxBytes,
+      ),
     );
   }
 

@@ -1,6 +1,7 @@
 /**
  * A token bucket: `ratePerSecond` tokens flow in, at most `burst` are kept. Used per connection
- * (frames, bytes) and per IP address (accepts), protocol.md §6 Limits and abuse.
+ * (frames, bytes) and per IP address (accepts) by the edge, and per (sender, conversation) for
+ * TYPING by the message service: protocol.md §6 Limits and abuse.
  */
 export class TokenBucket {
   private tokens: number;
