@@ -39,6 +39,13 @@ export interface Config {
     tlsCertFile: string;
     /** PEM private key of the TLS listener. */
     tlsKeyFile: string;
+    /**
+     * Also accept WebSocket (protocol.md §1 WebSocket transport: path /im, subprotocol im.v1) on
+     * wsPort, for browsers; `wss` when tlsCertFile and tlsKeyFile are set.
+     */
+    ws: boolean;
+    /** Port of the WebSocket listener (ws, or wss with the TLS files). */
+    wsPort: number;
     // ---- limits and abuse (protocol.md §6 Limits and abuse; docs/security.md has the table) ----
     /** Per-connection token bucket: frames per second (0 = no limit). */
     rateFramesPerSecond: number;
@@ -188,6 +195,8 @@ export const ENV_VARS = {
   IM_EDGE_TLS_PORT: 'edge.tlsPort',
   IM_TLS_CERT_FILE: 'edge.tlsCertFile',
   IM_TLS_KEY_FILE: 'edge.tlsKeyFile',
+  IM_EDGE_WS: 'edge.ws',
+  IM_EDGE_WS_PORT: 'edge.wsPort',
   IM_RATE_FRAMES_PER_SECOND: 'edge.rateFramesPerSecond',
   IM_RATE_FRAMES_BURST: 'edge.rateFramesBurst',
   IM_RATE_BYTES_PER_SECOND: 'edge.rateBytesPerSecond',
@@ -238,6 +247,7 @@ export const ENV_VARS = {
 export const DEFAULT_PORTS = {
   edge: 7100,
   edgeTls: 7143,
+  edgeWs: 7300,
   admin: 7180,
   message: 7201,
   presence: 7202,
@@ -263,6 +273,8 @@ export function defaultConfig(): Config {
       tlsPort: DEFAULT_PORTS.edgeTls,
       tlsCertFile: '',
       tlsKeyFile: '',
+      ws: false,
+      wsPort: DEFAULT_PORTS.edgeWs,
       rateFramesPerSecond: 100,
       rateFramesBurst: 200,
       rateBytesPerSecond: 1024 * 1024,
@@ -475,6 +487,8 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_EDGE_TLS_PORT: port,
   IM_TLS_CERT_FILE: text,
   IM_TLS_KEY_FILE: text,
+  IM_EDGE_WS: bool,
+  IM_EDGE_WS_PORT: port,
   IM_RATE_FRAMES_PER_SECOND: count(),
   IM_RATE_FRAMES_BURST: count(),
   IM_RATE_BYTES_PER_SECOND: count(),

@@ -65,6 +65,8 @@ export interface EmbeddedServer {
   port: number;
   /** The edge's TLS port, when TLS is configured (config.edge.tlsCertFile / tlsKeyFile). */
   tlsPort?: number;
+  /** The edge's WebSocket port (protocol.md §1), when config.edge.ws is on. */
+  wsPort?: number;
   /** The RSA key pair of RSA (2) logins; its public half is what the admin API and `im server-key` publish. */
   serverKeys: ServerKeys | null;
   edge: Edge;
@@ -130,9 +132,10 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
 
   let port: number;
   let tlsPort: number | undefined;
+  let wsPort: number | undefined;
   let admin: AdminServer | null = null;
   try {
-    ({ port, tlsPort } = await edge.listen());
+    ({ port, tlsPort, wsPort } = await edge.listen());
     if (config.admin.secret) {
       admin = await startAdminServer(
         {
@@ -167,16 +170,18 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
       host: config.edge.host,
       port,
       tlsPort,
+      wsPort,
       dataDir: config.dataDir,
       serverKey: serverKeys?.fingerprint,
     },
-    `embedded IM server listening on ${config.edge.host}:${port}${tlsPort ? ` (TLS on ${tlsPort})` : ''} (data in ${config.dataDir})`,
+    `embedded IM server listening on ${config.edge.host}:${port}${tlsPort ? ` (TLS on ${tlsPort})` : ''}${wsPort ? ` (WebSocket on ${wsPort})` : ''} (data in ${config.dataDir})`,
   );
 
   let closing: Promise<void> | null = null;
   return {
     port,
     tlsPort,
+    wsPort,
     serverKeys,
     edge,
     groups,
