@@ -8,7 +8,8 @@
 # first use), stopped again on exit unless a test run still uses them.
 # Any IM_* setting of packages/core/src/config.ts is passed to every process (e.g. LOG_LEVEL=debug).
 # IM_CLUSTER_EDGES (2), IM_CLUSTER_BASE_PORT (7100), IM_CLUSTER_PREFIX (local), IM_CLUSTER_LOG_DIR
-# (.data/cluster-logs). Follows until Ctrl-C, then stops everything (edges drain first).
+# (.data/cluster-logs), IM_CLUSTER_NODE_ARGS (extra node flags for every process, e.g. --cpu-prof).
+# Follows until Ctrl-C, then stops everything (edges drain first).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"

@@ -237,7 +237,10 @@ class Proc implements ClusterProcess {
     const fd = openSync(this.logFile, 'a');
     try {
       this.exit = null;
-      const child = spawn(process.execPath, ['--import', 'tsx', mainOf(this.kind)], {
+      // IM_CLUSTER_NODE_ARGS: extra node flags for every process (e.g. `--cpu-prof
+      // --cpu-prof-dir=.data/prof` to profile the cluster under load; docs/benchmarks.md).
+      const extra = (process.env.IM_CLUSTER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+      const child = spawn(process.execPath, [...extra, '--import', 'tsx', mainOf(this.kind)], {
         cwd: ROOT,
         env: { ...inheritedEnv(), ...this.env },
         stdio: ['ignore', fd, fd],

@@ -108,6 +108,8 @@ export interface Config {
     pushMaxBodyBytes: number;
     /** Groups with more members than this get MN instead of MPS. */
     pushMaxGroupMembers: number;
+    /** How long a queued message may wait for others to join its fan-out batch (one routes read, one Kafka produce per batch). */
+    fanoutLingerMs: number;
     /** Worker id of message uids (0..1023); unset in the cluster: leased from Redis. */
     workerId: number;
     /**
@@ -221,6 +223,7 @@ export const ENV_VARS = {
   IM_RECALL_WINDOW_MS: 'message.recallWindowMs',
   IM_PUSH_MAX_BODY_BYTES: 'message.pushMaxBodyBytes',
   IM_PUSH_MAX_GROUP_MEMBERS: 'message.pushMaxGroupMembers',
+  IM_FANOUT_LINGER_MS: 'message.fanoutLingerMs',
   IM_WORKER_ID: 'message.workerId',
   IM_ROUTE_TTL_MS: 'routes.ttlMs',
   IM_ADMIN_HOST: 'admin.host',
@@ -302,6 +305,7 @@ export function defaultConfig(): Config {
       recallWindowMs: 2 * 60_000,
       pushMaxBodyBytes: 16 * 1024,
       pushMaxGroupMembers: 200,
+      fanoutLingerMs: 5,
       workerId: 0,
       leaseWorkerId: true,
     },
@@ -337,6 +341,8 @@ export type ConfigMode = 'cluster' | 'embedded';
 /** What embedded mode changes in defaultConfig(), and nothing else (docs/security.md, Defaults). */
 export const EMBEDDED_DEFAULTS = {
   admin: { host: '127.0.0.1', devTokens: true },
+  // In one process a fan-out batch costs no round trip: nothing to wait for.
+  message: { fanoutLingerMs: 0 },
 } as const satisfies DeepPartial<Config>;
 
 export function defaultsFor(mode: ConfigMode): Config {
@@ -513,6 +519,7 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_RECALL_WINDOW_MS: ms(),
   IM_PUSH_MAX_BODY_BYTES: count(),
   IM_PUSH_MAX_GROUP_MEMBERS: count(),
+  IM_FANOUT_LINGER_MS: int(0, 1000),
   IM_WORKER_ID: int(0, 1023),
   IM_ROUTE_TTL_MS: ms(1),
   IM_ADMIN_HOST: text,

@@ -80,7 +80,9 @@ function job(seq: number): FanoutJob {
   };
 }
 
-async function setup(over: { maxQueued?: number; retryWindowMs?: number } = {}) {
+async function setup(
+  over: { maxQueued?: number; retryWindowMs?: number; lingerMs?: number; maxBatch?: number } = {},
+) {
   const routes = new FlakyRoutes(new MemoryRouteStore({ ttlMs: 60_000 }));
   await routes.register({ userId: 'bob', deviceId: 'b1', nodeId: 'n1', platform: 0 });
   const bus = new TestBus();
@@ -145,5 +147,29 @@ describe('Fanout: overload turns MPS into MN, never into silence', () => {
     await fanout.drain();
     // 2, 0 (TYPING), 3 and 4 overflowed: one MN at 4; 5 and 6 were still queued and are pushed.
     expect(seen()).toEqual(['MPS 1', 'MN 4', 'MPS 5', 'MPS 6']);
+  });
+});
+
+describe('Fanout: a short linger makes batches (one routes read, one produce each)', () => {
+  it('jobs arriving within lingerMs of the first go out in one publish', async () => {
+    const { bus, fanout, seen } = await setup({ lingerMs: 40, maxBatch: 256 });
+    fanout.enqueue(job(1));
+    await new Promise((r) => setImmediate(r));
+    fanout.enqueue(job(2));
+    await new Promise((r) => setTimeout(r, 5));
+    fanout.enqueue(job(3));
+    await fanout.drain();
+    expect(bus.accepted).toHaveLength(1);
+    expect(seen()).toEqual(['MPS 1', 'MPS 2', 'MPS 3']);
+  });
+
+  it('a full batch does not wait for the linger', async () => {
+    const { bus, fanout } = await setup({ lingerMs: 60_000, maxBatch: 2 });
+    fanout.enqueue(job(1));
+    fanout.enqueue(job(2));
+    await waitFor(() => bus.accepted.length === 1, 5_000, 'the full batch');
+    fanout.enqueue(job(3));
+    await fanout.close(); // close does not wait out the linger either
+    expect(bus.accepted.map((b) => b.length)).toEqual([2, 1]);
   });
 });

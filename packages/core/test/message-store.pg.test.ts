@@ -12,20 +12,22 @@ import { SnowflakeUid } from '../src/uid.js';
 import { messageStoreContract } from './contracts/message-store.contract.js';
 import { single, stored, unique } from './support.js';
 
-/** Counts transactions, to see group commit at work. */
+/** Counts group commits (the one append statement, store.sql.ts APPEND_BATCH), and fails the next on demand. */
 function counting(driver: SqlDriver): SqlDriver & { transactions: number; failNext: boolean } {
   const c = {
     transactions: 0,
     failNext: false,
-    query: driver.query.bind(driver),
-    transaction: <T>(fn: (tx: SqlDriver) => Promise<T>) => {
-      c.transactions++;
-      if (c.failNext) {
-        c.failNext = false;
-        return Promise.reject(new Error('connection terminated'));
+    query: <R>(text: string, params?: unknown[], name?: string) => {
+      if (name === 'im_append_batch') {
+        c.transactions++;
+        if (c.failNext) {
+          c.failNext = false;
+          return Promise.reject(new Error('connection terminated'));
+        }
       }
-      return driver.transaction(fn);
+      return driver.query<R>(text, params, name);
     },
+    transaction: <T>(fn: (tx: SqlDriver) => Promise<T>) => driver.transaction(fn),
     close: () => driver.close(),
   };
   return c;

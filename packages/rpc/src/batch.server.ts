@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Batch, BatchItem, BatchResult, Results } from './batch.client.js';
 import { grpcCode } from './errors.js';
-import { grpcBatchInFlight, grpcServerDuration, type ServerDuration } from './metrics.js';
+import { grpcBatchInFlight, grpcBatchSize, grpcServerDuration, type ServerDuration } from './metrics.js';
 
 /** The answer to one item: its payload fields (ack, seqs, ...) besides id and status. */
 export type ItemHandler<Item, Res> = (item: Item) => Promise<Omit<Res, keyof BatchResult>>;
@@ -37,6 +37,7 @@ export function batchStreamHandler<Item extends BatchItem, Res extends BatchResu
   const maxInFlight = opts.maxInFlight ?? 4096;
   const duration = opts.registry ? grpcServerDuration(opts.registry) : undefined;
   const gauge = opts.registry ? grpcBatchInFlight(opts.registry) : undefined;
+  const sizes = opts.registry ? grpcBatchSize(opts.registry) : undefined;
   const labels = { service: opts.service, method: opts.method };
   return (call) => {
     let inFlight = 0;
@@ -68,6 +69,7 @@ export function batchStreamHandler<Item extends BatchItem, Res extends BatchResu
     };
     call.on('data', (batch: Batch<Item>) => {
       opts.onBatch?.(batch.items.length);
+      sizes?.observe(labels, batch.items.length);
       for (const item of batch.items) {
         inFlight++;
         gauge?.inc(labels);
@@ -95,8 +97,10 @@ export function batchUnaryHandler<Item extends BatchItem, Res extends BatchResul
   opts: BatchServeOptions,
 ): (batch: Batch<Item>) => Promise<Results<Res>> {
   const duration = opts.registry ? grpcServerDuration(opts.registry) : undefined;
+  const sizes = opts.registry ? grpcBatchSize(opts.registry) : undefined;
   return async (batch) => {
     opts.onBatch?.(batch.items.length);
+    sizes?.observe({ service: opts.service, method: opts.method }, batch.items.length);
     return { results: await Promise.all(batch.items.map((item) => runItem(item, handle, opts, duration))) };
   };
 }

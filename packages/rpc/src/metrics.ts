@@ -40,3 +40,20 @@ export function grpcBatchInFlight(registry: Registry): BatchInFlight {
     registers: [registry],
   });
 }
+
+export const GRPC_BATCH_SIZE = 'im_grpc_batch_size';
+
+export type BatchSize = Histogram<'service' | 'method'>;
+
+/** Items per batch received by batched rpcs (SendStream, AppendStream): how well a hop batches. */
+export function grpcBatchSize(registry: Registry): BatchSize {
+  const existing = registry.getSingleMetric(GRPC_BATCH_SIZE);
+  if (existing) return existing as BatchSize;
+  return new Histogram({
+    name: GRPC_BATCH_SIZE,
+    help: 'Items per batch received by batched internal rpcs (one stream message or unary call).',
+    labelNames: ['service', 'method'],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [registry],
+  });
+}

@@ -21,6 +21,8 @@ export interface PrivateRedis {
   start(): Promise<void>;
   /** Stops it and deletes its directory. */
   destroy(): Promise<void>;
+  /** Sends a signal to the running server (SIGSTOP / SIGCONT: a Redis that hangs, then answers). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 export function redisServerAvailable(): Promise<boolean> {
@@ -94,6 +96,9 @@ export async function startPrivateRedis(logDir: string): Promise<PrivateRedis> {
     command: (...args) => redisCommand(port, args),
     stop,
     start,
+    signal(sig) {
+      (server as Spawned | null)?.proc.kill(sig);
+    },
     async destroy() {
       await stop();
       await rm(dir, { recursive: true, force: true });

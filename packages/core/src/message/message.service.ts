@@ -99,6 +99,7 @@ export class MessageService implements MessageApi {
       bus: deps.bus,
       logger: deps.logger,
       pushMaxBodyBytes: deps.config.pushMaxBodyBytes,
+      lingerMs: deps.config.fanoutLingerMs,
     });
   }
 

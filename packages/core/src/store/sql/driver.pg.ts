@@ -53,8 +53,8 @@ export function pgUnavailable(err: unknown): unknown {
 /** A driver bound to one checked-out client: every query of a transaction runs on it. */
 function clientDriver(client: pg.PoolClient): SqlDriver {
   const self: SqlDriver = {
-    query: async <R>(text: string, params?: unknown[]) => {
-      const res = await client.query(text, params);
+    query: async <R>(text: string, params?: unknown[], name?: string) => {
+      const res = await client.query(name ? { name, text, values: params } : { text, values: params });
       return { rows: res.rows as R[] };
     },
     // Same transaction, no nesting (driver.ts).
@@ -90,9 +90,13 @@ export class PgDriver implements SqlDriver {
     this.pool.on('error', () => {});
   }
 
-  async query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }> {
+  async query<R = Record<string, unknown>>(
+    text: string,
+    params?: unknown[],
+    name?: string,
+  ): Promise<{ rows: R[] }> {
     try {
-      const res = await this.pool.query(text, params);
+      const res = await this.pool.query(name ? { name, text, values: params } : { text, values: params });
       return { rows: res.rows as R[] };
     } catch (err) {
       throw pgUnavailable(err);

@@ -8,8 +8,11 @@
  *   - text[] / bigint[] parameters: JS arrays (of strings for bigint[]).
  */
 export interface SqlDriver {
-  /** One statement (no multi-statement strings: the extended protocol, used with parameters, refuses them). */
-  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  /**
+   * One statement (no multi-statement strings: the extended protocol, used with parameters, refuses
+   * them). With `name` the statement is prepared once per connection and reused (the hot ones).
+   */
+  query<R = Record<string, unknown>>(text: string, params?: unknown[], name?: string): Promise<{ rows: R[] }>;
   /**
    * Runs fn inside BEGIN … COMMIT on one connection (ROLLBACK if it throws). Calling
    * `transaction` on the `tx` handed to fn runs fn in the same transaction (no nesting).

@@ -57,16 +57,54 @@ const MESSAGE_COLUMNS = [
 const MESSAGE_COLUMN_NAMES = MESSAGE_COLUMNS.map(([name]) => name).join(', ');
 
 /**
- * Rows inserted in array order (ORDER BY the ordinality), the order the batch chose (step 1 of
- * appendBatch); ON CONFLICT leaves out resends.
+ * One group commit in ONE statement (one round trip, autocommit, prepared once per connection):
+ *   m  the batch's message rows, $1..$19, in idempotency-key order (step 1 of appendBatch);
+ *   ins  inserted in that order; ON CONFLICT leaves out resends (of a committed message, or of an
+ *        earlier one in the same batch): what ins returns are the new messages;
+ *   r  the inbox rows of the new messages, $20..$24 (message index, user, the conversation as that
+ *      user sees it, uid), in queue order;
+ *   h  every inbox user's head bumped by its count of new rows, the users locked in sorted order —
+ *      two commits lock shared users in the same order, so they cannot deadlock, and the one that
+ *      locks first numbers first in EVERY shared inbox;
+ *   s  seqs handed out in queue order (head - count + rank); the inbox rows are written.
+ * Answers 'seq' rows (message index, user, seq) and 'new' rows (the uids inserted).
  */
-const INSERT_MESSAGES = `INSERT INTO messages (${MESSAGE_COLUMN_NAMES})
-  SELECT ${MESSAGE_COLUMNS.map(([name]) => (name === 'mentioned_targets' ? `${name}::text[]` : name)).join(', ')}
-    FROM unnest(${MESSAGE_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
+const APPEND_BATCH = `WITH m AS (
+    SELECT * FROM unnest(${MESSAGE_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
       WITH ORDINALITY AS t(${MESSAGE_COLUMN_NAMES}, ord)
-    ORDER BY ord
-  ON CONFLICT (from_user, from_device, message_id) WHERE message_id <> 0 DO NOTHING
-  RETURNING uid::text AS uid`;
+  ),
+  ins AS (
+    INSERT INTO messages (${MESSAGE_COLUMN_NAMES})
+    SELECT ${MESSAGE_COLUMNS.map(([name]) => (name === 'mentioned_targets' ? `${name}::text[]` : name)).join(', ')}
+      FROM m ORDER BY ord
+    ON CONFLICT (from_user, from_device, message_id) WHERE message_id <> 0 DO NOTHING
+    RETURNING uid
+  ),
+  r AS (
+    SELECT x.msg, x.user_id, x.conv_type, x.peer, x.uid, x.rank
+      FROM unnest($20::int[], $21::text[], $22::bigint[], $23::text[], $24::bigint[])
+        WITH ORDINALITY AS x(msg, user_id, conv_type, peer, uid, rank)
+      JOIN ins USING (uid)
+  ),
+  c AS (SELECT user_id, count(*)::bigint AS n FROM r GROUP BY user_id),
+  h AS (
+    INSERT INTO user_heads (user_id, head)
+    SELECT user_id, n FROM c ORDER BY user_id COLLATE "C"
+    ON CONFLICT (user_id) DO UPDATE SET head = user_heads.head + EXCLUDED.head
+    RETURNING user_id, head
+  ),
+  s AS (
+    SELECT r.msg, r.user_id, r.uid, r.conv_type, r.peer,
+        h.head - c.n + row_number() OVER (PARTITION BY r.user_id ORDER BY r.rank) AS seq
+      FROM r JOIN c USING (user_id) JOIN h USING (user_id)
+  ),
+  i AS (
+    INSERT INTO inbox (user_id, seq, uid, conv_type, conv_peer)
+    SELECT user_id, seq, uid, conv_type, peer FROM s
+  )
+  SELECT 'seq' AS k, msg, user_id, seq::text AS v FROM s
+  UNION ALL
+  SELECT 'new', NULL, NULL, uid::text FROM ins`;
 
 /** One array per column of MESSAGE_COLUMNS; `m` is appended as one more row. */
 function addMessageRow(columns: unknown[][], m: StoredMessage): void {
@@ -222,7 +260,7 @@ export class SqlMessageStore implements MessageStore {
         const batch = this.queue.splice(0, this.maxBatch);
         const started = performance.now();
         try {
-          const results = await this.withRetry(() => this.driver.transaction((tx) => appendBatch(tx, batch)));
+          const results = await this.withRetry(() => appendBatch(this.driver, batch));
           this.onBatch?.({ size: batch.length, seconds: (performance.now() - started) / 1000, ok: true });
           for (const [i, p] of batch.entries()) p.resolve(results[i] as AppendResult);
         } catch (batchErr) {
@@ -234,7 +272,7 @@ export class SqlMessageStore implements MessageStore {
           }
           for (const p of batch) {
             try {
-              const [r] = await this.withRetry(() => this.driver.transaction((tx) => appendBatch(tx, [p])));
+              const [r] = await this.withRetry(() => appendBatch(this.driver, [p]));
               p.resolve(r as AppendResult);
             } catch (e) {
               p.reject(asClientError(e));
@@ -358,69 +396,60 @@ export class SqlMessageStore implements MessageStore {
   }
 }
 
-/** One group-commit batch inside transaction `tx`; results in the order of `batch`. */
-async function appendBatch(tx: SqlDriver, batch: Pending[]): Promise<AppendResult[]> {
+/** One group commit (one statement, APPEND_BATCH); results in the order of `batch`. */
+async function appendBatch(db: SqlDriver, batch: Pending[]): Promise<AppendResult[]> {
   const reqs = batch.map((p) => p.req);
-  // 1. Insert message rows in idempotency-key order (two batches that resend each other's keys
-  //    then wait on each other in one order). Array.prototype.sort is stable: the first of equal
-  //    keys in queue order is the one inserted.
-  const order = reqs.map((_, i) => i).sort((a, b) => cmp(idemKey(msg(reqs, a)), idemKey(msg(reqs, b))));
+  // 1. Message rows in idempotency-key order (two batches that resend each other's keys then wait
+  //    on each other in one order). Array.prototype.sort is stable: the first of equal keys in
+  //    queue order is the one inserted.
+  const keys = reqs.map((r) => idemKey(r.message));
+  const order = reqs.map((_, i) => i).sort((a, b) => cmp(keys[a] as string, keys[b] as string));
   const columns: unknown[][] = MESSAGE_COLUMNS.map(() => []);
   for (const i of order) addMessageRow(columns, msg(reqs, i));
-  const { rows: inserted } = await tx.query<{ uid: string }>(INSERT_MESSAGES, columns);
-  const insertedUids = new Set(inserted.map((r) => fromDb(r.uid)));
-  const fresh = reqs.map((r) => insertedUids.has(r.message.uid));
-
-  // 2. Bump the heads of every inbox user of the new messages, locked in sorted order.
-  const counts = new Map<string, number>();
-  const inboxUsers = reqs.map((r, i) => (fresh[i] ? sortedUsers(r.inboxUsers) : []));
-  for (const users of inboxUsers) for (const u of users) counts.set(u, (counts.get(u) ?? 0) + 1);
-  const users = [...counts.keys()].sort(cmp);
-  const next = new Map<string, number>();
-  if (users.length > 0) {
-    const { rows: heads } = await tx.query<{ user_id: string; head: string }>(
-      `INSERT INTO user_heads (user_id, head)
-        SELECT u, n FROM unnest($1::text[], $2::bigint[]) AS t(u, n) ORDER BY u COLLATE "C"
-        ON CONFLICT (user_id) DO UPDATE SET head = user_heads.head + EXCLUDED.head
-        RETURNING user_id, head::text AS head`,
-      [users, users.map((u) => String(counts.get(u)))],
-    );
-    for (const h of heads) next.set(h.user_id, num(h.head) - (counts.get(h.user_id) ?? 0) + 1);
-  }
-
-  // 3. Seqs in queue order; inbox rows.
-  const seqsOf: (Map<string, number> | null)[] = reqs.map(() => null);
+  // 2. Inbox rows of every message, in queue order; the statement keeps those of the new ones.
   const ib = {
+    msg: [] as number[],
     user: [] as string[],
-    seq: [] as string[],
-    uid: [] as string[],
     type: [] as number[],
     peer: [] as string[],
+    uid: [] as string[],
   };
   reqs.forEach((r, i) => {
-    if (!fresh[i]) return;
-    const seqs = new Map<string, number>();
-    for (const u of inboxUsers[i] as string[]) {
-      const seq = next.get(u) as number;
-      next.set(u, seq + 1);
-      seqs.set(u, seq);
+    const uid = toDb(r.message.uid);
+    for (const u of sortedUsers(r.inboxUsers)) {
       const conv = conversationFor(r.message, u);
+      ib.msg.push(i);
       ib.user.push(u);
-      ib.seq.push(String(seq));
-      ib.uid.push(toDb(r.message.uid));
       ib.type.push(conv.type);
       ib.peer.push(conv.target);
+      ib.uid.push(uid);
     }
-    seqsOf[i] = seqs;
   });
-  if (ib.user.length > 0) {
-    await tx.query(
-      `INSERT INTO inbox (user_id, seq, uid, conv_type, conv_peer)
-        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[])`,
-      [ib.user, ib.seq, ib.uid, ib.type, ib.peer],
-    );
+  const { rows } = await db.query<{ k: string; msg: number | null; user_id: string | null; v: string }>(
+    APPEND_BATCH,
+    [...columns, ib.msg, ib.user, ib.type, ib.peer, ib.uid],
+    'im_append_batch',
+  );
+  const insertedUids = new Set<bigint>();
+  const seqsOf: (Map<string, number> | null)[] = reqs.map(() => null);
+  for (const row of rows) {
+    if (row.k === 'new') {
+      insertedUids.add(fromDb(row.v));
+      continue;
+    }
+    const i = Number(row.msg);
+    let seqs = seqsOf[i];
+    if (!seqs) {
+      seqs = new Map();
+      seqsOf[i] = seqs;
+    }
+    seqs.set(row.user_id as string, num(row.v));
   }
-
+  const fresh = reqs.map((r) => insertedUids.has(r.message.uid));
+  reqs.forEach((_, i) => {
+    if (fresh[i] && !seqsOf[i]) seqsOf[i] = new Map(); // a new message with no inbox user
+    if (!fresh[i]) seqsOf[i] = null;
+  });
   // Resends: the original from this batch, else from the database.
   const firstInBatch = new Map<string, number>();
   reqs.forEach((r, i) => {
@@ -432,7 +461,7 @@ async function appendBatch(tx: SqlDriver, batch: Pending[]): Promise<AppendResul
     // The sender's seq is the sender's own inbox row of the original: its conversation as the
     // sender sees it is (conv_type, conv_target) (inbox.ts conversationFor), so the history index
     // finds it; no inbox row (the sender is not an inbox user) is seq 0.
-    const { rows } = await tx.query<MessageRow & { sender_seq: string }>(
+    const { rows } = await db.query<MessageRow & { sender_seq: string }>(
       `SELECT ${SELECT_MESSAGE},
           COALESCE((SELECT i.seq FROM inbox i
             WHERE i.user_id = messages.from_user AND i.conv_type = messages.conv_type
