@@ -1,6 +1,7 @@
 /**
  * ImClient: a logged-in session over a Connection, with heartbeat, reconnect, and inbox sync
- * (protocol.md §6). Socket access goes through the Connector (default node:net, loaded lazily).
+ * (protocol.md §6). Sockets, crypto and gzip come from the Runtime the entry sets (runtime.ts):
+ * TCP/TLS and node:crypto from `@im/client`, WebSocket and WebCrypto from `@im/client/browser`.
  */
 import {
   type BodyInput,
@@ -16,19 +17,15 @@ import {
   type Message,
   type MessageContent,
   type Notify,
-  type PrivateKeyInput,
-  type PublicKeyInput,
   type PullResponse,
   packFlag,
-  publicKeyDer,
   type SendAck,
   Status,
-  toPrivateKey,
-} from '@im/protocol';
+} from '@im/protocol/portable';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { Connection, DEFAULT_REQUEST_TIMEOUT_MS, decodeErrorInfo } from './connection.js';
 import { single, textContent } from './content.js';
-import { isSealedContent, openContent, sealContent } from './e2e.js';
+import { isSealedContent, openContentWith, sealContentWith } from './e2e.js';
 import { TypedEmitter } from './emitter.js';
 import {
   ConnectionError,
@@ -39,6 +36,7 @@ import {
   UnauthorizedError,
 } from './errors.js';
 import { InboxTracker } from './inbox.js';
+import type { PrivateKeyInput, PublicKeyInput, Runtime } from './runtime.js';
 import type { Connector, TlsSettings } from './transport.js';
 
 export interface ImClientOptions {
@@ -63,8 +61,10 @@ export interface ImClientOptions {
   /** Per-request timeout; default 10 s. */
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
-  /** Connect with TLS (protocol.md §2 Transport security). */
+  /** Connect with TLS (protocol.md §2 Transport security); over WebSocket: wss. */
   tls?: boolean | TlsSettings;
+  /** WebSocket only: the endpoint's path; default /im (protocol.md §1). */
+  path?: string;
   /**
    * protocol.md §2 frame encryption for deployments without TLS: 'rsa' logs in with RSA (2) to
    * `serverPublicKey` and then seals every frame with AES-256-GCM (1). Default 'none'.
@@ -94,8 +94,10 @@ export interface ImClientOptions {
   firstMessageId?: bigint;
   /** Largest body accepted from the server (protocol.md §1); default 1 MiB. */
   maxBodyLength?: number;
-  /** How to open sockets; default node:net / node:tls. */
+  /** How to open sockets; default the runtime's: node:net / node:tls, or WebSocket in a browser. */
   connector?: Connector;
+  /** Crypto, gzip and the default connector: set by the entry (`@im/client` or `@im/client/browser`). */
+  runtime?: Runtime;
 }
 
 export interface ImClientEvents {
@@ -143,6 +145,7 @@ const E2E_REQUEST_FLAG = packFlag({ flow: Flow.REQUEST, encrypt: Encrypt.E2E });
 
 export class ImClient extends TypedEmitter<ImClientEvents> {
   private readonly opts: ImClientOptions;
+  private readonly runtime: Runtime;
   private readonly backoff: BackoffOptions;
   private conn: Connection | undefined;
   private stateValue: ClientState = 'idle';
@@ -159,13 +162,19 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private syncRetryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** With an e2eKey, messages are opened before they are emitted; this keeps them in order meanwhile. */
+  private emitting: Promise<void> = Promise.resolve();
 
   constructor(opts: ImClientOptions) {
     super();
     if (opts.token === undefined && opts.getToken === undefined) {
       throw new TypeError('ImClient needs a token or a getToken function');
     }
+    if (!opts.runtime) {
+      throw new TypeError('no runtime: import ImClient from @im/client (Node) or @im/client/browser');
+    }
     this.opts = opts;
+    this.runtime = opts.runtime;
     if (opts.encryption === 'rsa' && opts.serverPublicKey === undefined) {
       throw new TypeError("encryption: 'rsa' needs the server's public key (serverPublicKey)");
     }
@@ -246,9 +255,9 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
    * pushContent are sent empty, so the server and its database never see the plaintext.
    */
   async sendEncrypted(input: SendInput & { recipientKeys: PublicKeyInput[] }): Promise<SendResult> {
-    const own = this.opts.e2eKey === undefined ? [] : [toPrivateKey(this.opts.e2eKey)];
+    const own = this.opts.e2eKey === undefined ? [] : [this.opts.e2eKey];
     const keys = [...input.recipientKeys, ...own];
-    const data = sealContent(input.content.data ?? new Uint8Array(0), keys, {
+    const data = await sealContentWith(this.runtime, input.content.data ?? new Uint8Array(0), keys, {
       from: this.opts.userId,
       conversation: input.conversation,
     });
@@ -257,14 +266,15 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   }
 
   /**
-   * The message with its end-to-end `data` opened with this client's e2eKey. Throws DecryptError
-   * when it was not sealed for this key or was altered; returns plain messages unchanged.
+   * The message with its end-to-end `data` opened with this client's e2eKey. Rejects with
+   * DecryptError when it was not sealed for this key or was altered; plain messages come back as
+   * they are.
    */
-  decrypt(message: Message): Message {
+  async decrypt(message: Message): Promise<Message> {
     const c = message.messageContent;
     if (!c || !isSealedContent(c.data)) return message;
     if (this.opts.e2eKey === undefined) throw new TypeError('decrypt() needs the e2eKey option');
-    const data = openContent(c.data, this.opts.e2eKey, {
+    const data = await openContentWith(this.runtime, c.data, this.opts.e2eKey, {
       from: message.from,
       conversation: message.conversation ?? { type: 0, target: '' },
     });
@@ -388,8 +398,10 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
         port: this.opts.port,
         tls: this.opts.tls,
         connectTimeoutMs: this.opts.connectTimeoutMs,
+        path: this.opts.path,
       },
       {
+        runtime: this.runtime,
         connector: this.opts.connector,
         requestTimeoutMs: this.opts.requestTimeoutMs,
         maxBodyLength: this.opts.maxBodyLength,
@@ -412,7 +424,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
           clientVersion: this.opts.clientVersion ?? DEFAULT_CLIENT_VERSION,
           publicKey:
             this.opts.publicKey ??
-            (this.opts.e2eKey === undefined ? undefined : publicKeyDer(toPrivateKey(this.opts.e2eKey))),
+            (this.opts.e2eKey === undefined ? undefined : await this.runtime.publicKeyDer(this.opts.e2eKey)),
         }),
         this.opts.encryption === 'rsa' ? { rsa: this.opts.serverPublicKey } : {},
       );
@@ -612,18 +624,26 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     this.syncRetryTimer = setTimeout(() => this.requestSync(), delay);
   }
 
+  /**
+   * Emits in the order given. With an e2eKey, sealed messages are emitted opened (one that does
+   * not open is emitted as is, after an `error`); opening may take a while (WebCrypto), so every
+   * message waits for the ones before it.
+   */
   private deliver(messages: Message[]): void {
-    for (const m of messages) this.emit('message', this.autoDecrypt(m));
-  }
-
-  /** With an e2eKey, sealed messages are emitted opened; one that does not open is emitted as is. */
-  private autoDecrypt(m: Message): Message {
-    if (this.opts.e2eKey === undefined) return m;
-    try {
-      return this.decrypt(m);
-    } catch (err) {
-      this.emit('error', err as Error);
-      return m;
+    if (this.opts.e2eKey === undefined) {
+      for (const m of messages) this.emit('message', m);
+      return;
+    }
+    for (const m of messages) {
+      this.emitting = this.emitting.then(async () => {
+        let out = m;
+        try {
+          out = await this.decrypt(m);
+        } catch (err) {
+          this.emit('error', err as Error);
+        }
+        this.emit('message', out);
+      });
     }
   }
 }

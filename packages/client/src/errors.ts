@@ -4,8 +4,8 @@
  * that could not be opened or went away and `RequestTimeoutError` for a response that never came.
  */
 
-import type { ErrorInfo } from '@im/protocol';
-import { Status, statusName } from '@im/protocol';
+import type { ErrorInfo } from '@im/protocol/portable';
+import { Status, statusName } from '@im/protocol/portable';
 
 /** A response (or notify) whose status is not OK; `reason` is the server's ErrorInfo.message. */
 export class ImStatusError extends Error {
