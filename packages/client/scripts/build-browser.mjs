@@ -10,7 +10,7 @@
  *
  *   node packages/client/scripts/build-browser.mjs [--outdir DIR]
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -19,6 +19,21 @@ import { build } from 'esbuild';
 const PACKAGE = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE_NAME = 'im-client.browser.js';
 
+/**
+ * How every browser bundle of the project is built (this SDK, the web chat demo): one minified
+ * ES module for current browsers, with a source map; platform 'browser' refuses `node:` imports.
+ */
+export const BROWSER_BUILD = {
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['es2022'],
+  minify: true,
+  sourcemap: true,
+  legalComments: 'none',
+  logLevel: 'silent',
+};
+
 /** Builds the bundle into outdir; returns its path and sizes in bytes. */
 export async function buildBrowserSdk(outdir = join(PACKAGE, 'dist')) {
   mkdirSync(outdir, { recursive: true });
@@ -26,19 +41,10 @@ export async function buildBrowserSdk(outdir = join(PACKAGE, 'dist')) {
   const result = await build({
     entryPoints: [join(PACKAGE, 'src/browser.ts')],
     outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    minify: true,
-    sourcemap: true,
-    legalComments: 'none',
-    write: true,
+    ...BROWSER_BUILD,
     metafile: true,
-    logLevel: 'silent',
   });
   const output = result.metafile.outputs[Object.keys(result.metafile.outputs).find((k) => k.endsWith('.js'))];
-  const { readFileSync } = await import('node:fs');
   const code = readFileSync(outfile);
   return {
     outfile,

@@ -2,6 +2,26 @@
  * What both entries export unchanged: the runtime-free parts of the SDK. index.ts (Node) and
  * browser.ts add the classes and functions bound to their Runtime.
  */
+
+/** The protocol values and body types an app needs, so neither entry needs a second import. */
+export {
+  Command,
+  Compression,
+  ContentType,
+  type Conversation,
+  ConversationType,
+  Encrypt,
+  Flow,
+  type Frame,
+  type LoginResponse,
+  type Message,
+  type MessageContent,
+  type Notify,
+  type PullResponse,
+  type SendAck,
+  Status,
+  statusName,
+} from '@im/protocol/portable';
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 export type {
   ClientState,

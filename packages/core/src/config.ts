@@ -131,6 +131,11 @@ export interface Config {
     secret: string;
     /** POST /v1/tokens issues development tokens (signed with IM_JWT_SECRET); embedded mode: on. */
     devTokens: boolean;
+    /**
+     * Embedded mode, development only: serve the web chat demo at /demo/ on this port; the page gets
+     * development tokens WITHOUT the bearer secret. Needs IM_EDGE_WS=true and development tokens.
+     */
+    webDemo: boolean;
   };
   chatroom: {
     /**
@@ -230,6 +235,7 @@ export const ENV_VARS = {
   IM_ADMIN_PORT: 'admin.port',
   IM_ADMIN_SECRET: 'admin.secret',
   IM_ADMIN_DEV_TOKENS: 'admin.devTokens',
+  IM_WEB_DEMO: 'admin.webDemo',
   IM_CHATROOM_IDLE_EVICT_MS: 'chatroom.idleEvictMs',
   IM_DATA_DIR: 'dataDir',
   REDIS_URL: 'redisUrl',
@@ -310,7 +316,7 @@ export function defaultConfig(): Config {
       leaseWorkerId: true,
     },
     routes: { ttlMs: 90_000 },
-    admin: { host: '0.0.0.0', port: DEFAULT_PORTS.admin, secret: '', devTokens: false },
+    admin: { host: '0.0.0.0', port: DEFAULT_PORTS.admin, secret: '', devTokens: false, webDemo: false },
     chatroom: { idleEvictMs: 24 * 3600_000 },
     dataDir: '.data',
     redisUrl: 'redis://127.0.0.1:6379',
@@ -526,6 +532,7 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_ADMIN_PORT: port,
   IM_ADMIN_SECRET: secret(),
   IM_ADMIN_DEV_TOKENS: bool,
+  IM_WEB_DEMO: bool,
   IM_CHATROOM_IDLE_EVICT_MS: ms(1),
   IM_DATA_DIR: text,
   REDIS_URL: url(['redis:', 'rediss:']),
