@@ -13,7 +13,9 @@ RUN npm install --global pnpm@12.4.2 && npm cache clean --force
 WORKDIR /app
 
 # Dependencies first, from the lockfile alone, so that a code change reuses this layer.
+# patches/: the pnpm patches of dependencies (pnpm-workspace.yaml patchedDependencies).
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY patches ./patches
 RUN pnpm fetch --prod=false
 
 # The workspace (see .dockerignore), then an offline install that links the workspace packages.

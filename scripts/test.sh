@@ -4,8 +4,12 @@
 #     Chromium (the web chat test);
 #   - starts Redis, Kafka and PostgreSQL (test/infra/start.sh) and stops them on exit;
 #   - typechecks (tsc --noEmit) and lints (biome), then runs vitest over the repo (or the paths/args given);
+#   - with no paths/args: then a 60-second chaos run with a fixed seed (scripts/chaos/: the cluster
+#     under traffic while every component is killed, frozen and restarted), counted as one test;
 #   - ends with the plain line `N passed, M failed, K skipped` from vitest's own counts.
-# SKIP_INFRA=1 runs without the backends: the integration tests are then skipped, not failed.
+# SKIP_INFRA=1 runs without the backends: the integration tests are then skipped, not failed, and
+# there is no chaos run. IM_CHAOS=0 leaves the chaos run out (a quicker local run; CI never sets
+# it); IM_CHAOS_SEED (1) and IM_CHAOS_MINUTES (1) change it.
 # Exit code: non-zero when the typecheck, the lint or any test failed.
 set -uo pipefail
 
@@ -41,11 +45,20 @@ rm -f "$REPORT"
 vitest_rc=0
 pnpm vitest run --reporter=default --reporter=json --outputFile="$REPORT" "$@" || vitest_rc=$?
 
-summary_rc=0
-summary=$(node "$ROOT/scripts/lib/summarize.mjs" "$REPORT" "$vitest_rc") || summary_rc=$?
-
-# Stop the backends now, so that the summary really is the last line.
+# Stop the shared backends now: the chaos run starts its own, and the summary must be the last line.
 if [ "${SKIP_INFRA:-}" != 1 ]; then stop_backends; fi
+
+also=()
+if [ $# -eq 0 ] && [ "${SKIP_INFRA:-}" != 1 ] && [ "${IM_CHAOS:-1}" != 0 ]; then
+  log "chaos: ${IM_CHAOS_MINUTES:-1} min, seed ${IM_CHAOS_SEED:-1} (IM_CHAOS=0 leaves it out)"
+  chaos_rc=0
+  node --import tsx scripts/chaos/main.ts --minutes "${IM_CHAOS_MINUTES:-1}" --seed "${IM_CHAOS_SEED:-1}" \
+    || chaos_rc=$?
+  also=(--also "chaos=$chaos_rc")
+fi
+
+summary_rc=0
+summary=$(node "$ROOT/scripts/lib/summarize.mjs" "$REPORT" "$vitest_rc" "${also[@]}") || summary_rc=$?
 
 log "took $(($(date +%s) - started_at))s"
 [ "$typecheck_rc" = 0 ] || log "typecheck or lint FAILED (exit $typecheck_rc)"

@@ -55,6 +55,9 @@ export interface LoadOptions {
 }
 
 export interface IdleOptions {
+  /** Start the cluster (scripts/cluster/launch.ts) with `edges` edges and spread the connections over them. */
+  cluster: boolean;
+  edges: number;
   targets: Endpoint[];
   /** Start the edge (embedded server) as a child process; required to read its RSS unless --pid. */
   embedded: boolean;
@@ -140,7 +143,7 @@ export function parseCount(
   return n;
 }
 
-class Reader {
+export class Reader {
   readonly #used = new Set<string>();
   constructor(readonly flags: Flags) {}
   str(name: string): string | undefined {
@@ -218,31 +221,49 @@ export function parseLoadArgs(argv: readonly string[], env: Record<string, strin
   return opts;
 }
 
-const IDLE_BOOLEANS = new Set(['embedded', 'help']);
+const IDLE_BOOLEANS = new Set(['embedded', 'cluster', 'help']);
+/** Sockets per process (edge or client) with --cluster: under the file limit of 20,000 with room for the rest. */
+const SOCKETS_PER_EDGE = 17_000;
+const SOCKETS_PER_CLIENT = 15_000;
 
 export function parseIdleArgs(argv: readonly string[], env: Record<string, string | undefined>): IdleOptions {
   const r = new Reader(splitFlags(argv, IDLE_BOOLEANS));
+  const cluster = r.bool('cluster');
   const target = r.str('target');
   const pidRaw = r.str('pid');
+  if (cluster && (target || r.bool('embedded') || r.str('server') !== undefined)) {
+    throw new UsageError('--cluster starts its own edges: it excludes --target, --embedded and --server');
+  }
   // Default: start our own edge, the only way to know its pid without asking the operator.
-  const embedded = r.bool('embedded') || !target;
+  const embedded = !cluster && (r.bool('embedded') || !target);
   if (target && r.bool('embedded')) throw new UsageError('--embedded and --target exclude each other');
   if (target && pidRaw === undefined) {
     throw new UsageError('with --target, give --pid <edge pid> so its RSS can be read from /proc');
   }
   const secret = r.str('secret') ?? env.IM_JWT_SECRET ?? '';
-  if (!embedded && !secret) throw new UsageError('give --secret or set IM_JWT_SECRET (the edge JWT secret)');
-  const connections = r.num('connections', 19_000, { min: 1 });
+  if (!embedded && !cluster && !secret) {
+    throw new UsageError('give --secret or set IM_JWT_SECRET (the edge JWT secret)');
+  }
+  const connections = r.num('connections', cluster ? 100_000 : 19_000, { min: 1 });
+  const perClient = cluster ? SOCKETS_PER_CLIENT : 5_000;
+  if (!cluster && r.str('edges') !== undefined) throw new UsageError('--edges needs --cluster');
+  const edges = cluster
+    ? r.num('edges', Math.max(1, Math.ceil(connections / SOCKETS_PER_EDGE)), { min: 1 })
+    : 1;
   const opts: IdleOptions = {
+    cluster,
+    edges,
     targets: target ? parseTargets(target) : [],
     embedded,
     server: parseServerKind(r.str('server')),
     pid: pidRaw === undefined ? undefined : parseCount('pid', pidRaw, { min: 1 }),
     connections,
-    workers: r.num('workers', Math.max(1, Math.ceil(connections / 5_000)), { min: 1 }),
+    workers: r.num('workers', Math.max(1, Math.ceil(connections / perClient)), { min: 1 }),
     secret,
     connectConcurrency: r.num('connect-concurrency', 200, { min: 1 }),
-    settleS: r.num('settle', 3, { integer: false }),
+    // After 100,000 logins V8 holds on to heap pages the burst grew into for tens of seconds
+    // (docs/benchmarks.md): the cluster run waits for the steady state.
+    settleS: r.num('settle', cluster ? 30 : 3, { integer: false }),
     json: r.str('json'),
   };
   r.rejectUnknown();
@@ -269,9 +290,12 @@ export const LOAD_USAGE = `usage: pnpm bench [options]   (bench/src/load.ts)
   --quiet                            no per-second progress`;
 
 export const IDLE_USAGE = `usage: pnpm bench:idle [options]   (bench/src/idle.ts)
-  --connections N        idle logged-in connections (default 19000)
-  --workers W            client processes sharing them (default ceil(N / 5000))
+  --connections N        idle logged-in connections (default 19000; 100000 with --cluster)
+  --workers W            client processes sharing them (default ceil(N / 5000); ceil(N / 15000) with --cluster)
+  --cluster              start the cluster (scripts/cluster/launch.ts) and spread the connections over
+                         its edges; backends from REDIS_URL, KAFKA_BROKERS, DATABASE_URL
+  --edges E              with --cluster: edge processes (default ceil(N / 17000): the file limit is 20000)
   --target host:port --pid PID --secret S   measure an edge you started (default: start one)
   --server embedded|memory   which server to start (default embedded; memory = no database)
-  --settle S             seconds to wait after GC before sampling (default 3)
+  --settle S             seconds to wait after GC before sampling (default 3; 30 with --cluster)
   --json out.json`;

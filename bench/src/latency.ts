@@ -2,7 +2,12 @@
  * Latency recording in HdrHistogram (microsecond resolution, 3 significant digits) and the summary
  * the tables and the JSON report print. Values are recorded in µs and reported in ms.
  */
-import { build, type Histogram } from 'hdr-histogram-js';
+import {
+  build,
+  decodeFromCompressedBase64,
+  encodeIntoCompressedBase64,
+  type Histogram,
+} from 'hdr-histogram-js';
 
 /** One hour in µs: anything slower is clamped (and still counted) rather than resizing the histogram. */
 const HIGHEST_US = 3_600_000_000;
@@ -50,6 +55,16 @@ export class LatencyRecorder {
 
   reset(): void {
     this.#hist.reset();
+  }
+
+  /** The histogram as HdrHistogram's compressed base64, to carry it from a worker process. */
+  encode(): string {
+    return encodeIntoCompressedBase64(this.#hist);
+  }
+
+  /** Adds a histogram another process encoded with encode(). */
+  addEncoded(encoded: string): void {
+    this.#hist.add(decodeFromCompressedBase64(encoded));
   }
 }
 

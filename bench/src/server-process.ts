@@ -17,7 +17,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '../..');
 const EMBEDDED_MAIN = join(REPO_ROOT, 'services/embedded/src/main.ts');
 const MEMORY_MAIN = join(HERE, 'memory-server.ts');
-const GC_PRELOAD = join(HERE, 'gc-signal.ts');
+export const GC_PRELOAD = join(HERE, 'gc-signal.ts');
 const START_TIMEOUT_MS = 60_000;
 
 export interface ServerProcessOptions {
@@ -121,17 +121,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     secret,
     dataDir,
     logFile,
-    async gcAndSample() {
-      if (existsSync(memFile)) unlinkSync(memFile);
-      child.kill('SIGUSR2');
-      const deadline = Date.now() + 30_000;
-      while (!existsSync(memFile)) {
-        if (Date.now() > deadline) throw new Error('the server did not answer the GC signal in 30 s');
-        await sleep(50);
-      }
-      const inside = JSON.parse(readFileSync(memFile, 'utf8')) as Omit<MemorySample, 'rss'>;
-      return { ...inside, rss: readRssBytes(pid) };
-    },
+    gcAndSample: () => gcAndSample(pid, memFile),
     stop() {
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {
@@ -148,7 +138,8 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
   };
 }
 
-async function waitForPort(
+/** Resolves once `host:port` accepts a connection; throws (with the child's log) if the child exits first. */
+export async function waitForPort(
   host: string,
   port: number,
   child: ChildProcess,
@@ -163,13 +154,15 @@ async function waitForPort(
   while (Date.now() < deadline) {
     if (gone) {
       throw new Error(
-        `the embedded server exited with ${child.exitCode} before listening; its log:\n${readFileSync(logFile, 'utf8')}`,
+        `the server (pid ${child.pid}) exited with ${child.exitCode} before listening; its log:\n${readFileSync(logFile, 'utf8')}`,
       );
     }
     if (await canConnect(host, port)) return;
     await sleep(100);
   }
-  throw new Error(`the embedded server did not listen on ${host}:${port} within ${START_TIMEOUT_MS} ms`);
+  throw new Error(
+    `the server (pid ${child.pid}) did not listen on ${host}:${port} within ${START_TIMEOUT_MS} ms`,
+  );
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {
@@ -181,6 +174,24 @@ function canConnect(host: string, port: number): Promise<boolean> {
     });
     s.once('error', () => ok(false));
   });
+}
+
+/**
+ * Asks a process started with the gc-signal.ts preload (BENCH_MEM_FILE = memFile) to run full GCs
+ * and report process.memoryUsage(), then reads its VmRSS.
+ */
+export async function gcAndSample(pid: number, memFile: string): Promise<MemorySample> {
+  if (existsSync(memFile)) unlinkSync(memFile);
+  process.kill(pid, 'SIGUSR2');
+  // Two full GCs of a heap holding tens of thousands of connections, on a busy machine.
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(memFile)) {
+    if (!existsSync(`/proc/${pid}`)) throw new Error(`process ${pid} exited before answering the GC signal`);
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not answer the GC signal in 120 s`);
+    await sleep(50);
+  }
+  const inside = JSON.parse(readFileSync(memFile, 'utf8')) as Omit<MemorySample, 'rss'>;
+  return { ...inside, rss: readRssBytes(pid) };
 }
 
 /** VmRSS of a process in bytes (Linux /proc; the kernel reports kB). */

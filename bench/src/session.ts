@@ -2,7 +2,7 @@
  * Opening bench users: TCP + LOGIN on a bare `Connection` (no ImClient: no inbox tracking, no
  * per-message promises), spread round-robin over the edges, a bounded number at a time.
  */
-import { Connection } from '@im/client';
+import { Connection, TooManyRequestsError, UnavailableError } from '@im/client';
 import { signDevToken } from '@im/core';
 import { Command, codec, type LoginResponse } from '@im/protocol';
 import type { Endpoint } from './args.js';
@@ -70,6 +70,31 @@ export interface OpenManyOptions {
   onProgress?: (opened: number) => void;
 }
 
+/** LOGIN attempts per user when the server answers with a retryable status. */
+const LOGIN_ATTEMPTS = 5;
+const RETRY_BASE_MS = 250;
+
+/**
+ * protocol.md §3: UNAVAILABLE and TOO_MANY_REQUESTS are retryable. A login burst of tens of
+ * thousands on a busy machine meets a few (a backend call past its deadline); like any client,
+ * the bench tries again after a growing pause instead of abandoning the whole run.
+ */
+export async function withRetries<T>(
+  attempt: () => Promise<T>,
+  attempts = LOGIN_ATTEMPTS,
+  baseMs = RETRY_BASE_MS,
+): Promise<T> {
+  for (let k = 1; ; k++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const retryable = err instanceof UnavailableError || err instanceof TooManyRequestsError;
+      if (!retryable || k >= attempts) throw err;
+      await new Promise((ok) => setTimeout(ok, baseMs * k));
+    }
+  }
+}
+
 /** Opens `count` users; the first failure stops the rest and is thrown (opened ones are closed). */
 export async function openMany(o: OpenManyOptions): Promise<OpenedUser[]> {
   const users: OpenedUser[] = new Array(o.count);
@@ -81,11 +106,8 @@ export async function openMany(o: OpenManyOptions): Promise<OpenedUser[]> {
       const i = next++;
       const index = o.from + i;
       try {
-        users[i] = await openUser(
-          o.targets[index % o.targets.length] as Endpoint,
-          userIdOf(o.tag, index),
-          o.secret,
-          index,
+        users[i] = await withRetries(() =>
+          openUser(o.targets[index % o.targets.length] as Endpoint, userIdOf(o.tag, index), o.secret, index),
         );
         o.onProgress?.(++opened);
       } catch (err) {

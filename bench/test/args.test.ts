@@ -90,3 +90,24 @@ describe('pieces', () => {
     expect(() => parseTargets('h:70000')).toThrow(/bad port/);
   });
 });
+
+describe('parseIdleArgs --cluster', () => {
+  it('targets 100,000 connections over edges and client processes that fit the file limit', () => {
+    const o = parseIdleArgs(['--cluster'], {});
+    expect(o.cluster).toBe(true);
+    expect(o.embedded).toBe(false);
+    expect(o.connections).toBe(100_000);
+    expect(o.edges).toBe(6); // ceil(100,000 / 17,000)
+    expect(o.workers).toBe(7); // ceil(100,000 / 15,000)
+    expect(o.settleS).toBe(30);
+    expect(parseIdleArgs([], {}).settleS).toBe(3);
+  });
+
+  it('starts its own edges, so it refuses a target or a server kind', () => {
+    expect(() => parseIdleArgs(['--cluster', '--target', '127.0.0.1:1', '--pid', '1'], {})).toThrow(
+      /--cluster starts its own edges/,
+    );
+    expect(() => parseIdleArgs(['--cluster', '--server', 'memory'], {})).toThrow(/--cluster/);
+    expect(() => parseIdleArgs(['--edges', '3'], {})).toThrow(/--edges needs --cluster/);
+  });
+});

@@ -64,6 +64,12 @@ export interface ClusterOptions {
    * group (a test run interrupted) reaches them too.
    */
   detached?: boolean;
+  /**
+   * The checkout whose `services/<name>/src/main.ts` run (also their working directory, so its own
+   * node_modules and tsx load them); default this one. The bench measures an older commit with the
+   * same launcher this way (docs/benchmarks.md "Before and after").
+   */
+  root?: string;
 }
 
 export interface ExitInfo {
@@ -146,8 +152,8 @@ export function mainOf(kind: ServiceName): string {
   return `services/${kind}/src/main.ts`;
 }
 
-export function hasService(kind: ServiceName): boolean {
-  return existsSync(join(ROOT, mainOf(kind)));
+export function hasService(kind: ServiceName, root = ROOT): boolean {
+  return existsSync(join(root, mainOf(kind)));
 }
 
 /** Ports that were free a moment ago, all distinct (held open together while picking). */
@@ -222,6 +228,7 @@ class Proc implements ClusterProcess {
     private readonly readyTimeoutMs: number,
     private readonly stopTimeoutMs: number,
     private readonly detached = false,
+    private readonly root = ROOT,
   ) {}
 
   get proc(): ChildProcess {
@@ -241,7 +248,7 @@ class Proc implements ClusterProcess {
       // --cpu-prof-dir=.data/prof` to profile the cluster under load; docs/benchmarks.md).
       const extra = (process.env.IM_CLUSTER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
       const child = spawn(process.execPath, [...extra, '--import', 'tsx', mainOf(this.kind)], {
-        cwd: ROOT,
+        cwd: this.root,
         env: { ...inheritedEnv(), ...this.env },
         stdio: ['ignore', fd, fd],
         detached: this.detached,
@@ -360,7 +367,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   mkdirSync(logDir, { recursive: true });
   const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
   const stopTimeoutMs = opts.stopTimeoutMs ?? 20_000;
-  const withAdmin = opts.admin !== false && hasService('admin');
+  const root = opts.root ?? ROOT;
+  const withAdmin = opts.admin !== false && hasService('admin', root);
 
   // ---- ports
   const base = opts.basePort ?? 0;
@@ -434,6 +442,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       readyTimeoutMs,
       stopTimeoutMs,
       opts.detached,
+      root,
     );
 
   const storage = proc(
@@ -484,6 +493,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       readyTimeoutMs,
       stopTimeoutMs,
       opts.detached,
+      root,
     );
   });
 

@@ -11,16 +11,14 @@ import { uniqueUser } from '../support/im.js';
 import { describeInfra } from '../support/infra.js';
 import { sendUntilAcked, type TrackedClient, trackedClient } from './support/clients.js';
 import { clusterLogDir, startTestCluster, type TestCluster } from './support/cluster.js';
-import { kafkaJarsAvailable, type PrivateKafka, startPrivateKafka } from './support/private-kafka.js';
-import { type PrivateRedis, redisServerAvailable, startPrivateRedis } from './support/private-redis.js';
+import { type PrivateKafka, requireKafkaJars, startPrivateKafka } from './support/private-kafka.js';
+import { type PrivateRedis, requireRedisServer, startPrivateRedis } from './support/private-redis.js';
 import { tailFile } from './support/proc.js';
 
 const REFRESH_MS = 1_000;
 const DEADLINE_MS = 2_000;
 /** Scheduling on a busy 2-core machine: an MN, its pull and the push of the pull's answer. */
 const SLACK_MS = 2_000;
-
-const runnable = (await redisServerAvailable()) && kafkaJarsAvailable();
 
 describeInfra('cluster: the delivery guarantee across backend outages', () => {
   let redis: PrivateRedis;
@@ -55,7 +53,9 @@ describeInfra('cluster: the delivery guarantee across backend outages', () => {
   }
 
   beforeAll(async () => {
-    if (!runnable) return;
+    // This file's own servers (it stops them); missing binaries fail with how to get them.
+    await requireRedisServer();
+    requireKafkaJars();
     [redis, kafka] = await Promise.all([
       startPrivateRedis(clusterLogDir('guarantee-redis')),
       startPrivateKafka(clusterLogDir('guarantee-kafka')),
@@ -86,61 +86,45 @@ describeInfra('cluster: the delivery guarantee across backend outages', () => {
     await Promise.allSettled([redis?.destroy(), kafka?.destroy()]);
   }, 60_000);
 
-  it.skipIf(!runnable)(
-    'Redis FLUSHALL: the routes are gone when the message is acked; the recipient is told',
-    async () => {
-      const { a, b } = await pair();
-      expect(await redis.command('FLUSHALL')).toMatch(/^\+OK/);
-      const ack = await sendUntilAcked(a, b.userId, 'after the flush', 20_000);
-      await learned(b, ack.messageUid, Date.now(), REFRESH_MS + SLACK_MS);
-    },
-    60_000,
-  );
+  it('Redis FLUSHALL: the routes are gone when the message is acked; the recipient is told', async () => {
+    const { a, b } = await pair();
+    expect(await redis.command('FLUSHALL')).toMatch(/^\+OK/);
+    const ack = await sendUntilAcked(a, b.userId, 'after the flush', 20_000);
+    await learned(b, ack.messageUid, Date.now(), REFRESH_MS + SLACK_MS);
+  }, 60_000);
 
-  it.skipIf(!runnable)(
-    'Redis down: the message is stored and acked; the recipient is told while Redis is still down',
-    async () => {
-      const { a, b } = await pair();
-      await redis.stop();
-      try {
-        const ack = await sendUntilAcked(a, b.userId, 'while Redis is down', 20_000);
-        await learned(b, ack.messageUid, Date.now(), REFRESH_MS + SLACK_MS);
-      } finally {
-        await redis.start();
-      }
-    },
-    60_000,
-  );
-
-  it.skipIf(!runnable)(
-    'the message service SIGKILLed with the fan-out in hand: told once it is back',
-    async () => {
-      const { a, b } = await pair();
-      // Redis frozen: the fan-out's routes read hangs, so the acked message is still in the message
-      // service's hands when it dies — nothing of it was published.
-      redis.signal('SIGSTOP');
-      let ack: Awaited<ReturnType<typeof sendUntilAcked>>;
-      try {
-        ack = await sendUntilAcked(a, b.userId, 'the fan-out dies with its process', 20_000);
-        c.cluster.message.kill('SIGKILL');
-        await c.cluster.message.waitExit(5_000);
-      } finally {
-        redis.signal('SIGCONT');
-      }
-      await c.cluster.message.start();
+  it('Redis down: the message is stored and acked; the recipient is told while Redis is still down', async () => {
+    const { a, b } = await pair();
+    await redis.stop();
+    try {
+      const ack = await sendUntilAcked(a, b.userId, 'while Redis is down', 20_000);
       await learned(b, ack.messageUid, Date.now(), REFRESH_MS + SLACK_MS);
-    },
-    90_000,
-  );
+    } finally {
+      await redis.start();
+    }
+  }, 60_000);
 
-  it.skipIf(!runnable)(
-    'the Kafka broker down: the recipient is told without the bus',
-    async () => {
-      const { a, b } = await pair();
-      await kafka.kill();
-      const ack = await sendUntilAcked(a, b.userId, 'while Kafka is down', 20_000);
-      await learned(b, ack.messageUid, Date.now(), REFRESH_MS + SLACK_MS);
-    },
-    60_000,
-  );
+  it('the message service SIGKILLed with the fan-out in hand: told once it is back', async () => {
+    const { a, b } = await pair();
+    // Redis frozen: the fan-out's routes read hangs, so the acked message is still in the message
+    // service's hands when it dies — nothing of it was published.
+    redis.signal('SIGSTOP');
+    let ack: Awaited<ReturnType<typeof sendUntilAcked>>;
+    try {
+      ack = await sendUntilAcked(a, b.userId, 'the fan-out dies with its process', 20_000);
+      c.cluster.message.kill('SIGKILL');
+      await c.cluster.message.waitExit(5_000);
+    } finally {
+      redis.signal('SIGCONT');
+    }
+    await c.cluster.message.start();
+    await learned(b, ack.messageUid, Date.now(), REFRESH_MS + SLACK_MS);
+  }, 90_000);
+
+  it('the Kafka broker down: the recipient is told without the bus', async () => {
+    const { a, b } = await pair();
+    await kafka.kill();
+    const ack = await sendUntilAcked(a, b.userId, 'while Kafka is down', 20_000);
+    await learned(b, ack.messageUid, Date.now(), REFRESH_MS + SLACK_MS);
+  }, 60_000);
 });

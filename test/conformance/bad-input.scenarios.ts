@@ -239,15 +239,23 @@ export function badInputScenarios(h: () => Harness): void {
         expect(await c.closedWithin(2000)).toBe(true);
       });
 
-      it('a garbage stream that happens to parse as frames is answered, never crashes the server', async () => {
+      it('a garbage stream that happens to parse as frames is answered in order, then closed on the third strike', async () => {
         const c = await h().raw();
-        // Valid headers with random bodies for every defined command before login.
-        for (let command = 0; command <= 10; command++) {
+        // Valid headers with garbage bodies for every defined command but LOGOUT (which would
+        // just close), before login. protocol.md §3 and docs §8.2 decide each answer in turn.
+        const commands = [0, 1, 3, 4, 5, 6, 7, 8, 9, 10];
+        for (const command of commands) {
           c.write(rawHeader({ length: 3, seq: 100 + command, command, flag: 0 }));
           c.write(Uint8Array.from([0xff, 0xff, 0xff]));
         }
-        await c.closedWithin(2000);
-        for (const f of c.received) expect(f.status).not.toBe(Status.OK);
+        expect(await c.closedWithin(2000)).toBe(true);
+        expect(c.received.map((f) => [f.seq, f.command, f.status])).toEqual([
+          [100, 0, Status.UNSUPPORTED], // RESERVED: step 6, not a strike
+          [101, Command.LOGIN, Status.BAD_REQUEST], // body does not parse: strike 1
+          [103, Command.PING, Status.UNAUTHORIZED], // strike 2
+          [104, Command.MS, Status.UNAUTHORIZED], // strike 3: answered, then closed
+        ]);
+        for (const f of c.received) expect(errorOf(f).message.length).toBeGreaterThan(0);
       });
     });
 

@@ -86,7 +86,14 @@ describe('.dockerignore', () => {
 
   it('keeps host node_modules out and the workspace in', () => {
     expect(patterns).toContain('**/node_modules');
-    for (const needed of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', 'packages', 'services']) {
+    for (const needed of [
+      'package.json',
+      'pnpm-lock.yaml',
+      'pnpm-workspace.yaml',
+      'patches',
+      'packages',
+      'services',
+    ]) {
       expect(patterns, needed).not.toContain(needed);
     }
   });

@@ -65,6 +65,23 @@ describe('scripts/lib/summarize.mjs', () => {
     expect(r.code).toBe(1);
   });
 
+  it('counts a run that failed outside any test (vitest exit ≠ 0, no failed test) as one failure', async () => {
+    const file = await report([{ name: 'ok', status: 'passed', assertionResults: [{ status: 'passed' }] }]);
+    const r = await node([summarize, file, '1']);
+    expect(r.stdout).toBe('1 passed, 1 failed\n');
+    expect(r.stderr).toContain('exited with code 1 though no test failed');
+    expect(r.code).toBe(1);
+  });
+
+  it('counts each --also check (the chaos run) as one test, failed when its exit code is not 0', async () => {
+    const file = await report([{ name: 'ok', status: 'passed', assertionResults: [{ status: 'passed' }] }]);
+    const green = await node([summarize, file, '0', '--also', 'chaos=0']);
+    expect(green).toMatchObject({ stdout: '2 passed, 0 failed\n', code: 0 });
+    const red = await node([summarize, file, '0', '--also', 'chaos=1']);
+    expect(red).toMatchObject({ stdout: '1 passed, 1 failed\n', code: 1 });
+    expect(red.stderr).toContain('chaos failed (exit 1)');
+  });
+
   it('reports a missing report as a failure, and an all-green report with exit 0', async () => {
     const missing = await node([summarize, join(dir, 'nope.json'), '1']);
     expect(missing.stdout).toBe('0 passed, 1 failed\n');

@@ -5,7 +5,9 @@
 # Writes REDIS_URL, KAFKA_BROKERS and DATABASE_URL to test/.infra/env.
 #
 # A backend whose URL is already set in the environment (REDIS_URL, KAFKA_BROKERS, DATABASE_URL)
-# is not started: the given URL is written instead (e.g. backends run with Docker).
+# is not started: the given URL is written instead (e.g. backends run with Docker). The binaries
+# and the Kafka jars are installed all the same: the fault tests (test/cluster/*faults*,
+# kafka-down) and `pnpm chaos` start private servers of their own that they may kill.
 # Idempotent: a backend this script started that still answers is reused. stop.sh stops only
 # what this script started (the pid files under test/.infra/run).
 #
@@ -49,12 +51,10 @@ pg_bindir() {
 
 ensure_packages() {
   local missing=()
-  if [ -z "${DATABASE_URL:-}" ] && ! pg_bindir >/dev/null; then missing+=(postgresql); fi
-  if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null; then missing+=(redis-server); fi
-  if [ -z "${KAFKA_BROKERS:-}" ]; then
-    command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
-    command -v mvn >/dev/null || missing+=(maven)
-  fi
+  pg_bindir >/dev/null || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null || missing+=(maven)
   # promtool checks deploy/prometheus (test/deploy/monitoring.test.ts); Debian ships it in prometheus.
   command -v promtool >/dev/null || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
@@ -230,9 +230,19 @@ wait_kafka() {
 
 # ---------------------------------------------------------------- main
 
+# --install-only: the binaries and the Kafka jars, no server (scripts/chaos.sh starts its own).
+if [ "${1:-}" = --install-only ]; then
+  ensure_packages
+  ensure_node
+  fetch_kafka
+  exit 0
+fi
+
 started_at=$(date +%s)
 ensure_packages
 ensure_node
+# The private brokers of the fault tests need the jars even when KAFKA_BROKERS is given.
+fetch_kafka
 launch_kafka
 start_postgres
 start_redis

@@ -34,6 +34,7 @@ import {
   RequestTimeoutError,
   TooManyRequestsError,
   UnauthorizedError,
+  UnavailableError,
 } from './errors.js';
 import { InboxTracker } from './inbox.js';
 import type { PrivateKeyInput, PublicKeyInput, Runtime } from './runtime.js';
@@ -42,6 +43,11 @@ import type { Connector, TlsSettings } from './transport.js';
 export interface ImClientOptions {
   host: string;
   port: number;
+  /**
+   * Other addresses of the same cluster (edge nodes), tried after host:port: the client moves to
+   * the next one when a connect fails, and at once when its edge drains (protocol.md §6 Shutdown).
+   */
+  endpoints?: { host: string; port: number }[];
   userId: string;
   /** A fixed JWT. Either this or getToken. */
   token?: string;
@@ -111,6 +117,11 @@ export interface ImClientEvents {
   notify: [notify: Notify];
   /** This device logged in elsewhere; the connection closes and is not re-opened. */
   kicked: [error: KickedError];
+  /**
+   * The edge is shutting down (LOGOUT notify with UNAVAILABLE, protocol.md §6 Shutdown): the client
+   * reconnects to the next address after `error.retryAfterMs`, then resyncs by seq.
+   */
+  draining: [error: UnavailableError];
   /** The connection went away (reason: ConnectionError, KickedError...). Reconnect follows unless kicked/closed. */
   disconnect: [reason: Error];
   /** Logged in again after a disconnect; a resync pull follows. */
@@ -147,6 +158,11 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   private readonly opts: ImClientOptions;
   private readonly runtime: Runtime;
   private readonly backoff: BackoffOptions;
+  /** host:port first, then opts.endpoints (no repeats); `at` is the one in use. */
+  private readonly addresses: { host: string; port: number }[];
+  private at = 0;
+  /** Set by a drain hint: the next reconnect waits this long, on the next address. */
+  private drainDelayMs: number | undefined;
   private conn: Connection | undefined;
   private stateValue: ClientState = 'idle';
   private inbox: InboxTracker | undefined;
@@ -179,6 +195,13 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
       throw new TypeError("encryption: 'rsa' needs the server's public key (serverPublicKey)");
     }
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
+    const seen = new Set<string>();
+    this.addresses = [{ host: opts.host, port: opts.port }, ...(opts.endpoints ?? [])].filter((a) => {
+      const key = `${a.host}:${a.port}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
     this.messageIdCounter = opts.firstMessageId ?? BigInt(Date.now()) * 1000n;
   }
 
@@ -196,6 +219,11 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     return this.session;
   }
 
+  /** The address in use (or tried next while reconnecting). */
+  get endpoint(): { host: string; port: number } {
+    return this.addresses[this.at] as { host: string; port: number };
+  }
+
   /** The underlying connection while connected (raw frames for tests and tools). */
   get connection(): Connection | undefined {
     return this.conn;
@@ -211,6 +239,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     }
     this.stopped = false;
     this.kicked = false;
+    this.drainDelayMs = undefined;
     this.stateValue = 'connecting';
     try {
       const login = await this.openSession();
@@ -387,15 +416,20 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   }
 
   private endpointLabel(): string {
-    return `${this.opts.host}:${this.opts.port}`;
+    return `${this.endpoint.host}:${this.endpoint.port}`;
+  }
+
+  /** The next address of the list (the same one when there is only one). */
+  private moveOn(): void {
+    this.at = (this.at + 1) % this.addresses.length;
   }
 
   /** Connects and logs in; on success the connection becomes `this.conn`. */
   private async openSession(): Promise<LoginResponse> {
     const conn = await Connection.open(
       {
-        host: this.opts.host,
-        port: this.opts.port,
+        host: this.endpoint.host,
+        port: this.endpoint.port,
         tls: this.opts.tls,
         connectTimeoutMs: this.opts.connectTimeoutMs,
         path: this.opts.path,
@@ -501,6 +535,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
         }
         case Command.LOGOUT:
           if (frame.status === Status.KICKED) this.onKicked(conn, frame);
+          else if (frame.status === Status.UNAVAILABLE) this.onDraining(conn, frame);
           break;
         default:
           if (lost) this.requestSync();
@@ -525,6 +560,17 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     conn.destroy(err);
   }
 
+  /**
+   * protocol.md §6 Shutdown: the edge closes this connection next. Reconnect to another address
+   * after the hinted delay (which the edge spreads over its drain window), not after a backoff.
+   */
+  private onDraining(conn: Connection, frame: Frame): void {
+    const err = new UnavailableError(Status.UNAVAILABLE, decodeErrorInfo(frame.body), Command.LOGOUT);
+    this.drainDelayMs = err.retryAfterMs;
+    this.emit('draining', err);
+    conn.destroy(err);
+  }
+
   private onClose(conn: Connection, reason: Error): void {
     if (conn !== this.conn) return; // a connection that never finished LOGIN
     this.conn = undefined;
@@ -537,7 +583,15 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   }
 
   private scheduleReconnect(): void {
-    const delay = backoffDelay(this.attempt++, this.backoff);
+    let delay: number;
+    if (this.drainDelayMs !== undefined) {
+      delay = this.drainDelayMs;
+      this.drainDelayMs = undefined;
+      this.attempt = 0;
+      this.moveOn();
+    } else {
+      delay = backoffDelay(this.attempt++, this.backoff);
+    }
     this.reconnectTimer = setTimeout(() => void this.reconnect(), delay);
   }
 
@@ -558,6 +612,8 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
         return;
       }
       if (err instanceof ImStatusError) this.emit('error', err);
+      // That address may be gone for good (a drained or dead edge): try the next one.
+      this.moveOn();
       this.scheduleReconnect();
     }
   }

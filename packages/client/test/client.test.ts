@@ -4,7 +4,7 @@
  * For both entries: the fake server speaks TCP, so the browser build is given the TCP connector
  * (its session logic and runtime are what is tested here; its WebSocket, in embedded.test.ts).
  */
-import { Command, codec } from '@im/protocol';
+import { Command, codec, Status } from '@im/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ConnectionError,
@@ -238,6 +238,66 @@ describe.each(ENTRIES)('ImClient with a fake server ($name entry)', ({ sdk }) =>
     await waitFor('reply', () => texts.length === 1);
     expect(texts).toEqual(['2:reply']);
     expect(pullsSince()).toEqual([]);
+  });
+
+  it('a drain hint (LOGOUT UNAVAILABLE): reconnects to the next address after retryAfterMs, then resyncs', async () => {
+    // protocol.md §6 Shutdown. A second edge of the "cluster": same inboxes, other port.
+    const other = new FakeServer();
+    await other.listen();
+    try {
+      other.inboxes.set('bob', server.inbox('bob'));
+      const HINT_MS = 300;
+      const c = client({ endpoints: [{ host: '127.0.0.1', port: other.port }] });
+      const texts = collect(c);
+      const draining: number[] = [];
+      c.on('draining', (e) => draining.push(e.retryAfterMs));
+      let reconnectedAt = 0;
+      c.on('reconnect', () => {
+        reconnectedAt = Date.now();
+      });
+      await c.connect();
+      server.push('bob', server.store('bob', 'alice', 'before'));
+      await waitFor('first message', () => texts.length === 1);
+
+      server.store('bob', 'alice', 'during the drain');
+      const [session] = server.sessionsOf('bob');
+      const hintedAt = Date.now();
+      server.notify(
+        session as NonNullable<typeof session>,
+        Command.LOGOUT,
+        codec.ErrorInfo.encode({ message: 'server shutting down', retryAfterMs: HINT_MS }),
+        Status.UNAVAILABLE,
+      );
+      session?.socket.end();
+      await waitFor('resync on the other edge', () => texts.length === 2);
+      expect(texts).toEqual(['1:before', '2:during the drain']);
+      expect(draining).toEqual([HINT_MS]);
+      // The hint, not the (20 ms) backoff, set the delay; and the other address was used.
+      expect(reconnectedAt - hintedAt).toBeGreaterThanOrEqual(HINT_MS - 1);
+      expect([server.logins, other.logins]).toEqual([1, 1]);
+      expect(c.endpoint.port).toBe(other.port);
+      expect(
+        other.requests
+          .filter((r) => r.command === Command.MP)
+          .map((r) => codec.PullRequest.decode(r.body).since),
+      ).toEqual([1]);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('moves on to the next address when a reconnect fails', async () => {
+    const other = new FakeServer();
+    await other.listen();
+    try {
+      const c = client({ endpoints: [{ host: '127.0.0.1', port: other.port }] });
+      await c.connect();
+      await server.stop(); // drops the connection; the port now refuses
+      await waitFor('reconnected to the other address', () => other.logins === 1 && c.state === 'connected');
+      expect(c.endpoint.port).toBe(other.port);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('emits kicked and does not reconnect', async () => {

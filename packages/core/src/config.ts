@@ -160,6 +160,13 @@ export interface Config {
   kafkaBrokers: string[];
   /** Prefix of every Kafka topic and consumer group (`<p>deliver.<nodeId>`, `<p>offline-push`). */
   kafkaTopicPrefix: string;
+  /** The presence service's janitor of the delivery topics of gone edge nodes (bus/kafka-janitor.ts). */
+  janitor: {
+    /** An edge node's consumer group empty this long: its topic and group are deleted (≥ the route TTL). */
+    graceMs: number;
+    /** How often the janitor (one per cluster, by a Redis lock) looks; 0 = never. */
+    intervalMs: number;
+  };
   /** PostgreSQL of the storage service. */
   databaseUrl: string;
   /** PostgreSQL schema of the storage service (created when missing); '' = the role's default. */
@@ -179,6 +186,8 @@ export interface Config {
     streams: number;
     /** Requests in flight per batched hop; past it new ones get UNAVAILABLE at once (backpressure). */
     maxInFlight: number;
+    /** How long the first request of a batch may wait for others on a batched hop (0: to the end of the event-loop turn). */
+    lingerMs: number;
   };
 }
 
@@ -242,6 +251,8 @@ export const ENV_VARS = {
   IM_REDIS_PREFIX: 'redisPrefix',
   KAFKA_BROKERS: 'kafkaBrokers',
   IM_KAFKA_TOPIC_PREFIX: 'kafkaTopicPrefix',
+  IM_JANITOR_GRACE_MS: 'janitor.graceMs',
+  IM_JANITOR_INTERVAL_MS: 'janitor.intervalMs',
   DATABASE_URL: 'databaseUrl',
   IM_DB_SCHEMA: 'databaseSchema',
   IM_MESSAGE_ADDR: 'grpc.messageAddr',
@@ -251,6 +262,7 @@ export const ENV_VARS = {
   IM_SEND_TRANSPORT: 'grpc.sendTransport',
   IM_GRPC_STREAMS: 'grpc.streams',
   IM_GRPC_MAX_IN_FLIGHT: 'grpc.maxInFlight',
+  IM_GRPC_LINGER_MS: 'grpc.lingerMs',
 } as const;
 
 export const DEFAULT_PORTS = {
@@ -323,6 +335,7 @@ export function defaultConfig(): Config {
     redisPrefix: 'im:',
     kafkaBrokers: ['127.0.0.1:9092'],
     kafkaTopicPrefix: 'im.',
+    janitor: { graceMs: 10 * 60_000, intervalMs: 60_000 },
     databaseUrl: 'postgres://im:im@127.0.0.1:5432/im',
     databaseSchema: '',
     grpc: {
@@ -333,6 +346,7 @@ export function defaultConfig(): Config {
       sendTransport: 'stream',
       streams: 2,
       maxInFlight: 8192,
+      lingerMs: 1,
     },
   };
 }
@@ -539,6 +553,8 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_REDIS_PREFIX: text,
   KAFKA_BROKERS: hostPortList,
   IM_KAFKA_TOPIC_PREFIX: text,
+  IM_JANITOR_GRACE_MS: ms(1),
+  IM_JANITOR_INTERVAL_MS: ms(),
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   IM_DB_SCHEMA: text,
   IM_MESSAGE_ADDR: hostPort,
@@ -548,6 +564,7 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_SEND_TRANSPORT: oneOf(['stream', 'unary']),
   IM_GRPC_STREAMS: int(1, 64),
   IM_GRPC_MAX_IN_FLIGHT: int(1, 1_000_000),
+  IM_GRPC_LINGER_MS: int(0, 100),
 };
 
 /** `NAME must be <what>, got "<raw>"` (the value left out for secrets), plus what is wrong. */

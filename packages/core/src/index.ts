@@ -3,6 +3,7 @@ export * from './auth.js';
 export * from './auth.jwks.js';
 export * from './bus/bus.kafka.js';
 export * from './bus/bus.memory.js';
+export * from './bus/kafka-janitor.js';
 export * from './chatrooms/chatrooms.js';
 export * from './chatrooms/directory.memory.js';
 export * from './chatrooms/registry.memory.js';

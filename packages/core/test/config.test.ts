@@ -119,11 +119,15 @@ describe('loadConfig: cluster and embedded defaults (docs/security.md, Defaults)
     const cfg = loadConfig({}, {}, 'embedded');
     expect(cfg.admin.host).toBe('127.0.0.1');
     expect(cfg.admin.devTokens).toBe(true);
+    // In one process a fan-out batch costs no round trip: no linger.
+    expect(cfg.message.fanoutLingerMs).toBe(0);
+    expect(defaultConfig().message.fanoutLingerMs).toBe(5);
     // Nothing else differs from the cluster's defaults.
-    const { admin: _a, ...rest } = cfg;
-    const { admin: _b, ...clusterRest } = defaultConfig();
+    const { admin: _a, message: m1, ...rest } = cfg;
+    const { admin: _b, message: m2, ...clusterRest } = defaultConfig();
     expect(rest).toEqual(clusterRest);
-    expect(Object.keys(EMBEDDED_DEFAULTS)).toEqual(['admin']);
+    expect({ ...m1, fanoutLingerMs: 0 }).toEqual({ ...m2, fanoutLingerMs: 0 });
+    expect(Object.keys(EMBEDDED_DEFAULTS)).toEqual(['admin', 'message']);
 
     const set = loadConfig({ IM_ADMIN_HOST: '0.0.0.0', IM_ADMIN_DEV_TOKENS: 'false' }, {}, 'embedded');
     expect(set.admin.host).toBe('0.0.0.0');

@@ -163,6 +163,14 @@ describe('Fanout: a short linger makes batches (one routes read, one produce eac
     expect(seen()).toEqual(['MPS 1', 'MPS 2', 'MPS 3']);
   });
 
+  it('a transient message (TYPING) does not wait for the linger: it is for the devices online now', async () => {
+    const { bus, fanout, seen } = await setup({ lingerMs: 60_000, maxBatch: 256 });
+    fanout.enqueue(job(1));
+    fanout.enqueue(job(0));
+    await waitFor(() => bus.accepted.length === 1, 5_000, 'the batch with the TYPING');
+    expect(seen()).toEqual(['MPS 1', 'MPS 0']);
+  });
+
   it('a full batch does not wait for the linger', async () => {
     const { bus, fanout } = await setup({ lingerMs: 60_000, maxBatch: 2 });
     fanout.enqueue(job(1));

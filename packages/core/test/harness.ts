@@ -19,7 +19,13 @@ export async function messageHarness(over: Partial<MessageServiceDeps> = {}) {
   const routes = new MemoryRouteStore({ ttlMs: 60_000, clock });
   const bus = new MemoryBus();
   const groups = new MemoryGroupDirectory();
-  const config = { ...defaultConfig().message, pushMaxGroupMembers: 5, pushMaxBodyBytes: 1024 };
+  // No fan-out linger: each test sees its deliveries at once (fanout.test.ts covers the linger).
+  const config = {
+    ...defaultConfig().message,
+    pushMaxGroupMembers: 5,
+    pushMaxBodyBytes: 1024,
+    fanoutLingerMs: 0,
+  };
   const deps: MessageServiceDeps = {
     store,
     routes,

@@ -48,6 +48,12 @@ export interface BatchChannelOptions {
   maxInFlight?: number;
   /** A stream older than this takes no new batches, finishes its items and is ended. Default 5 min. */
   maxStreamAgeMs?: number;
+  /**
+   * How long the first item of a batch may wait for others (default 0: to the end of the turn).
+   * A millisecond turns the few items of one turn into one stream message of many under load:
+   * the per-message cost of gRPC and HTTP/2 is per batch, not per item.
+   */
+  lingerMs?: number;
   /** Told of each batch sent (metrics). */
   onBatch?: (size: number) => void;
 }
@@ -93,6 +99,8 @@ export class BatchChannel<Item extends BatchItem, Res extends BatchResult> {
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly maxStreamAgeMs: number;
+  private readonly lingerMs: number;
+  private flushTimer: NodeJS.Timeout | null = null;
   private nextId = 1;
   /** Items queued in this turn: they share one deadline timer, armed at the end of the turn. */
   private turn: Pending<Item, Res>[] = [];
@@ -109,6 +117,7 @@ export class BatchChannel<Item extends BatchItem, Res extends BatchResult> {
     this.maxBatch = opts.maxBatch ?? 512;
     this.maxInFlight = opts.maxInFlight ?? 8192;
     this.maxStreamAgeMs = opts.maxStreamAgeMs ?? 5 * 60_000;
+    this.lingerMs = opts.lingerMs ?? 0;
     const lanes = Math.max(1, opts.lanes ?? 2);
     this.lanes = Array.from({ length: lanes }, () => ({
       stream: null,
@@ -142,6 +151,12 @@ export class BatchChannel<Item extends BatchItem, Res extends BatchResult> {
       (this.lanes[affinity % this.lanes.length] as Lane<Item, Res>).queue.push(p);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
+        if (this.lingerMs > 0) this.flushTimer = setTimeout(() => this.flush(), this.lingerMs);
+        else setImmediate(() => this.flush());
+      } else if (this.flushTimer && this.turn.length >= this.maxBatch) {
+        // A full batch does not wait out the linger.
+        clearTimeout(this.flushTimer);
+        this.flushTimer = null;
         setImmediate(() => this.flush());
       }
     });
@@ -151,6 +166,8 @@ export class BatchChannel<Item extends BatchItem, Res extends BatchResult> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
     this.turn = [];
     for (const lane of this.lanes) {
       lane.queue = [];
@@ -169,7 +186,10 @@ export class BatchChannel<Item extends BatchItem, Res extends BatchResult> {
   }
 
   private flush(): void {
+    if (!this.flushScheduled) return;
     this.flushScheduled = false;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
     if (this.closed) return;
     if (this.turn.length > 0) {
       // Armed for every item, written or still waiting for a full stream to drain.

@@ -3,6 +3,7 @@ import type { PullRequest, PullResponse, SendAck } from '@im/protocol';
 import { MessageService, type SendItem, type SendResult } from '@im/protocol/internal';
 import { BatchChannel, type BatchChannelOptions } from './batch.client.js';
 import { type ClientOptions, RpcClient } from './client.js';
+import { Coalescer } from './coalesce.js';
 
 export interface MessageClientOptions extends ClientOptions {
   /** How MS travel (config.grpc.sendTransport); the batching of batch.client.ts either way. */
@@ -18,6 +19,8 @@ export interface MessageClientOptions extends ClientOptions {
 export class MessageClient implements MessageApi {
   private readonly rpc: RpcClient<typeof MessageService>;
   private readonly sends: BatchChannel<SendItem, SendResult>;
+
+  private readonly headsOfTurn = new Coalescer<string, number>((users) => this.heads(users), 0);
 
   constructor(address: string, opts: MessageClientOptions) {
     this.rpc = new RpcClient(MessageService, address, opts);
@@ -46,8 +49,9 @@ export class MessageClient implements MessageApi {
     await this.rpc.call('recall', { caller, messageUid });
   }
 
-  async head(userId: string): Promise<number> {
-    return (await this.rpc.call('head', { userId })).head;
+  /** Coalesced: the heads asked for in one turn (logins) travel as one `heads` call. */
+  head(userId: string): Promise<number> {
+    return this.headsOfTurn.get(userId);
   }
 
   async heads(userIds: string[]): Promise<Map<string, number>> {

@@ -10,6 +10,7 @@ import type {
 import { type AppendItem, type AppendResult as AppendReply, StorageService } from '@im/protocol/internal';
 import { BatchChannel, type BatchChannelOptions } from './batch.client.js';
 import { type ClientOptions, RpcClient } from './client.js';
+import { Coalescer } from './coalesce.js';
 import { entryOf, pageOf, storedOf } from './wire.js';
 
 export interface StorageClientOptions extends ClientOptions {
@@ -26,6 +27,8 @@ export interface StorageClientOptions extends ClientOptions {
 export class StorageClient implements MessageStore {
   private readonly rpc: RpcClient<typeof StorageService>;
   private readonly appends: BatchChannel<AppendItem, AppendReply>;
+
+  private readonly headsOfTurn = new Coalescer<string, number>((users) => this.heads(users), 0);
 
   constructor(address: string, opts: StorageClientOptions) {
     this.rpc = new RpcClient(StorageService, address, opts);
@@ -63,8 +66,9 @@ export class StorageClient implements MessageStore {
     return res.entries.map(entryOf);
   }
 
-  async head(userId: string): Promise<number> {
-    return (await this.rpc.call('head', { userId })).head;
+  /** Coalesced: the heads asked for in one turn (logins) travel as one `heads` call. */
+  head(userId: string): Promise<number> {
+    return this.headsOfTurn.get(userId);
   }
 
   async heads(userIds: string[]): Promise<Map<string, number>> {

@@ -149,6 +149,25 @@ describe.each(['stream', 'unary'] as const)('batched sends over gRPC (%s)', (tra
     api.release();
   });
 
+  it('with a linger, items of several turns travel in one batch; a full batch does not wait', async () => {
+    const { api, client } = await setup(transport, { sends: { lingerMs: 50, maxBatch: 4 } });
+    const sends: Promise<SendAck>[] = [];
+    sends.push(client.send(caller('u'), body(1n), { e2e: false }));
+    await new Promise((r) => setImmediate(r));
+    sends.push(client.send(caller('u'), body(2n), { e2e: false }));
+    await new Promise((r) => setTimeout(r, 5));
+    sends.push(client.send(caller('u'), body(3n), { e2e: false }));
+    expect((await Promise.all(sends)).map((a) => a.seq)).toEqual([1, 2, 3]);
+    expect(api.batches).toEqual([3]);
+    // A linger longer than the test's timeout: only a full batch going at once can pass.
+    const full = await setup(transport, { sends: { lingerMs: 600_000, maxBatch: 4 } });
+    const acks = await Promise.all(
+      [4n, 5n, 6n, 7n].map((id) => full.client.send(caller('u'), body(id), { e2e: false })),
+    );
+    expect(acks.map((a) => a.seq)).toEqual([4, 5, 6, 7]);
+    expect(full.api.batches).toEqual([4]);
+  });
+
   it('refuses past maxInFlight at once with UNAVAILABLE (bounded work, not an unbounded queue)', async () => {
     const { api, client } = await setup(transport, { sends: { maxInFlight: 3 } });
     api.hold();

@@ -21,7 +21,10 @@ function scripted(answer: () => Promise<unknown>): MessageApi {
     pull: () => answer() as never,
     recall: () => answer() as never,
     head: () => answer() as never,
-    heads: () => answer() as never,
+    heads: async (ids: string[]) => {
+      const v = await answer();
+      return new Map(ids.map((u) => [u, v as number]));
+    },
     joinChatroom: () => answer() as never,
     quitChatroom: () => answer() as never,
     chatroomHeartbeat: () => answer() as never,
@@ -79,7 +82,7 @@ describe('contract errors cross gRPC (protocol.md §3)', () => {
     await rejectsWith(client.joinChatroom(alice, 'r'), Status.NOT_FOUND);
     const text = await registry.getSingleMetricAsString(GRPC_SERVER_DURATION);
     expect(text).toContain(
-      `${GRPC_SERVER_DURATION}_count{service="im.internal.MessageService",method="Head",code="OK"}`,
+      `${GRPC_SERVER_DURATION}_count{service="im.internal.MessageService",method="Heads",code="OK"}`,
     );
     expect(text).toContain(
       `${GRPC_SERVER_DURATION}_count{service="im.internal.MessageService",method="JoinChatroom",code="NOT_FOUND"} 1`,

@@ -240,7 +240,8 @@ describe('MessageClient ↔ serveMessage: every field exact at its extremes', ()
       ['pull', edgeCaller, pullReq],
       ['pull', edgeCaller, historyReq],
       ['recall', edgeCaller, U64_MAX],
-      ['head', ''],
+      // head() is coalesced into one heads() per turn (coalesce.ts).
+      ['heads', ['']],
       ['heads', ['a', '', 'a']],
       ['joinChatroom', edgeCaller, 'room'],
       ['quitChatroom', edgeCaller, 'room'],

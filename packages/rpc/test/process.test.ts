@@ -66,7 +66,7 @@ describe('runService: ops endpoints and graceful, bounded shutdown', () => {
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toContain('nodejs_eventloop_lag_seconds');
     expect(text).toContain(
-      `${GRPC_SERVER_DURATION}_count{service="im.internal.StorageService",method="Head",code="OK"} 1`,
+      `${GRPC_SERVER_DURATION}_count{service="im.internal.StorageService",method="Heads",code="OK"} 1`,
     );
   });
 
@@ -89,11 +89,11 @@ describe('runService: ops endpoints and graceful, bounded shutdown', () => {
       signals: [],
       async start() {
         const slow = {
-          head: async () => {
+          heads: async (ids: string[]) => {
             entered();
             await gate;
             events.push('call done');
-            return 5;
+            return new Map(ids.map((u) => [u, 5]));
           },
         };
         const server = await serveMessage(slow as never, { host: '127.0.0.1', port: 0 });

@@ -4,20 +4,23 @@
  * gradually (protocol.md §6 Shutdown, Heartbeat). It only knows the api/ports interfaces, never a
  * concrete backend.
  */
-import type {
-  Config,
-  Delivery,
-  DeliveryBus,
-  MessageApi,
-  PresenceApi,
-  Route,
-  ServerKeys,
-  Subscription,
-  TokenVerifier,
+import {
+  type Config,
+  type Delivery,
+  type DeliveryBus,
+  lostChatrooms,
+  type MessageApi,
+  type PresenceApi,
+  type Route,
+  type ServerKeys,
+  type Subscription,
+  type TokenVerifier,
 } from '@im/core';
+import { Command, codec, Status } from '@im/protocol';
 import { Connection } from './connection.js';
 import type { EdgeContext, EdgeLogger } from './context.js';
 import { createDeliveryHandler } from './deliveries.js';
+import { drainPlan } from './drain-plan.js';
 import { HeadSync } from './head-sync.js';
 import { KickMemo } from './kick-memo.js';
 import { IpGuard } from './limits/ip-guard.js';
@@ -25,6 +28,7 @@ import { type Listening, openListeners } from './listeners.js';
 import { type EdgeMetrics, NOOP_EDGE_METRICS } from './metrics.js';
 import { Registry } from './registry.js';
 import { LocalRooms } from './rooms.js';
+import { rejoiner } from './rooms-rejoin.js';
 import type { ClientTransport } from './transport.js';
 
 export interface EdgeOptions {
@@ -50,7 +54,8 @@ export interface Edge {
   listen(): Promise<{ port: number; tlsPort?: number; wsPort?: number }>;
   /**
    * protocol.md §6 Shutdown: stop accepting, then close the connections in batches spread over
-   * graceMs (default config.edge.drainGraceMs), so clients reconnect elsewhere without a herd.
+   * graceMs (default config.edge.drainGraceMs), each after a LOGOUT notify with UNAVAILABLE and a
+   * retryAfterMs (drain-plan.ts), so clients reconnect elsewhere without a herd.
    */
   drain(graceMs?: number): Promise<void>;
   /** Stops everything at once (connections closed, routes removed, bus unsubscribed). Idempotent. */
@@ -64,8 +69,6 @@ export interface Edge {
   readonly bytesOut: number;
 }
 
-/** Drain closes connections in this many batches over the grace period. */
-const DRAIN_BATCHES = 10;
 /** close() waits at most this long for route removals and chatroom leaves of closed connections. */
 const CLEANUP_WAIT_MS = 3_000;
 
@@ -105,6 +108,7 @@ export function createEdge(opts: EdgeOptions): Edge {
   const headSync = new HeadSync(ctx);
   let headSyncTimer: NodeJS.Timeout | null = null;
   let refreshing = false;
+  const rejoin = rejoiner(ctx);
   let accepting = false;
   let closed: Promise<void> | null = null;
 
@@ -151,7 +155,9 @@ export function createEdge(opts: EdgeOptions): Edge {
         logger.warn({ err: String(r.reason), routes: routes.length }, 'route refresh failed');
       }
       if (c.status === 'rejected') {
-        logger.warn({ err: String(c.reason), chatrooms: rooms.length }, 'chatroom refresh failed');
+        const lost = lostChatrooms(c.reason);
+        if (lost) void rejoin(lost);
+        else logger.warn({ err: String(c.reason), chatrooms: rooms.length }, 'chatroom refresh failed');
       }
     } finally {
       refreshing = false;
@@ -199,11 +205,12 @@ export function createEdge(opts: EdgeOptions): Edge {
       stopAccepting();
       const all = [...connections.keys()];
       logger.info({ connections: all.length, graceMs }, 'edge draining');
-      const perBatch = Math.max(1, Math.ceil(all.length / DRAIN_BATCHES));
-      const pause = all.length > perBatch ? graceMs / Math.ceil(all.length / perBatch) : 0;
-      for (let i = 0; i < all.length; i += perBatch) {
-        for (const c of all.slice(i, i + perBatch)) c.end();
-        if (i + perBatch < all.length && pause > 0) await sleep(pause);
+      const started = Date.now();
+      let next = 0;
+      for (const batch of drainPlan(all.length, graceMs)) {
+        const wait = started + batch.atMs - Date.now();
+        if (wait > 0) await sleep(wait);
+        for (const retryAfterMs of batch.retryAfterMs) goAway(all[next++] as Connection, retryAfterMs);
       }
     },
 
@@ -266,6 +273,22 @@ function measured(ctx: EdgeContext, handler: (batch: Delivery[]) => Promise<void
         ctx.metrics.pushed(d.message.serverTime);
     }
   };
+}
+
+/** protocol.md §6 Shutdown: the LOGOUT notify with UNAVAILABLE and the reconnect delay, then FIN. */
+function goAway(conn: Connection, retryAfterMs: number): void {
+  conn.sendNotifies([
+    {
+      command: Command.LOGOUT,
+      status: Status.UNAVAILABLE,
+      encrypt: 0,
+      body: codec.ErrorInfo.encode({
+        message: 'server shutting down: reconnect to another node',
+        retryAfterMs,
+      }),
+    },
+  ]);
+  conn.end();
 }
 
 function sleep(ms: number): Promise<void> {

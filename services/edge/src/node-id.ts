@@ -7,7 +7,8 @@ const TOPIC_SAFE = /[^A-Za-z0-9._-]+/g;
 /**
  * IM_NODE_ID when set, else `<hostname>-<random>`: unique per process, so two edges on one host
  * (or a restarted pod that reuses its hostname) never read each other's deliveries. A generated id
- * gets a fresh topic; the old one is left to retention (packages/core bus.kafka.ts).
+ * gets a fresh topic; the old one, once its consumer group has stayed empty for IM_JANITOR_GRACE_MS,
+ * is deleted by the presence service's janitor (packages/core bus/kafka-janitor.ts).
  */
 export function edgeNodeId(configured: string, host = hostname()): { nodeId: string; generated: boolean } {
   if (configured) return { nodeId: configured, generated: false };

@@ -83,6 +83,7 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
       transport: config.grpc.sendTransport,
       lanes: config.grpc.streams,
       maxInFlight: config.grpc.maxInFlight,
+      lingerMs: config.grpc.lingerMs,
     },
   });
   const presence = new PresenceClient(config.grpc.presenceAddr, clientOpts);

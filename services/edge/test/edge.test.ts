@@ -27,6 +27,7 @@ import {
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../../../test/support/raw-client.js';
+import { drainPlan } from '../src/drain-plan.js';
 import { createEdge, type Edge } from '../src/index.js';
 import { FakeBus, FakeMessages, FakePresence, fakeVerifier } from './fakes.js';
 
@@ -446,16 +447,65 @@ describe('edge: routes and shutdown', () => {
     ]);
   });
 
-  it('drain closes every connection within the grace period, stops accepting; close is idempotent', async () => {
+  it('drain: a LOGOUT UNAVAILABLE with a spread retryAfterMs, then close, in batches over the grace; close is idempotent', async () => {
+    const GRACE_MS = 1_000;
+    const COUNT = 20;
     const h = await start();
-    const clients = await Promise.all([1, 2, 3, 4, 5].map((i) => loggedIn(h.port, `u${i}`, 'd')));
+    const clients = await Promise.all(
+      Array.from({ length: COUNT }, (_, i) => loggedIn(h.port, `u${i}`, 'd')),
+    );
+    const plan = drainPlan(COUNT, GRACE_MS);
     const started = Date.now();
-    await h.edge.drain(200);
-    await Promise.all(clients.map((c) => c.closed));
-    expect(Date.now() - started).toBeLessThan(2000);
+    const closedAt = clients.map((c) => c.closed.then(() => Date.now() - started));
+    await h.edge.drain(GRACE_MS);
+    const times = (await Promise.all(closedAt)).sort((a, b) => a - b);
+
+    // protocol.md §6 Shutdown: each connection hears UNAVAILABLE and when to come back before it closes.
+    const hints: number[] = [];
+    for (const c of clients) {
+      const bye = c.received.find((f) => f.command === Command.LOGOUT);
+      expect(bye, 'a LOGOUT notify before the close').toBeDefined();
+      const f = bye as NonNullable<typeof bye>;
+      expect([f.status, unpackFlag(f.flag).flow]).toEqual([Status.UNAVAILABLE, Flow.NOTIFY]);
+      const info = codec.ErrorInfo.decode(f.body);
+      expect(info.message).toMatch(/reconnect/);
+      hints.push(info.retryAfterMs);
+    }
+    expect(hints.sort((a, b) => a - b)).toEqual(plan.flatMap((b) => b.retryAfterMs).sort((a, b) => a - b));
+    // Gradually: the i-th connection to close cannot have closed before its batch's time.
+    const perBatch = plan[0]?.retryAfterMs.length ?? 1;
+    expect(plan.length).toBe(10);
+    times.forEach((t, i) => {
+      expect(t, `connection #${i} closed before its batch`).toBeGreaterThanOrEqual(
+        (plan[Math.floor(i / perBatch)]?.atMs ?? 0) - 1,
+      );
+    });
+    expect(times.at(-1)).toBeLessThan(GRACE_MS * 3);
     await expect(RawClient.connect(h.port)).rejects.toThrow();
     await Promise.all([h.edge.close(), h.edge.close()]);
-    expect(h.presence.logouts.length).toBe(5);
+    expect(h.presence.logouts.length).toBe(COUNT);
     expect(h.bus.unsubscribed).toBe(true);
+  });
+});
+
+describe('drain plan (protocol.md §6 Shutdown)', () => {
+  it('closes in at most 10 batches over the grace; close time + hint is evenly spread over it', () => {
+    expect(drainPlan(0, 1000)).toEqual([]);
+    expect(drainPlan(3, 900)).toEqual([
+      { atMs: 0, retryAfterMs: [0] },
+      { atMs: 300, retryAfterMs: [0] },
+      { atMs: 600, retryAfterMs: [0] },
+    ]);
+    const plan = drainPlan(1000, 10_000);
+    expect(plan.length).toBe(10);
+    expect(plan.map((b) => b.retryAfterMs.length)).toEqual(Array(10).fill(100));
+    const reconnects = plan.flatMap((b) => b.retryAfterMs.map((r) => b.atMs + r)).sort((a, b) => a - b);
+    expect(reconnects[0]).toBe(0);
+    expect(reconnects.at(-1)).toBeLessThan(10_000);
+    // Evenly spaced: 10 ms apart for 1000 connections over 10 s.
+    const gaps = new Set(reconnects.slice(1).map((t, i) => t - (reconnects[i] as number)));
+    expect([...gaps].every((g) => g >= 9 && g <= 11)).toBe(true);
+    // An uneven last batch.
+    expect(drainPlan(25, 1000).map((b) => b.retryAfterMs.length)).toEqual([3, 3, 3, 3, 3, 3, 3, 3, 1]);
   });
 });

@@ -132,9 +132,15 @@ export class FakeMessages implements MessageApi {
     return new Map(userIds.map((u) => [u, this.headsOf.get(u) ?? 0]));
   }
 
-  async joinChatroom(_caller: Caller, id: string): Promise<void> {
-    if (id === 'missing') throw new ImError(Status.NOT_FOUND, 'no such chatroom');
+  /** Rooms deleted since: a (re)join is NOT_FOUND. */
+  readonly deletedRooms = new Set<string>(['missing']);
+  /** Every successful join with who joined, `<userId>:<room>`. */
+  readonly joinsBy: string[] = [];
+
+  async joinChatroom(caller: Caller, id: string): Promise<void> {
+    if (this.deletedRooms.has(id)) throw new ImError(Status.NOT_FOUND, 'no such chatroom');
     this.joins.push(id);
+    this.joinsBy.push(`${caller.userId}:${id}`);
   }
 
   async quitChatroom(_caller: Caller, id: string): Promise<void> {
@@ -143,8 +149,14 @@ export class FakeMessages implements MessageApi {
 
   readonly chatroomHeartbeats: { nodeId: string; chatroomIds: string[] }[] = [];
 
+  /** The next chatroomHeartbeat rejects with this (then it is cleared). */
+  heartbeatError: Error | null = null;
+
   async chatroomHeartbeat(nodeId: string, chatroomIds: string[]): Promise<void> {
     this.chatroomHeartbeats.push({ nodeId, chatroomIds });
+    const err = this.heartbeatError;
+    this.heartbeatError = null;
+    if (err) throw err;
   }
 }
 

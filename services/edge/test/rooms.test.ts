@@ -3,7 +3,7 @@
  * per node fanned out to the local members (not to the sending connection, not to non-members),
  * CRQ and disconnect leave, and the node's rooms are refreshed with its routes.
  */
-import { type Delivery, encodeForDelivery, loadConfig, type StoredMessage } from '@im/core';
+import { type Delivery, encodeForDelivery, loadConfig, membershipLost, type StoredMessage } from '@im/core';
 import { Command, codec, Status } from '@im/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -143,6 +143,26 @@ describe('edge: chatroom deliveries (one per node, fanned out locally)', () => {
     await expect.poll(() => h.messages.chatroomHeartbeats.length).toBeGreaterThan(before);
     const last = h.messages.chatroomHeartbeats.at(-1);
     expect(last).toEqual({ nodeId: NODE, chatroomIds: ['live'] });
+  });
+});
+
+describe('chatroom membership lost in the registry (Redis FLUSHALL, restart)', () => {
+  it('the edge joins its members again; a room deleted meanwhile is dropped locally', async () => {
+    const h = await start(40);
+    const bob = await h.member('bob', 'b1', ['live', 'gone']);
+    await h.member('erin', 'e1', ['live']);
+    h.messages.deletedRooms.add('gone');
+    h.messages.joinsBy.length = 0;
+    // What the message service answers when the registry no longer has this node's rooms.
+    h.messages.heartbeatError = membershipLost(['live', 'gone']);
+    await expect.poll(() => [...h.messages.joinsBy].sort()).toEqual(['bob:live', 'erin:live']);
+    // 'gone' is NOT_FOUND on the join: no longer held here, no longer refreshed.
+    const seen = h.messages.chatroomHeartbeats.length;
+    await expect.poll(() => h.messages.chatroomHeartbeats.length).toBeGreaterThan(seen + 1);
+    expect(h.messages.chatroomHeartbeats.at(-1)).toEqual({ nodeId: NODE, chatroomIds: ['live'] });
+    // Delivery to the rebuilt room goes on.
+    await h.bus.deliver([roomDelivery('live', roomMessage(9n, 'x', 'x1', 'live'))]);
+    expect(await pushes(bob)).toEqual([9n]);
   });
 });
 

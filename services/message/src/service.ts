@@ -69,7 +69,11 @@ export async function startMessageService(
   );
   const store = new StorageClient(config.grpc.storageAddr, {
     deadlineMs: config.grpc.deadlineMs,
-    appends: { lanes: config.grpc.streams, maxInFlight: config.grpc.maxInFlight },
+    appends: {
+      lanes: config.grpc.streams,
+      maxInFlight: config.grpc.maxInFlight,
+      lingerMs: config.grpc.lingerMs,
+    },
   });
   const routes = new RedisRouteStore({
     url: config.redisUrl,

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
   type Config,
   KafkaBus,
+  KafkaJanitor,
   type Logger,
   MemoryPublicKeyStore,
   PresenceService,
@@ -10,7 +13,8 @@ import { portOf, type Registry, readiness, type ServiceParts, servePresence } fr
 
 /**
  * The presence service: routes in Redis, kicks through Kafka, served over gRPC as
- * im.internal.PresenceService for the edges.
+ * im.internal.PresenceService for the edges. It also runs the cluster's janitor of the Kafka
+ * topics of gone edge nodes (one acts at a time, by a Redis lock; config.janitor).
  *
  * Follow-up: public keys live in this process's memory (MemoryPublicKeyStore), so they are lost on
  * restart and not shared between presence replicas; a Redis or SQL PublicKeyStore replaces it.
@@ -45,7 +49,24 @@ export async function startPresenceService(
   });
   const keys = new MemoryPublicKeyStore();
   const service = new PresenceService({ routes, bus, keys, logger });
+  let janitor: KafkaJanitor | null = null;
+  if (config.janitor.intervalMs > 0) {
+    const topicPrefix = opts.topicPrefix ?? config.kafkaTopicPrefix;
+    janitor = new KafkaJanitor({
+      brokers: config.kafkaBrokers,
+      topicPrefix,
+      redis: config.redisUrl,
+      lockKey: `${config.redisPrefix}kafka-janitor:${topicPrefix}`,
+      holder: config.nodeId || `presence-${hostname()}-${randomBytes(4).toString('hex')}`,
+      graceMs: config.janitor.graceMs,
+      minGraceMs: config.routes.ttlMs,
+      intervalMs: config.janitor.intervalMs,
+      logger,
+    });
+    janitor.start();
+  }
   const close = async () => {
+    await janitor?.stop();
     await Promise.allSettled([routes.close(), bus.close()]);
   };
   try {

@@ -31,14 +31,21 @@ export interface PrivateKafka {
   logFile: string;
   /** SIGKILL: the broker is gone at once, as in a crash. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the broker is frozen, its connections held open but unanswered. */
+  pause(): void;
+  resume(): void;
   /** Starts it again on the same ports and data; resolves when it answers metadata requests. */
   start(): Promise<void>;
   /** Stops it and deletes its files. */
   destroy(): Promise<void>;
 }
 
-export function kafkaJarsAvailable(): boolean {
-  return existsSync(LIBS) && existsSync(TEMPLATE);
+/** Throws the how-to when the broker jars are missing (a fault test must fail, never skip). */
+export function requireKafkaJars(): void {
+  if (!existsSync(LIBS) || !existsSync(TEMPLATE))
+    throw new Error(
+      `no Kafka broker jars in ${LIBS}: bash test/infra/start.sh (or scripts/test.sh) fetches them`,
+    );
 }
 
 const JVM = [
@@ -112,6 +119,8 @@ export async function startPrivateKafka(logDir: string): Promise<PrivateKafka> {
         server = null;
       }
     },
+    pause: () => (server as Spawned | null)?.proc.kill('SIGSTOP'),
+    resume: () => (server as Spawned | null)?.proc.kill('SIGCONT'),
     start,
     async destroy() {
       await shutdown();

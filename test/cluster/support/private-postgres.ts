@@ -4,11 +4,11 @@
  * the other files that use the shared DATABASE_URL. As root, initdb and the server run as the
  * `postgres` user of the Debian package (initdb refuses root).
  */
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileAsync, freePort, tailFile, waitFor } from './proc.js';
+import { execFileAsync, freePort, signalTree, tailFile, waitFor } from './proc.js';
 
 export interface PrivatePostgres {
   url: string;
@@ -18,6 +18,9 @@ export interface PrivatePostgres {
   stop(): Promise<void>;
   /** Starts it again on the same port and data. */
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT to the postmaster and its backends: frozen, connections held open. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   /** Stops it and deletes its files. */
   destroy(): Promise<void>;
 }
@@ -58,7 +61,17 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export interface PrivatePostgresOptions {
+  /**
+   * fsync and synchronous commits on: a crash (stop -m immediate) keeps every committed write, as
+   * the contract's "durably, before SendAck" assumes of a production server. Off by default: the
+   * fault tests only stop it around requests, and speed matters more there.
+   */
+  durable?: boolean;
+}
+
+export async function startPrivatePostgres(options: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
+  const durability = options.durable ? 'on' : 'off';
   const bin = await pgBinDir();
   const port = await freePort();
   // Under /tmp: the server's user must be able to reach its data dir.
@@ -86,9 +99,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     '-c listen_addresses=127.0.0.1',
     `-p ${port}`,
     '-c unix_socket_directories=',
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
+    `-c fsync=${durability}`,
+    `-c synchronous_commit=${durability}`,
+    `-c full_page_writes=${durability}`,
     '-c max_connections=50',
     '-c shared_buffers=16MB',
   ].join(' ');
@@ -116,6 +129,16 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       () => {},
     );
   };
+  /** The postmaster's pid: the first line of its pid file (absent when it is not running). */
+  const postmaster = async () => {
+    const text = await readFile(join(data, 'postmaster.pid'), 'utf8').catch(() => '');
+    const pid = Number(text.split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  };
+  const signal = async (sig: NodeJS.Signals) => {
+    const pid = await postmaster();
+    if (pid) await signalTree(pid, sig);
+  };
   await start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
@@ -123,6 +146,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     logFile,
     stop,
     start,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     async destroy() {
       await stop();
       await rm(dir, { recursive: true, force: true });

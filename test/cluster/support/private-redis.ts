@@ -17,6 +17,11 @@ export interface PrivateRedis {
   command(...args: string[]): Promise<string>;
   /** Stops the server (SIGTERM; no persistence, so its data is gone). */
   stop(): Promise<void>;
+  /** SIGKILL: gone at once, as in a crash (its data with it). */
+  kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: frozen, connections held open but unanswered. */
+  pause(): void;
+  resume(): void;
   /** Starts it again on the same port, empty. */
   start(): Promise<void>;
   /** Stops it and deletes its directory. */
@@ -25,11 +30,12 @@ export interface PrivateRedis {
   signal(signal: NodeJS.Signals): void;
 }
 
-export function redisServerAvailable(): Promise<boolean> {
-  return import('node:child_process').then(
-    ({ execFile }) =>
-      new Promise((resolve) => execFile('redis-server', ['--version'], (err) => resolve(!err))),
-  );
+/** Throws the how-to when redis-server is not installed (a fault test must fail, never skip). */
+export async function requireRedisServer(): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  const ok = await new Promise((resolve) => execFile('redis-server', ['--version'], (err) => resolve(!err)));
+  if (!ok)
+    throw new Error('redis-server not found: bash test/infra/start.sh (or scripts/test.sh) installs it');
 }
 
 /**
@@ -95,6 +101,15 @@ export async function startPrivateRedis(logDir: string): Promise<PrivateRedis> {
     logFile,
     command: (...args) => redisCommand(port, args),
     stop,
+    async kill() {
+      const s = server as Spawned | null;
+      if (!s) return;
+      s.proc.kill('SIGKILL');
+      await s.exited;
+      server = null;
+    },
+    pause: () => (server as Spawned | null)?.proc.kill('SIGSTOP'),
+    resume: () => (server as Spawned | null)?.proc.kill('SIGCONT'),
     start,
     signal(sig) {
       (server as Spawned | null)?.proc.kill(sig);

@@ -103,3 +103,21 @@ export async function stopProcess(s: Spawned, graceMs = 10_000): Promise<void> {
   await s.exited;
   clearTimeout(timer);
 }
+
+/**
+ * Sends a signal to a process and to its children (by their ids, from `pgrep -P`): SIGSTOP and
+ * SIGCONT of a server that forks workers (PostgreSQL) must reach them all. No-op for a dead pid.
+ */
+export async function signalTree(pid: number, signal: NodeJS.Signals): Promise<void> {
+  const children = await execFileAsync('pgrep', ['-P', String(pid)]).then(
+    ({ stdout }) => stdout.split('\n').filter(Boolean).map(Number),
+    () => [] as number[],
+  );
+  for (const p of [pid, ...children]) {
+    try {
+      process.kill(p, signal);
+    } catch {
+      // gone meanwhile
+    }
+  }
+}

@@ -1,3 +1,5 @@
+import { ImError, Status } from '@im/protocol';
+
 /**
  * protocol.md §6 Chatrooms: online-only rooms. Two ports:
  *
@@ -50,7 +52,13 @@ export interface ChatroomRegistry {
   isMember(chatroomId: string, member: ChatroomMember): Promise<boolean>;
   /** Nodes holding at least one live member of the room. */
   nodes(chatroomId: string): Promise<string[]>;
-  /** The node still holds these rooms: their TTL restarts (a room the node no longer has is not revived). */
+  /**
+   * The node still holds these rooms: their TTL restarts. A room whose membership of this node is
+   * gone (lost with Redis's data, expired during an outage, dropped) is not revived: after
+   * refreshing the others, refresh rejects with `membershipLost` naming those rooms, and the edge
+   * joins its members again (the edge holds the truth, as for routes; like a Kafka consumer that
+   * hears UNKNOWN_MEMBER_ID on its heartbeat and rejoins its group).
+   */
   refresh(nodeId: string, chatroomIds: string[]): Promise<void>;
   /** Live member connections of the room, over every node. */
   count(chatroomId: string): Promise<number>;
@@ -62,4 +70,26 @@ export interface ChatroomRegistry {
 /** The registry key of a member connection on its node. */
 export function memberKey(m: ChatroomMember): string {
   return `${m.userId}\u0000${m.deviceId}\u0000${m.epoch}`;
+}
+
+const MEMBERSHIP_LOST = 'chatroom membership of this node is gone; join its members again: ';
+
+/**
+ * The error of ChatroomRegistry.refresh for rooms whose membership of the node is gone: NOT_FOUND,
+ * with the room ids in the message, so it crosses gRPC (packages/rpc errors.ts) unchanged.
+ */
+export function membershipLost(chatroomIds: string[]): ImError {
+  return new ImError(Status.NOT_FOUND, `${MEMBERSHIP_LOST}${JSON.stringify(chatroomIds)}`);
+}
+
+/** The rooms named by a membershipLost error (also one rebuilt from gRPC), else null. */
+export function lostChatrooms(err: unknown): string[] | null {
+  if (!(err instanceof ImError) || err.status !== Status.NOT_FOUND) return null;
+  if (!err.message.startsWith(MEMBERSHIP_LOST)) return null;
+  try {
+    const ids: unknown = JSON.parse(err.message.slice(MEMBERSHIP_LOST.length));
+    return Array.isArray(ids) && ids.every((i) => typeof i === 'string') ? ids : null;
+  } catch {
+    return null;
+  }
 }

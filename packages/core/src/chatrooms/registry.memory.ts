@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../clock.js';
-import { type ChatroomMember, type ChatroomRegistry, memberKey } from './chatrooms.js';
+import { type ChatroomMember, type ChatroomRegistry, memberKey, membershipLost } from './chatrooms.js';
 
 export interface MemoryChatroomRegistryOptions {
   /** Membership TTL of a node's room entry (config routes.ttlMs, like routes). */
@@ -58,10 +58,13 @@ export class MemoryChatroomRegistry implements ChatroomRegistry {
 
   async refresh(nodeId: string, chatroomIds: string[]): Promise<void> {
     const expiresAt = this.clock.now() + this.ttlMs;
-    for (const id of chatroomIds) {
+    const lost: string[] = [];
+    for (const id of new Set(chatroomIds)) {
       const entry = this.live(id, nodeId);
       if (entry) entry.expiresAt = expiresAt;
+      else lost.push(id);
     }
+    if (lost.length > 0) throw membershipLost(lost);
   }
 
   async count(chatroomId: string): Promise<number> {

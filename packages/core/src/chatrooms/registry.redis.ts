@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { type ChatroomMember, type ChatroomRegistry, memberKey } from './chatrooms.js';
+import { type ChatroomMember, type ChatroomRegistry, memberKey, membershipLost } from './chatrooms.js';
 
 /*
  * Layout (prefix P, default `im:rooms:`):
@@ -156,14 +156,21 @@ export class RedisChatroomRegistry implements ChatroomRegistry {
     return this.redis.imRoomNodes(this.nodesKey(chatroomId));
   }
 
-  /** One script call per room, all in one pipeline (one round trip per edge refresh). */
+  /**
+   * One script call per room, all in one pipeline (one round trip per edge refresh). A room the
+   * script did not find (FLUSHALL, a restart, an expiry) is named in the membershipLost rejection:
+   * its members are not in Redis any more, so only the edge can put them back.
+   */
   async refresh(nodeId: string, chatroomIds: string[]): Promise<void> {
     if (chatroomIds.length === 0) return;
+    const rooms = [...new Set(chatroomIds)];
     const pipeline = this.redis.pipeline() as Pipeline;
-    for (const room of new Set(chatroomIds)) {
+    for (const room of rooms) {
       pipeline.imRoomRefresh(this.nodesKey(room), this.membersKey(room, nodeId), nodeId, String(this.ttlMs));
     }
-    throwFirstError(await pipeline.exec());
+    const refreshed = throwFirstError(await pipeline.exec());
+    const lost = rooms.filter((_, i) => Number(refreshed[i]) !== 1);
+    if (lost.length > 0) throw membershipLost(lost);
   }
 
   async count(chatroomId: string): Promise<number> {

@@ -112,7 +112,9 @@ export class Fanout {
     this.queue.push(job);
     if (this.lingerMs > 0) this.arrived.push(Date.now());
     this.queuedBytes += jobBytes(job);
-    if (this.full && this.queued >= this.maxBatch) {
+    // A full batch, or a transient message (TYPING, chatroom: for the devices online right now),
+    // goes without waiting out the linger.
+    if (this.full && (this.queued >= this.maxBatch || isTransient(job))) {
       this.full();
       this.full = null;
     }
@@ -205,6 +207,7 @@ export class Fanout {
   /** Waits until the oldest queued job is lingerMs old or a full batch is queued. */
   private async linger(): Promise<void> {
     if (this.lingerMs <= 0 || this.closed || this.queued === 0 || this.queued >= this.maxBatch) return;
+    for (let i = this.head; i < this.queue.length; i++) if (isTransient(this.queue[i] as Job)) return;
     const wait = (this.arrived[this.head] ?? 0) + this.lingerMs - Date.now();
     if (wait <= 0) return;
     await new Promise<void>((resolve) => {
@@ -306,6 +309,12 @@ export class Fanout {
       }
     }
   }
+}
+
+function isTransient(job: Job): boolean {
+  if (isRoomJob(job)) return true;
+  for (const seq of job.targets.values()) if (seq !== 0) return false;
+  return true;
 }
 
 /** What a queued job holds in memory, roughly: its content and names (the bound of maxQueuedBytes). */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChatroomMember, ChatroomRegistry } from '../../src/chatrooms/chatrooms.js';
+import { type ChatroomMember, type ChatroomRegistry, lostChatrooms } from '../../src/chatrooms/chatrooms.js';
 import { sleep, unique } from '../support.js';
 
 export type ChatroomRegistryFactory = (opts: { ttlMs: number }) => Promise<ChatroomRegistry>;
@@ -85,19 +85,48 @@ export function chatroomRegistryContract(name: string, factory: ChatroomRegistry
       const room = unique('room');
       await reg.join(room, m('a', 'live'));
       await reg.join(room, m('b', 'dead'));
+      const notHeld = unique('not-held');
       for (let i = 0; i < 4; i++) {
         await sleep(120);
-        await reg.refresh('live', [room, unique('not-held')]);
+        // The room it holds is refreshed; the one it does not is named, not revived.
+        const err = await reg.refresh('live', [room, notHeld]).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(lostChatrooms(err)).toEqual([notHeld]);
       }
       expect(await reg.nodes(room)).toEqual(['live']);
       expect(await reg.isMember(room, m('b', 'dead'))).toBe(false);
       expect(await reg.count(room)).toBe(1);
-      // An expired entry stays gone after a late refresh, and a new join starts it afresh.
-      await reg.refresh('dead', [room]);
+      // An expired entry stays gone after a late refresh (which names it), and a new join starts it afresh.
+      await expect(reg.refresh('dead', [room])).rejects.toSatisfy((e) => lostChatrooms(e)?.[0] === room);
+      await reg.refresh('live', [room]);
       expect(await reg.nodes(room)).toEqual(['live']);
       await reg.join(room, m('c', 'dead'));
       expect(await reg.isMember(room, m('b', 'dead'))).toBe(false);
       expect(await reg.count(room)).toBe(2);
+    });
+
+    it('a node whose membership is gone hears it on refresh, and its joins rebuild it', async () => {
+      const reg = await open();
+      const [kept, wiped] = [unique('kept'), unique('wiped')];
+      await reg.join(kept, m('a', 'n1'));
+      await reg.join(wiped, m('a', 'n1'));
+      await reg.join(wiped, m('b', 'n1'));
+      await reg.drop(wiped); // as Redis's FLUSHALL does to every room
+      const err = await reg.refresh('n1', [kept, wiped, wiped]).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(lostChatrooms(err)).toEqual([wiped]);
+      expect(await reg.isMember(wiped, m('a', 'n1'))).toBe(false);
+      // The edge joins what it holds again (services/edge/src/edge.ts).
+      await reg.join(wiped, m('a', 'n1'));
+      await reg.join(wiped, m('b', 'n1'));
+      await reg.refresh('n1', [kept, wiped]);
+      expect(await reg.nodes(wiped)).toEqual(['n1']);
+      expect(await reg.count(wiped)).toBe(2);
+      expect(await reg.isMember(kept, m('a', 'n1'))).toBe(true);
     });
 
     it('close is safe twice', async () => {
