@@ -244,9 +244,14 @@ export function badInputScenarios(h: () => Harness): void {
         // Valid headers with garbage bodies for every defined command but LOGOUT (which would
         // just close), before login. protocol.md §3 and docs §8.2 decide each answer in turn.
         const commands = [0, 1, 3, 4, 5, 6, 7, 8, 9, 10];
+        // Each frame in one write: over WebSocket a write is a message, and a message one frame.
         for (const command of commands) {
-          c.write(rawHeader({ length: 3, seq: 100 + command, command, flag: 0 }));
-          c.write(Uint8Array.from([0xff, 0xff, 0xff]));
+          c.write(
+            Buffer.concat([
+              rawHeader({ length: 3, seq: 100 + command, command, flag: 0 }),
+              Uint8Array.of(0xff, 0xff, 0xff),
+            ]),
+          );
         }
         expect(await c.closedWithin(2000)).toBe(true);
         expect(c.received.map((f) => [f.seq, f.command, f.status])).toEqual([
