@@ -171,6 +171,33 @@ export interface Config {
   databaseUrl: string;
   /** PostgreSQL schema of the storage service (created when missing); '' = the role's default. */
   databaseSchema: string;
+  /**
+   * OpenTelemetry traces of one message, edge → message → storage → Kafka → edge (tracing.ts;
+   * docs/architecture.md "Tracing"), configured by the standard OTEL_* variables. Off unless an
+   * exporter is named or an OTLP endpoint is set.
+   */
+  tracing: {
+    /**
+     * otlp (OTLP over HTTP), console, or none; unset: otlp when an OTLP endpoint is set, else none
+     * (off: the standard's default would be otlp, this project's is off).
+     */
+    exporter: '' | 'none' | 'otlp' | 'console';
+    /** Base URL of the OTLP receiver; traces go to <url>/v1/traces. */
+    otlpEndpoint: string;
+    /** Full URL for traces (wins over the base URL). */
+    otlpTracesEndpoint: string;
+    /**
+     * always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or
+     * parentbased_traceidratio. Only the edge starts traces (one per MS); the other services follow it.
+     */
+    sampler: string;
+    /** The ratio of traceidratio samplers, 0 to 1 (0.01: one MS in a hundred). */
+    samplerArg: number;
+    /** service.name of the spans; default the process's own (im-edge, im-message, ...). */
+    serviceName: string;
+    /** true: no tracing whatever else is set (OpenTelemetry's kill switch). */
+    disabled: boolean;
+  };
   grpc: {
     /** host:port of the message service (its own listen port, and where others call it). */
     messageAddr: string;
@@ -262,6 +289,13 @@ export const ENV_VARS = {
   IM_SEND_TRANSPORT: 'grpc.sendTransport',
   IM_GRPC_STREAMS: 'grpc.streams',
   IM_GRPC_MAX_IN_FLIGHT: 'grpc.maxInFlight',
+  OTEL_TRACES_EXPORTER: 'tracing.exporter',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'tracing.otlpEndpoint',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'tracing.otlpTracesEndpoint',
+  OTEL_TRACES_SAMPLER: 'tracing.sampler',
+  OTEL_TRACES_SAMPLER_ARG: 'tracing.samplerArg',
+  OTEL_SERVICE_NAME: 'tracing.serviceName',
+  OTEL_SDK_DISABLED: 'tracing.disabled',
   IM_GRPC_LINGER_MS: 'grpc.lingerMs',
 } as const;
 
@@ -338,6 +372,15 @@ export function defaultConfig(): Config {
     janitor: { graceMs: 10 * 60_000, intervalMs: 60_000 },
     databaseUrl: 'postgres://im:im@127.0.0.1:5432/im',
     databaseSchema: '',
+    tracing: {
+      exporter: '',
+      otlpEndpoint: '',
+      otlpTracesEndpoint: '',
+      sampler: 'parentbased_always_on',
+      samplerArg: 1,
+      serviceName: '',
+      disabled: false,
+    },
     grpc: {
       messageAddr: `127.0.0.1:${DEFAULT_PORTS.message}`,
       presenceAddr: `127.0.0.1:${DEFAULT_PORTS.presence}`,
@@ -432,6 +475,15 @@ function oneOf(values: readonly string[]): EnvType {
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** OTEL_TRACES_SAMPLER values (the OpenTelemetry SDK configuration's names). */
+export const TRACE_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
 export const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 function hostPortOf(raw: string): string {
@@ -564,6 +616,20 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_SEND_TRANSPORT: oneOf(['stream', 'unary']),
   IM_GRPC_STREAMS: int(1, 64),
   IM_GRPC_MAX_IN_FLIGHT: int(1, 1_000_000),
+  OTEL_TRACES_EXPORTER: oneOf(['none', 'otlp', 'console']),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(['http:', 'https:']),
+  OTEL_TRACES_SAMPLER: oneOf(TRACE_SAMPLERS),
+  OTEL_TRACES_SAMPLER_ARG: {
+    what: 'a number from 0 to 1',
+    parse(raw) {
+      const n = Number(raw);
+      if (!/^(0|1|0?\.\d+|1\.0*)$/.test(raw) || n < 0 || n > 1) throw new RangeError('not a ratio');
+      return n;
+    },
+  },
+  OTEL_SERVICE_NAME: text,
+  OTEL_SDK_DISABLED: bool,
   IM_GRPC_LINGER_MS: int(0, 100),
 };
 

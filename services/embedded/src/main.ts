@@ -12,6 +12,7 @@ import {
   loadConfig,
   prepareDataDir,
   StoreOpenError,
+  setupTracing,
 } from '@im/core';
 import { DEV_ADMIN_SECRET_FILE, readOrCreateDevSecret } from './dev-secret.js';
 import { startEmbedded } from './server.js';
@@ -56,6 +57,8 @@ async function main(): Promise<void> {
     adminSecretPath = dev.path;
   }
 
+  // OTEL_* (config.ts tracing): off unless an exporter is set; flushed before a clean exit.
+  const tracing = setupTracing(config.tracing, 'im-embedded');
   // startEmbedded logs the node id, host, port and data dir once it listens.
   const server = await startEmbedded(config, { logger });
   if (server.admin) printAdminHelp(config.admin.host, server.admin.port, adminSecretPath);
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
       try {
         await server.drain(graceMs);
         await server.close();
+        await tracing.shutdown();
         logger.info('shutdown complete');
         process.exit(0);
       } catch (err) {
