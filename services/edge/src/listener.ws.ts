@@ -5,7 +5,7 @@
  * 404 for another path, 400 without the subprotocol, 426 for a plain HTTP request.
  *
  * A message larger than a frame header plus the body limit is refused by the WebSocket layer
- * before it is buffered (close code 1009, docs/protocol.md §8.14); within that, the Connection's
+ * before it is buffered (close code 1009, docs/protocol.md §8.15); within that, the Connection's
  * decoder applies the same checks as on TCP.
  */
 import { readFileSync } from 'node:fs';
