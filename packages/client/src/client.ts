@@ -691,15 +691,18 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
       return;
     }
     for (const m of messages) {
-      this.emitting = this.emitting.then(async () => {
-        let out = m;
-        try {
-          out = await this.decrypt(m);
-        } catch (err) {
-          this.emit('error', err as Error);
-        }
-        this.emit('message', out);
-      });
+      this.emitting = this.emitting
+        .then(async () => {
+          let out = m;
+          try {
+            out = await this.decrypt(m);
+          } catch (err) {
+            this.emit('error', err as Error);
+          }
+          this.emit('message', out);
+        })
+        // A listener that throws must not stop the messages behind it.
+        .catch((err: unknown) => this.emit('error', err instanceof Error ? err : new Error(String(err))));
     }
   }
 }

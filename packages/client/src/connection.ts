@@ -192,9 +192,14 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
    * else behind it (an encrypted connection's `seq` must reach the server increasing, protocol.md §2).
    */
   private writeInOrder(frame: Awaitable<Omit<Frame, 'version'>>, onError: (err: unknown) => void): void {
-    if (!this.outbound && !isPromise(frame)) {
-      this.writeFrame(frame);
-      return;
+    if (!isPromise(frame)) {
+      if (!this.outbound) {
+        this.writeFrame(frame);
+        return;
+      }
+    } else {
+      // Awaited only once the frames ahead are written: a rejection now must not count as unhandled.
+      frame.catch(() => {});
     }
     const next = (this.outbound ?? Promise.resolve()).then(async () => {
       try {
@@ -289,12 +294,19 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
 
   /** A frame behind one the runtime is still opening or inflating (or that one itself): in order. */
   private receiveLater(raw: Frame, started?: Promise<Frame | undefined>): void {
+    // Awaited once the frames ahead are handed out: a rejection now must not count as unhandled.
+    started?.catch(() => {});
     const next = (this.inbound ?? Promise.resolve()).then(async () => {
       if (this.closeReason) return;
-      const frame = await (started ?? this.inflate(raw));
-      if (!frame || this.closeReason) return;
-      this.emit('frame', frame);
-      this.route(frame);
+      try {
+        const frame = await (started ?? this.inflate(raw));
+        if (!frame || this.closeReason) return;
+        this.emit('frame', frame);
+        this.route(frame);
+      } catch (err) {
+        // A bug, not the server's doing: the line would stall behind it, so the connection ends.
+        this.destroy(err instanceof Error ? err : new Error(String(err)));
+      }
     });
     this.inbound = next;
     void next.then(() => {
