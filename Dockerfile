@@ -30,8 +30,8 @@ ENV IM_DATA_DIR=/data
 # Non-root: the `node` user (uid 1000) of the base image; the code and node_modules stay root-owned.
 USER node
 
-# edge TCP, admin/metrics HTTP, message/presence/storage gRPC (DEFAULT_PORTS in packages/core/src/config.ts).
-EXPOSE 7100 7143 7180 7201 7202 7203
+# edge TCP (and TLS, WebSocket), admin/metrics HTTP, message/presence/storage gRPC (DEFAULT_PORTS in packages/core/src/config.ts).
+EXPOSE 7100 7143 7180 7201 7202 7203 7300
 
 ENTRYPOINT ["node", "--import", "tsx"]
 CMD ["services/embedded/src/main.ts"]

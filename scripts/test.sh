@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # THE test command (README): bash scripts/test.sh [vitest args...]
-#   - installs pnpm 12.4.2 when missing and the workspace's packages, and strace (durability test);
+#   - installs pnpm 12.4.2 when missing and the workspace's packages, strace (durability test) and
+#     Chromium (the web chat test);
 #   - starts Redis, Kafka and PostgreSQL (test/infra/start.sh) and stops them on exit;
 #   - typechecks (tsc --noEmit) and lints (biome), then runs vitest over the repo (or the paths/args given);
 #   - with no paths/args: then a 60-second chaos run with a fixed seed (scripts/chaos/: the cluster
@@ -24,6 +25,11 @@ started_at=$(date +%s)
 ensure_node_deps
 # test/e2e/durability.test.ts traces the embedded server's fsyncs; without strace that one test is skipped.
 command -v strace >/dev/null || (apt_install strace) || log 'strace not installed: the fsync-order test will be skipped'
+# test/web drives Debian's Chromium (test/support/chromium.ts); fonts so the pages render text.
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || (apt_install chromium fonts-dejavu-core) || log 'chromium not installed: the web chat test will be skipped'
+
+# test/deploy renders deploy/ with kubectl or kustomize; the pinned kustomize is built with Go when neither is here.
+log "deploy renderer: $(node --import tsx -e "import('./test/deploy/kustomize-render.ts').then((m) => console.log(m.ensureRenderer().describe))")"
 
 mkdir -p "$ROOT/test/.infra"
 if [ "${SKIP_INFRA:-}" = 1 ]; then

@@ -11,6 +11,7 @@
  *
  * Ports: basePort 0 (default) picks free ports. basePort B lays them out as
  *   edge i (1-based)  B+i, admin B+80+i        (B = 7100: edges 7101, 7102; admin 7181, 7182)
+ *                     WebSocket B+200+i        (7301, 7302; protocol.md §1)
  *   admin API         B+80                     (7180)
  *   message           B+101, admin B+181       (7201, 7281)
  *   presence          B+102, admin B+182       (7202, 7282)
@@ -110,6 +111,8 @@ export interface EdgeProcess extends ClusterProcess {
   /** IM_NODE_ID: its Kafka delivery address. */
   readonly nodeId: string;
   readonly host: string;
+  /** Its WebSocket port (IM_EDGE_WS_PORT; every edge of a launched cluster listens on one). */
+  readonly wsPort: number;
 }
 
 export interface Cluster {
@@ -344,6 +347,7 @@ class EdgeProc extends Proc implements EdgeProcess {
   readonly host = HOST;
   constructor(
     readonly nodeId: string,
+    readonly wsPort: number,
     ...args: ConstructorParameters<typeof Proc>
   ) {
     super(...args);
@@ -369,18 +373,18 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   // ---- ports
   const base = opts.basePort ?? 0;
   let ports: {
-    edges: { port: number; admin: number }[];
+    edges: { port: number; admin: number; ws: number }[];
     message: [number, number];
     presence: [number, number];
     storage: [number, number];
     admin: [number, number];
   };
   if (base === 0) {
-    const p = await freePorts(2 * edgeCount + 7);
+    const p = await freePorts(3 * edgeCount + 7);
     const take = () => p.shift() as number;
     const adminApi = take();
     ports = {
-      edges: Array.from({ length: edgeCount }, () => ({ port: take(), admin: take() })),
+      edges: Array.from({ length: edgeCount }, () => ({ port: take(), admin: take(), ws: take() })),
       message: [take(), take()],
       presence: [take(), take()],
       storage: [take(), take()],
@@ -390,7 +394,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   } else {
     if (edgeCount > 79) throw new RangeError('the fixed port layout has room for 79 edges');
     ports = {
-      edges: Array.from({ length: edgeCount }, (_, i) => ({ port: base + 1 + i, admin: base + 81 + i })),
+      edges: Array.from({ length: edgeCount }, (_, i) => ({
+        port: base + 1 + i,
+        admin: base + 81 + i,
+        ws: base + 201 + i,
+      })),
       message: [base + 101, base + 181],
       presence: [base + 102, base + 182],
       storage: [base + 103, base + 183],
@@ -469,10 +477,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       IM_NODE_ID: nodeId,
       IM_EDGE_HOST: HOST,
       IM_EDGE_PORT: String(p.port),
+      IM_EDGE_WS: 'true',
+      IM_EDGE_WS_PORT: String(p.ws),
       IM_ADMIN_PORT: String(p.admin),
     });
     return new EdgeProc(
       nodeId,
+      p.ws,
       nodeId,
       'edge',
       p.port,
@@ -527,7 +538,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const rows = all.map((p) => {
         const what =
           p.kind === 'edge'
-            ? `tcp ${HOST}:${p.port}`
+            ? `tcp ${HOST}:${p.port} ws :${(p as EdgeProc).wsPort}`
             : p.kind === 'admin'
               ? `http ${HOST}:${p.port}`
               : `grpc ${HOST}:${p.port}`;

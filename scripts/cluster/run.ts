@@ -18,12 +18,19 @@ for (const name of ['REDIS_URL', 'KAFKA_BROKERS', 'DATABASE_URL']) {
   }
 }
 
-/** Settings passed through to every process: the backends and any IM_* / LOG_LEVEL of the caller. */
+/**
+ * Settings passed through to every process: the backends and any IM_* / OTEL_* (tracing,
+ * core tracing.ts) / LOG_LEVEL of the caller.
+ */
 function passThrough(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined || k.startsWith('IM_CLUSTER_')) continue;
-    if (k.startsWith('IM_') || ['LOG_LEVEL', 'REDIS_URL', 'KAFKA_BROKERS', 'DATABASE_URL'].includes(k))
+    if (
+      k.startsWith('IM_') ||
+      k.startsWith('OTEL_') ||
+      ['LOG_LEVEL', 'REDIS_URL', 'KAFKA_BROKERS', 'DATABASE_URL'].includes(k)
+    )
       out[k] = v;
   }
   return out;

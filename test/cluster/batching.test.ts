@@ -8,7 +8,7 @@
  *   - the message service SIGKILLed while batches are in flight: every MS gets its ack or
  *     UNAVAILABLE, never silence, and resends are stored once.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { signDevToken } from '../../packages/core/src/index.js';
 import {
   Command,

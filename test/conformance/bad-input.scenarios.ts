@@ -91,15 +91,20 @@ export function badInputScenarios(h: () => Harness): void {
         ['garbage', new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 'any'],
       ];
       for (const [what, tail, status] of closingTails) {
-        it(`two PINGs then ${what} in one write: both PINGs answered, then the close`, async () => {
+        it(`two PINGs then ${what} in one write (WebSocket: back to back): both PINGs answered, then the close`, async () => {
           const c = await online();
           const ping = (seq: number) => rawHeader({ length: 0, seq, command: Command.PING, flag: 0 });
-          const bytes = new Uint8Array(24 + tail.length);
-          bytes.set(ping(1001), 0);
-          bytes.set(ping(1002), 12);
-          bytes.set(tail, 24);
           const before = c.received.length;
-          c.write(bytes);
+          if (c.transport === 'tcp') {
+            const bytes = new Uint8Array(24 + tail.length);
+            bytes.set(ping(1001), 0);
+            bytes.set(ping(1002), 12);
+            bytes.set(tail, 24);
+            c.write(bytes);
+          } else {
+            // WebSocket: a message is one frame, so three back-to-back messages.
+            for (const m of [ping(1001), ping(1002), tail]) c.write(m);
+          }
           expect(await c.closedWithin(3000)).toBe(true);
           const got = c.received.slice(before).map((f) => [f.seq, f.status]);
           expect(got.slice(0, 2)).toEqual([
@@ -283,9 +288,14 @@ export function badInputScenarios(h: () => Harness): void {
         // Valid headers with garbage bodies for every defined command but LOGOUT (which would
         // just close), before login. protocol.md §3 and docs §8.2 decide each answer in turn.
         const commands = [0, 1, 3, 4, 5, 6, 7, 8, 9, 10];
+        // Each frame in one write: over WebSocket a write is a message, and a message one frame.
         for (const command of commands) {
-          c.write(rawHeader({ length: 3, seq: 100 + command, command, flag: 0 }));
-          c.write(Uint8Array.from([0xff, 0xff, 0xff]));
+          c.write(
+            Buffer.concat([
+              rawHeader({ length: 3, seq: 100 + command, command, flag: 0 }),
+              Uint8Array.of(0xff, 0xff, 0xff),
+            ]),
+          );
         }
         expect(await c.closedWithin(2000)).toBe(true);
         expect(c.received.map((f) => [f.seq, f.command, f.status])).toEqual([

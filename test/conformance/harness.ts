@@ -29,6 +29,23 @@ export class Harness {
     return this.target.deliveryTimeoutMs ?? DEFAULT_DELIVERY_MS;
   }
 
+  /** The transport the scenarios use (protocol.md §1): every endpoint of a target has the same. */
+  get transport(): 'tcp' | 'ws' {
+    return this.endpoint(0).transport ?? 'tcp';
+  }
+
+  /**
+   * A logged-in client of (userId, deviceId) on an edge over the OTHER transport than the suite's,
+   * or null when the target has none (Target.alternate).
+   */
+  async onlineAlternate(userId: string, deviceId: string, edge = 0) {
+    const alt = this.target.alternate;
+    if (!alt || alt.length === 0) return null;
+    const r = await connectAs(alt[edge % alt.length] as Endpoint, await this.identity(userId, deviceId));
+    this.clients.push(r.c);
+    return r;
+  }
+
   endpoint(edge = 0): Endpoint {
     return this.target.endpoints[edge % this.edges] as Endpoint;
   }
@@ -40,7 +57,7 @@ export class Harness {
   /** A connected, not logged-in client on an edge. */
   async raw(edge = 0): Promise<RawClient> {
     const ep = this.endpoint(edge);
-    const c = await RawClient.connect(ep.port, ep.host);
+    const c = await RawClient.open(ep);
     this.clients.push(c);
     return c;
   }

@@ -216,6 +216,31 @@ export function messagingScenarios(h: () => Harness): void {
       expect((await pullOk(a2, 0)).messages.map((m) => m.messageUid)).toEqual([ack.messageUid]);
       expect((await pullOk(a1, 0)).messages.map((m) => m.messageUid)).toEqual([ack.messageUid]);
     });
+
+    it("one user's devices on TCP and WebSocket see each other's messages (protocol.md §1)", async (ctx) => {
+      const alice = uniqueUser('alice-mixed');
+      const bob = uniqueUser('bob-mixed');
+      // The other transport on the other edge: the pushes cross nodes when there are several.
+      const other = await h().onlineAlternate(alice, 'other-transport', 1);
+      if (!other) return ctx.skip('the target listens on one transport only');
+      const here = (await h().online(alice, 'this-transport', 0)).c;
+      const b = (await h().online(bob, 'd1', 0)).c;
+
+      const fromHere = await sendOk(here, textMessage(bob, 'from this transport'));
+      const copy = await h().push(other.c);
+      expect([copy.message.messageUid, copy.message.seq]).toEqual([fromHere.messageUid, fromHere.seq]);
+      expect((await h().push(b)).message.messageUid).toBe(fromHere.messageUid);
+
+      const fromOther = await sendOk(other.c, textMessage(bob, 'from the other transport'));
+      const copyHere = await h().push(here);
+      expect([copyHere.message.messageUid, copyHere.message.seq]).toEqual([
+        fromOther.messageUid,
+        fromOther.seq,
+      ]);
+
+      const reply = await sendOk(b, textMessage(alice, 'to both'));
+      for (const c of [here, other.c]) expect((await h().push(c)).message.messageUid).toBe(reply.messageUid);
+    });
   });
 
   describe('idempotent resend (protocol.md §6 Send)', () => {

@@ -201,7 +201,8 @@ export function sessionScenarios(h: () => Harness): void {
   describe('framing as a stream (protocol.md §1)', () => {
     const empty = new Uint8Array(0);
 
-    it('several frames in one write and one frame split over writes are all answered, in order', async () => {
+    it('several frames in one write and one frame split over writes are all answered, in order', async (ctx) => {
+      if (h().transport !== 'tcp') return ctx.skip('TCP only: over WebSocket a message is one frame');
       const id = await h().identity(uniqueUser('stream'));
       const c = await h().raw();
       const login = frameToBytes({ seq: 1, command: Command.LOGIN, flag: 0, status: 0, body: loginBody(id) });
@@ -220,16 +221,80 @@ export function sessionScenarios(h: () => Harness): void {
       ]);
     });
 
-    it('hundreds of pipelined requests in one write are all answered, in order', async () => {
+    it('hundreds of pipelined requests in one write (WebSocket: back-to-back messages) are all answered, in order', async () => {
       const { c } = await h().online(uniqueUser('pipeline'));
       const n = 300;
       const frames = Array.from({ length: n }, (_, i) =>
         frameToBytes({ seq: 1000 + i, command: Command.PING, flag: 0, status: 0, body: empty }),
       );
-      c.write(Buffer.concat(frames));
+      if (c.transport === 'tcp') c.write(Buffer.concat(frames));
+      else for (const f of frames) c.write(f);
       const seqs: number[] = [];
       for (let i = 0; i < n; i++) seqs.push((await c.next((f) => f.command === Command.PING)).seq);
       expect(seqs).toEqual(Array.from({ length: n }, (_, i) => 1000 + i));
+    });
+  });
+
+  describe('framing as messages (protocol.md §1 WebSocket transport)', () => {
+    const ping = (seq: number) =>
+      frameToBytes({ seq, command: Command.PING, flag: 0, status: 0, body: new Uint8Array(0) });
+
+    /** The one BAD_REQUEST a refused message gets, then the close. */
+    const refused = async (c: Awaited<ReturnType<Harness['raw']>>, seq: number, command: number) => {
+      const res = await c.next();
+      expect([res.seq, res.command, unpackFlag(res.flag).flow]).toEqual([seq, command, Flow.RESPONSE]);
+      expectStatus(res, Status.BAD_REQUEST);
+      expect(await c.closedWithin(2000)).toBe(true);
+      return errorOf(res).message;
+    };
+
+    it('a frame split over two messages: BAD_REQUEST, then closed', async (ctx) => {
+      if (h().transport !== 'ws') return ctx.skip('WebSocket only');
+      const { c } = await h().online(uniqueUser('ws-split'));
+      const frame = frameToBytes({
+        seq: 7,
+        command: Command.MS,
+        flag: 0,
+        status: 0,
+        body: codec.Message.encode(textMessage('someone', 'half a frame')),
+      });
+      c.write(frame.subarray(0, 17));
+      expect(await refused(c, 7, Command.MS)).toMatch(/exactly one frame/);
+    });
+
+    it('two frames in one message: BAD_REQUEST for the first, neither handled, then closed', async (ctx) => {
+      if (h().transport !== 'ws') return ctx.skip('WebSocket only');
+      const { c } = await h().online(uniqueUser('ws-two'));
+      c.write(Buffer.concat([ping(8), ping(9)]));
+      expect(await refused(c, 8, Command.PING)).toMatch(/exactly one frame/);
+      expect(c.received.filter((f) => f.seq === 9)).toEqual([]);
+    });
+
+    it('a message shorter than a header: BAD_REQUEST (seq 0), then closed', async (ctx) => {
+      if (h().transport !== 'ws') return ctx.skip('WebSocket only');
+      const { c } = await h().online(uniqueUser('ws-short'));
+      c.write(Uint8Array.of(0, 0, 0));
+      expect(await refused(c, 0, 0)).toMatch(/exactly one frame/);
+    });
+
+    it('a text message: BAD_REQUEST (seq 0), then closed', async (ctx) => {
+      if (h().transport !== 'ws') return ctx.skip('WebSocket only');
+      const { c } = await h().online(uniqueUser('ws-text'));
+      c.writeText('PING');
+      expect(await refused(c, 0, 0)).toMatch(/text/);
+    });
+
+    it('each server frame comes as one binary message', async (ctx) => {
+      if (h().transport !== 'ws') return ctx.skip('WebSocket only');
+      const bob = uniqueUser('ws-one');
+      const b = (await h().online(bob, 'd1', 1)).c;
+      const { c } = await h().online(uniqueUser('ws-one-a'));
+      for (let i = 0; i < 20; i++) c.write(ping(100 + i));
+      await sendOk(c, textMessage(bob, 'one frame per message'));
+      await h().push(b);
+      expect(c.decodeError).toBeNull();
+      expect(b.decodeError).toBeNull();
+      expect(c.received.filter((f) => f.command === Command.PING)).toHaveLength(20);
     });
   });
 }

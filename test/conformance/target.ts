@@ -13,8 +13,16 @@ export type { Endpoint } from '../support/im.js';
 export type OfflinePushRecord = OfflinePush;
 
 export interface Target {
-  /** One per edge node; scenarios that cross nodes put users on different entries. */
+  /**
+   * One per edge node; scenarios that cross nodes put users on different entries. All over one
+   * transport: TCP, or WebSocket (`transport: 'ws'`, protocol.md §1).
+   */
   endpoints: Endpoint[];
+  /**
+   * The same edge nodes over the other transport, when the target listens on both: scenarios put
+   * one user's devices on TCP and WebSocket at once.
+   */
+  alternate?: Endpoint[];
   /** HS256 secret of LoginRequest.token (protocol.md §5). */
   jwtSecret: string;
   /** Device ids of a user's live routes (presence, protocol.md §6 Session). */

@@ -12,7 +12,7 @@ import { parse, stringify } from 'yaml';
 import { exportedMetricNames, metricsIn } from './exported-metrics.js';
 import { adminPort, configFor, kindOfMain, ROOT } from './facts.js';
 import { byKind, containersOf, effectiveEnv, matches, podLabels, resolvePort, workloads } from './k8s.js';
-import { findRenderer, type K8sObject, renderObjects } from './kustomize-render.js';
+import { ensureRenderer, type K8sObject, renderObjects } from './kustomize-render.js';
 import { ensurePromtool, promtool } from './promtool.js';
 
 const RULES = 'deploy/prometheus/im-alerts.yaml';
@@ -182,18 +182,16 @@ describe('Grafana dashboard (deploy/grafana)', () => {
   });
 });
 
-const renderer = findRenderer();
-describe.skipIf(!renderer)('ServiceMonitor component (deploy/components/servicemonitor)', () => {
+const renderer = ensureRenderer();
+describe('ServiceMonitor component (deploy/components/servicemonitor)', () => {
   let objects: K8sObject[] = [];
   beforeAll(() => {
-    objects = renderObjects(renderer as NonNullable<typeof renderer>, 'deploy/overlays/example-monitoring');
+    objects = renderObjects(renderer, 'deploy/overlays/example-monitoring');
   });
 
   it('is left out of the base and the example overlay (it needs the operator CRDs)', () => {
     for (const dir of ['deploy/base', 'deploy/overlays/example']) {
-      expect(byKind(renderObjects(renderer as NonNullable<typeof renderer>, dir), 'ServiceMonitor')).toEqual(
-        [],
-      );
+      expect(byKind(renderObjects(renderer, dir), 'ServiceMonitor')).toEqual([]);
     }
   });
 

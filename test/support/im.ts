@@ -57,10 +57,14 @@ export function errorOf(f: Frame): ErrorInfo {
   return codec.ErrorInfo.decode(f.body);
 }
 
-/** Where a test connects: an edge's host and port (a bare number is a port on 127.0.0.1). */
+/**
+ * Where a test connects: an edge's host and port (a bare number is a TCP port on 127.0.0.1), over
+ * TCP unless `transport` is 'ws' (the edge's WebSocket port, protocol.md §1).
+ */
 export interface Endpoint {
   host: string;
   port: number;
+  transport?: 'tcp' | 'ws';
 }
 
 /** Connects and logs in; returns the client and its LoginResponse. */
@@ -68,7 +72,7 @@ export async function connectAs(
   to: number | Endpoint,
   id: Identity,
 ): Promise<{ c: RawClient; login: LoginResponse }> {
-  const c = typeof to === 'number' ? await RawClient.connect(to) : await RawClient.connect(to.port, to.host);
+  const c = typeof to === 'number' ? await RawClient.connect(to) : await RawClient.open(to);
   const res = expectStatus(await c.request({ command: Command.LOGIN, body: loginBody(id) }), Status.OK);
   return { c, login: codec.LoginResponse.decode(res.body) };
 }

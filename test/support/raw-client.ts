@@ -2,8 +2,13 @@
  * A raw frame client for end-to-end tests: it writes arbitrary bytes (broken frames included)
  * and reads the server's frames with the protocol's stream decoder. It knows nothing of the
  * session rules, so a test states every step it relies on.
+ *
+ * Over TCP (connect) or WebSocket (connectWs, protocol.md §1 WebSocket transport): on WebSocket
+ * every write() is one binary message, and every message the server sends must be exactly one
+ * frame (else `decodeError` is set and the client closes, as for a framing error on TCP).
  */
 import { connect, type Socket } from 'node:net';
+import WebSocket from 'ws';
 import {
   encodeFrame,
   Flow,
@@ -36,6 +41,25 @@ interface Waiter {
 
 const DEFAULT_WAIT_MS = 5_000;
 
+/** Where a raw client connects: TCP by default, or the edge's WebSocket port. */
+export interface RawEndpoint {
+  host: string;
+  port: number;
+  transport?: 'tcp' | 'ws';
+}
+
+/** The byte pipe under a RawClient: a TCP socket, or a WebSocket whose messages are frames. */
+interface Pipe {
+  readonly framing: 'stream' | 'message';
+  write(bytes: Uint8Array): void;
+  /** WebSocket only: a text message. */
+  writeText(text: string): void;
+  destroy(): void;
+  end(): void;
+  pause(): void;
+  resume(): void;
+}
+
 export class RawClient {
   /** Frames received and not yet taken by next(). */
   private readonly inbox: Frame[] = [];
@@ -50,10 +74,13 @@ export class RawClient {
   /** A framing error in what the server sent (a server bug). */
   decodeError: Error | null = null;
 
-  private constructor(private readonly socket: Socket) {
-    socket.setNoDelay(true);
+  private readonly pipe: Pipe;
+  private markClosed: () => void = () => {};
+
+  private constructor(open: (c: RawClient) => Pipe) {
     this.closed = new Promise((resolve) => {
-      socket.on('close', () => {
+      this.markClosed = () => {
+        if (this.isClosed) return;
         this.isClosed = true;
         for (const w of this.waiters) {
           clearTimeout(w.timer);
@@ -61,35 +88,113 @@ export class RawClient {
         }
         this.waiters.clear();
         resolve();
-      });
+      };
     });
-    socket.on('error', () => {});
-    socket.on('data', (chunk: Buffer) => {
-      let frames: Frame[];
-      try {
-        frames = this.decoder.push(new Uint8Array(chunk));
-      } catch (err) {
-        this.decodeError = err as Error;
-        socket.destroy();
-        return;
-      }
-      for (const f of frames) {
-        // The decoder hands out views into the chunk; keep a copy the test can hold on to.
-        const frame = { ...f, body: new Uint8Array(f.body) };
-        this.received.push(frame);
-        this.offer(frame);
-      }
-    });
+    this.pipe = open(this);
+  }
+
+  /** 'tcp' or 'ws'. */
+  get transport(): 'tcp' | 'ws' {
+    return this.pipe.framing === 'message' ? 'ws' : 'tcp';
   }
 
   static connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host }, () => {
+      const socket: Socket = connect({ port, host }, () => {
         socket.off('error', reject);
-        resolve(new RawClient(socket));
+        resolve(new RawClient((c) => c.overTcp(socket)));
       });
       socket.once('error', reject);
     });
+  }
+
+  /** A WebSocket client at ws://host:port/im with the subprotocol im.v1 (protocol.md §1). */
+  static connectWs(
+    port: number,
+    host = '127.0.0.1',
+    opts: { path?: string; protocols?: string[] } = {},
+  ): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://${host}:${port}${opts.path ?? '/im'}`, opts.protocols ?? ['im.v1']);
+      ws.binaryType = 'nodebuffer';
+      ws.once('open', () => {
+        ws.off('error', reject);
+        resolve(new RawClient((c) => c.overWs(ws)));
+      });
+      ws.once('error', reject);
+    });
+  }
+
+  /** TCP or WebSocket, as the endpoint says. */
+  static open(ep: RawEndpoint): Promise<RawClient> {
+    return ep.transport === 'ws'
+      ? RawClient.connectWs(ep.port, ep.host)
+      : RawClient.connect(ep.port, ep.host);
+  }
+
+  private overTcp(socket: Socket): Pipe {
+    socket.setNoDelay(true);
+    socket.on('close', () => this.markClosed());
+    socket.on('error', () => {});
+    socket.on('data', (chunk: Buffer) => this.onBytes(new Uint8Array(chunk), () => socket.destroy()));
+    return {
+      framing: 'stream',
+      write: (bytes) => void socket.write(bytes),
+      writeText: () => {
+        throw new Error('a text message needs a WebSocket client');
+      },
+      destroy: () => socket.destroy(),
+      end: () => void socket.end(),
+      pause: () => void socket.pause(),
+      resume: () => void socket.resume(),
+    };
+  }
+
+  private overWs(ws: WebSocket): Pipe {
+    ws.on('close', () => this.markClosed());
+    ws.on('error', () => {});
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        this.decodeError = new Error('the server sent a text WebSocket message');
+        ws.terminate();
+        return;
+      }
+      const before = this.received.length;
+      this.onBytes(new Uint8Array(data), () => ws.terminate());
+      // protocol.md §1: each message the server sends is exactly one frame.
+      if (!this.decodeError && (this.received.length - before !== 1 || this.decoder.midFrame)) {
+        this.decodeError = new Error(
+          `a WebSocket message of ${data.length} bytes carried ${this.received.length - before} frames`,
+        );
+        ws.terminate();
+      }
+    });
+    return {
+      framing: 'message',
+      write: (bytes) => ws.send(bytes, { binary: true }),
+      writeText: (text) => ws.send(text, { binary: false }),
+      destroy: () => ws.terminate(),
+      end: () => ws.close(1000),
+      pause: () => ws.pause(),
+      resume: () => ws.resume(),
+    };
+  }
+
+  private onBytes(chunk: Uint8Array, kill: () => void): void {
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.decodeError = err as Error;
+      kill();
+      return;
+    }
+    for (const f of frames) {
+      // The decoder hands out views into the chunk; keep a copy the test can hold on to.
+      const frame = { ...f, body: new Uint8Array(f.body) };
+      this.received.push(frame);
+      this.offer(frame);
+    }
   }
 
   /** Next request seq (protocol.md §1: the client numbers its requests from 1). */
@@ -98,9 +203,14 @@ export class RawClient {
     return this.seqCounter;
   }
 
-  /** Writes raw bytes as they are. */
+  /** Writes raw bytes as they are (over WebSocket: as one binary message). */
   write(bytes: Uint8Array): void {
-    this.socket.write(bytes);
+    this.pipe.write(bytes);
+  }
+
+  /** WebSocket only: sends `text` as a text message (which the edge refuses, protocol.md §1). */
+  writeText(text: string): void {
+    this.pipe.writeText(text);
   }
 
   /** Writes one frame (header and body in one write); returns its seq. */
@@ -114,7 +224,7 @@ export class RawClient {
       status: f.status ?? 0,
       body: f.body ?? new Uint8Array(0),
     });
-    this.socket.write(Buffer.concat([header, body]));
+    this.pipe.write(Buffer.concat([header, body]));
     return seq;
   }
 
@@ -160,21 +270,21 @@ export class RawClient {
   }
 
   close(): void {
-    this.socket.destroy();
+    this.pipe.destroy();
   }
 
-  /** Half-close: we send FIN and keep reading. */
+  /** Half-close: we send FIN and keep reading (WebSocket: the closing handshake). */
   end(): void {
-    this.socket.end();
+    this.pipe.end();
   }
 
   /** Stops reading from the socket (a client that does not read). */
   pauseReading(): void {
-    this.socket.pause();
+    this.pipe.pause();
   }
 
   resumeReading(): void {
-    this.socket.resume();
+    this.pipe.resume();
   }
 
   private offer(frame: Frame): void {

@@ -1,6 +1,7 @@
 /**
  * ImClient: a logged-in session over a Connection, with heartbeat, reconnect, and inbox sync
- * (protocol.md §6). Socket access goes through the Connector (default node:net, loaded lazily).
+ * (protocol.md §6). Sockets, crypto and gzip come from the Runtime the entry sets (runtime.ts):
+ * TCP/TLS and node:crypto from `@im/client`, WebSocket and WebCrypto from `@im/client/browser`.
  */
 import {
   type BodyInput,
@@ -16,19 +17,15 @@ import {
   type Message,
   type MessageContent,
   type Notify,
-  type PrivateKeyInput,
-  type PublicKeyInput,
   type PullResponse,
   packFlag,
-  publicKeyDer,
   type SendAck,
   Status,
-  toPrivateKey,
-} from '@im/protocol';
+} from '@im/protocol/portable';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { Connection, DEFAULT_REQUEST_TIMEOUT_MS, decodeErrorInfo } from './connection.js';
 import { single, textContent } from './content.js';
-import { isSealedContent, openContent, sealContent } from './e2e.js';
+import { isSealedContent, openContentWith, sealContentWith } from './e2e.js';
 import { TypedEmitter } from './emitter.js';
 import {
   ConnectionError,
@@ -38,8 +35,10 @@ import {
   TooManyRequestsError,
   UnauthorizedError,
   UnavailableError,
+  withMessageId,
 } from './errors.js';
 import { InboxTracker } from './inbox.js';
+import type { PrivateKeyInput, PublicKeyInput, Runtime } from './runtime.js';
 import type { Connector, TlsSettings } from './transport.js';
 
 export interface ImClientOptions {
@@ -74,8 +73,10 @@ export interface ImClientOptions {
   /** Per-request timeout; default 10 s. */
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
-  /** Connect with TLS (protocol.md §2 Transport security). */
+  /** Connect with TLS (protocol.md §2 Transport security); over WebSocket: wss. */
   tls?: boolean | TlsSettings;
+  /** WebSocket only: the endpoint's path; default /im (protocol.md §1). */
+  path?: string;
   /**
    * protocol.md §2 frame encryption for deployments without TLS: 'rsa' logs in with RSA (2) to
    * `serverPublicKey` and then seals every frame with AES-256-GCM (1). Default 'none'.
@@ -105,8 +106,10 @@ export interface ImClientOptions {
   firstMessageId?: bigint;
   /** Largest body accepted from the server (protocol.md §1); default 1 MiB. */
   maxBodyLength?: number;
-  /** How to open sockets; default node:net / node:tls. */
+  /** How to open sockets; default the runtime's: node:net / node:tls, or WebSocket in a browser. */
   connector?: Connector;
+  /** Crypto, gzip and the default connector: set by the entry (`@im/client` or `@im/client/browser`). */
+  runtime?: Runtime;
 }
 
 export interface ImClientEvents {
@@ -169,6 +172,7 @@ const E2E_REQUEST_FLAG = packFlag({ flow: Flow.REQUEST, encrypt: Encrypt.E2E });
 
 export class ImClient extends TypedEmitter<ImClientEvents> {
   private readonly opts: ImClientOptions;
+  private readonly runtime: Runtime;
   private readonly backoff: BackoffOptions;
   /** host:port first, then opts.endpoints (no repeats); `at` is the one in use. */
   private readonly addresses: { host: string; port: number }[];
@@ -192,13 +196,19 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private syncRetryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** With an e2eKey, messages are opened before they are emitted; this keeps them in order meanwhile. */
+  private emitting: Promise<void> = Promise.resolve();
 
   constructor(opts: ImClientOptions) {
     super();
     if (opts.token === undefined && opts.getToken === undefined) {
       throw new TypeError('ImClient needs a token or a getToken function');
     }
+    if (!opts.runtime) {
+      throw new TypeError('no runtime: import ImClient from @im/client (Node) or @im/client/browser');
+    }
     this.opts = opts;
+    this.runtime = opts.runtime;
     if (opts.encryption === 'rsa' && opts.serverPublicKey === undefined) {
       throw new TypeError("encryption: 'rsa' needs the server's public key (serverPublicKey)");
     }
@@ -262,10 +272,11 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
 
   /**
    * MS (protocol.md §6 Send): resolves once the message is stored, with its uid, time and the seq in
-   * this user's own inbox. Rejects with a status error (FORBIDDEN, NOT_FOUND...), or with
-   * ConnectionError / RequestTimeoutError whose `messageId` says which id to reuse: the message may or
-   * may not have been stored, and `send({ ...same, messageId: err.messageId })` after the reconnect is
-   * deduplicated by the server. Requests are not queued while disconnected (ConnectionError NOT_CONNECTED).
+   * this user's own inbox. Rejects with a status error (FORBIDDEN, NOT_FOUND...), ConnectionError,
+   * RequestTimeoutError, or the UnavailableError / UnauthorizedError of a drain or a session end;
+   * every one carries the `messageId` to reuse: after a close, a timeout or such a LOGOUT the message
+   * may or may not have been stored, and `send({ ...same, messageId: err.messageId })` after the
+   * reconnect is deduplicated by the server. Requests are not queued while disconnected (ConnectionError NOT_CONNECTED).
    */
   async send(input: SendInput, flag?: number): Promise<SendResult> {
     const messageId = input.messageId ?? this.nextMessageId();
@@ -276,8 +287,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     try {
       frame = await this.request(Command.MS, body, flag);
     } catch (err) {
-      if (err instanceof ConnectionError || err instanceof RequestTimeoutError) err.messageId = messageId;
-      throw err;
+      throw err instanceof Error ? withMessageId(err, messageId) : err;
     }
     const ack = codec.SendAck.decode(frame.body);
     // Our own message takes a seq in our inbox; it is not pushed back to this device (protocol.md §6
@@ -292,9 +302,9 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
    * pushContent are sent empty, so the server and its database never see the plaintext.
    */
   async sendEncrypted(input: SendInput & { recipientKeys: PublicKeyInput[] }): Promise<SendResult> {
-    const own = this.opts.e2eKey === undefined ? [] : [toPrivateKey(this.opts.e2eKey)];
+    const own = this.opts.e2eKey === undefined ? [] : [this.opts.e2eKey];
     const keys = [...input.recipientKeys, ...own];
-    const data = sealContent(input.content.data ?? new Uint8Array(0), keys, {
+    const data = await sealContentWith(this.runtime, input.content.data ?? new Uint8Array(0), keys, {
       from: this.opts.userId,
       conversation: input.conversation,
     });
@@ -303,14 +313,15 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
   }
 
   /**
-   * The message with its end-to-end `data` opened with this client's e2eKey. Throws DecryptError
-   * when it was not sealed for this key or was altered; returns plain messages unchanged.
+   * The message with its end-to-end `data` opened with this client's e2eKey. Rejects with
+   * DecryptError when it was not sealed for this key or was altered; plain messages come back as
+   * they are.
    */
-  decrypt(message: Message): Message {
+  async decrypt(message: Message): Promise<Message> {
     const c = message.messageContent;
     if (!c || !isSealedContent(c.data)) return message;
     if (this.opts.e2eKey === undefined) throw new TypeError('decrypt() needs the e2eKey option');
-    const data = openContent(c.data, this.opts.e2eKey, {
+    const data = await openContentWith(this.runtime, c.data, this.opts.e2eKey, {
       from: message.from,
       conversation: message.conversation ?? { type: 0, target: '' },
     });
@@ -439,8 +450,10 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
         port: this.endpoint.port,
         tls: this.opts.tls,
         connectTimeoutMs: this.opts.connectTimeoutMs,
+        path: this.opts.path,
       },
       {
+        runtime: this.runtime,
         connector: this.opts.connector,
         requestTimeoutMs: this.opts.requestTimeoutMs,
         maxBodyLength: this.opts.maxBodyLength,
@@ -464,7 +477,7 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
           clientVersion: this.opts.clientVersion ?? DEFAULT_CLIENT_VERSION,
           publicKey:
             this.opts.publicKey ??
-            (this.opts.e2eKey === undefined ? undefined : publicKeyDer(toPrivateKey(this.opts.e2eKey))),
+            (this.opts.e2eKey === undefined ? undefined : await this.runtime.publicKeyDer(this.opts.e2eKey)),
           // protocol.md §2 RSA freshness: an RSA LOGIN carries the device's clock (a plain one has no use for it).
           clientTime: this.opts.encryption === 'rsa' ? Date.now() : 0,
         }),
@@ -711,18 +724,29 @@ export class ImClient extends TypedEmitter<ImClientEvents> {
     this.syncRetryTimer = setTimeout(() => this.requestSync(), delay);
   }
 
+  /**
+   * Emits in the order given. With an e2eKey, sealed messages are emitted opened (one that does
+   * not open is emitted as is, after an `error`); opening may take a while (WebCrypto), so every
+   * message waits for the ones before it.
+   */
   private deliver(messages: Message[]): void {
-    for (const m of messages) this.emit('message', this.autoDecrypt(m));
-  }
-
-  /** With an e2eKey, sealed messages are emitted opened; one that does not open is emitted as is. */
-  private autoDecrypt(m: Message): Message {
-    if (this.opts.e2eKey === undefined) return m;
-    try {
-      return this.decrypt(m);
-    } catch (err) {
-      this.emit('error', err as Error);
-      return m;
+    if (this.opts.e2eKey === undefined) {
+      for (const m of messages) this.emit('message', m);
+      return;
+    }
+    for (const m of messages) {
+      this.emitting = this.emitting
+        .then(async () => {
+          let out = m;
+          try {
+            out = await this.decrypt(m);
+          } catch (err) {
+            this.emit('error', err as Error);
+          }
+          this.emit('message', out);
+        })
+        // A listener that throws must not stop the messages behind it.
+        .catch((err: unknown) => this.emit('error', err instanceof Error ? err : new Error(String(err))));
     }
   }
 }

@@ -2,6 +2,11 @@
  * One protocol connection: frames in and out over a Transport, requests matched to responses by
  * seq (protocol.md §1), a timeout per request. It knows nothing about sessions or messages — that
  * is ImClient's job — so tests and the bench can drive the raw protocol with it.
+ *
+ * Encryption and gzip go through the Runtime (runtime.ts): answered at once in the Node build,
+ * later in the browser build (WebCrypto, DecompressionStream). Frames keep their order either way:
+ * while one is being sealed or opened, the ones behind it wait in line; a plain frame with nothing
+ * ahead of it is written or handed out in the same turn.
  */
 import {
   Compression,
@@ -16,17 +21,15 @@ import {
   type Frame,
   FrameDecoder,
   frameAad,
-  gunzipBody,
   MAX_SEQ,
-  type PublicKeyInput,
   packFlag,
-  rsaSeal,
-  SessionCipher,
   Status,
   unpackFlag,
-} from '@im/protocol';
+} from '@im/protocol/portable';
 import { TypedEmitter } from './emitter.js';
 import { ConnectionError, RequestTimeoutError, statusError } from './errors.js';
+import { type FrameCipher, rsaSeal, sessionCipher } from './frame-crypto.js';
+import { type Awaitable, isPromise, type PublicKeyInput, type Runtime } from './runtime.js';
 import type { Connector, Endpoint, Transport } from './transport.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -61,10 +64,12 @@ export interface ConnectionOptions {
    * open the body (RSA_PLAIN_ANSWERS). Default false.
    */
   sealed?: boolean;
+  /** Crypto, gzip and the default connector: set by the entry (`@im/client` or `@im/client/browser`). */
+  runtime?: Runtime;
 }
 
 export interface OpenOptions extends ConnectionOptions {
-  /** How to open the byte pipe; default: node:net / node:tls (loaded lazily, so the core stays portable). */
+  /** How to open the byte pipe; default: the runtime's (TCP/TLS on Node, WebSocket in a browser). */
   connector?: Connector;
 }
 
@@ -104,17 +109,21 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   private readonly requestTimeoutMs: number;
   private readonly maxBodyLength: number;
   private readonly sealed: boolean;
+  private readonly runtime: Runtime;
   private seq = 0;
   /** protocol.md §2 AES: set once an RSA LOGIN succeeded; every later request is sealed. */
-  private cipher: SessionCipher | null = null;
+  private cipher: FrameCipher | null = null;
   /** RSA LOGINs in flight by seq: their responses are sealed with the secret they carried. */
-  private readonly candidates = new Map<number, SessionCipher>();
+  private readonly candidates = new Map<number, FrameCipher>();
+  /** Frames being sealed (outbound) or opened (inbound) by an asynchronous runtime; the rest queue behind. */
+  private outbound: Promise<void> | null = null;
+  private inbound: Promise<void> | null = null;
   private closeReason: Error | undefined;
   private closeEmitted = false;
 
   /** Opens a transport to `endpoint` and wraps it. Rejects with ConnectionError (REFUSED / UNREACHABLE). */
   static async open(endpoint: Endpoint, opts: OpenOptions = {}): Promise<Connection> {
-    const connector = opts.connector ?? (await import('./transport.node.js')).nodeConnector;
+    const connector = opts.connector ?? requireRuntime(opts.runtime).connector;
     const transport = await connector(endpoint);
     return new Connection(transport, { label: `${endpoint.host}:${endpoint.port}`, ...opts });
   }
@@ -124,6 +133,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     opts: ConnectionOptions = {},
   ) {
     super();
+    this.runtime = requireRuntime(opts.runtime);
     this.label = opts.label ?? 'server';
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxBodyLength = opts.maxBodyLength ?? DEFAULT_MAX_BODY_LENGTH;
@@ -144,6 +154,11 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   /** Requests waiting for a response. */
   get inFlight(): number {
     return this.pending.size;
+  }
+
+  /** The runtime this connection seals, opens and inflates with ('node' or 'web'). */
+  get runtimeName(): string {
+    return this.runtime.name;
   }
 
   /** The next request seq: a per-connection counter starting at 1 (protocol.md §1). */
@@ -168,25 +183,57 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       }, timeoutMs);
       this.pending.set(seq, { command, resolve, reject, timer });
       const flag = opts.flag ?? PLAIN_REQUEST_FLAG;
-      if (opts.rsa !== undefined) {
-        try {
-          this.writeFrame(this.sealRsa(seq, command, flag, body, opts.rsa, opts.rsaSecret));
-        } catch (err) {
-          clearTimeout(timer);
-          this.pending.delete(seq);
-          reject(err);
-        }
-        return;
+      const fail = (err: unknown) => {
+        clearTimeout(timer);
+        this.pending.delete(seq);
+        reject(err);
+      };
+      try {
+        const frame =
+          opts.rsa !== undefined
+            ? this.sealRsa(seq, command, flag, body, opts.rsa, opts.rsaSecret)
+            : this.seal({ seq, command, flag, status: Status.OK, body });
+        this.writeInOrder(frame, fail);
+      } catch (err) {
+        fail(err);
       }
-      this.writeFrame(this.seal({ seq, command, flag, status: Status.OK, body }));
     });
   }
 
   /** Writes a frame that expects no response (LOGOUT), with the next seq. Returns the seq used. */
   send(command: number, body: Uint8Array = EMPTY, flag = PLAIN_REQUEST_FLAG): number {
     const seq = this.nextSeq();
-    this.writeFrame(this.seal({ seq, command, flag, status: Status.OK, body }));
+    this.writeInOrder(this.seal({ seq, command, flag, status: Status.OK, body }), (err) =>
+      this.destroy(err instanceof Error ? err : undefined),
+    );
     return seq;
+  }
+
+  /**
+   * Writes frames in the order they were asked for: at once when nothing is being sealed ahead,
+   * else behind it (an encrypted connection's `seq` must reach the server increasing, protocol.md §2).
+   */
+  private writeInOrder(frame: Awaitable<Omit<Frame, 'version'>>, onError: (err: unknown) => void): void {
+    if (!isPromise(frame)) {
+      if (!this.outbound) {
+        this.writeFrame(frame);
+        return;
+      }
+    } else {
+      // Awaited only once the frames ahead are written: a rejection now must not count as unhandled.
+      frame.catch(() => {});
+    }
+    const next = (this.outbound ?? Promise.resolve()).then(async () => {
+      try {
+        this.writeFrame(await frame);
+      } catch (err) {
+        onError(err);
+      }
+    });
+    this.outbound = next;
+    void next.then(() => {
+      if (this.outbound === next) this.outbound = null;
+    });
   }
 
   /**
@@ -194,25 +241,27 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
    * MS that keeps encrypt = 3 (its data is sealed for the recipients, and the frame for the server
    * as well). The flag is set before sealing, because the AAD (header bytes 4..11) covers it.
    */
-  private seal(f: Omit<Frame, 'version'>): Omit<Frame, 'version'> {
+  private seal(f: Omit<Frame, 'version'>): Awaitable<Omit<Frame, 'version'>> {
     if (!this.cipher) return f;
     const e2e = unpackFlag(f.flag).encrypt === Encrypt.E2E;
     const flag = withEncrypt(f.flag, e2e ? Encrypt.E2E : Encrypt.AES);
-    return { ...f, flag, body: this.cipher.seal({ ...f, flag }, f.body) };
+    const sealed = this.cipher.seal({ ...f, flag }, f.body);
+    return isPromise(sealed) ? sealed.then((body) => ({ ...f, flag, body })) : { ...f, flag, body: sealed };
   }
 
-  private sealRsa(
+  private async sealRsa(
     seq: number,
     command: number,
     plainFlag: number,
     body: Uint8Array,
     serverKey: PublicKeyInput,
     secret?: Uint8Array,
-  ): Omit<Frame, 'version'> {
+  ): Promise<Omit<Frame, 'version'>> {
     const flag = withEncrypt(plainFlag, Encrypt.RSA);
     const head = { seq, command, flag, status: Status.OK };
-    const sealed = rsaSeal(serverKey, frameAad(head), body, { secret });
-    this.candidates.set(seq, new SessionCipher(sealed.secret, 'client'));
+    const sealed = await rsaSeal(this.runtime, serverKey, frameAad(head), body, { secret });
+    // Ready before the LOGIN is written, so its answer can be opened as soon as it arrives.
+    this.candidates.set(seq, await sessionCipher(this.runtime, sealed.secret, 'client'));
     return { ...head, body: sealed.body };
   }
 
@@ -251,11 +300,41 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     }
     for (const raw of frames) {
       if (this.closeReason) return;
+      if (this.inbound) {
+        this.receiveLater(raw);
+        continue;
+      }
       const frame = this.inflate(raw);
+      if (isPromise(frame)) {
+        this.receiveLater(raw, frame);
+        continue;
+      }
       if (!frame) return;
       this.emit('frame', frame);
       this.route(frame);
     }
+  }
+
+  /** A frame behind one the runtime is still opening or inflating (or that one itself): in order. */
+  private receiveLater(raw: Frame, started?: Promise<Frame | undefined>): void {
+    // Awaited once the frames ahead are handed out: a rejection now must not count as unhandled.
+    started?.catch(() => {});
+    const next = (this.inbound ?? Promise.resolve()).then(async () => {
+      if (this.closeReason) return;
+      try {
+        const frame = await (started ?? this.inflate(raw));
+        if (!frame || this.closeReason) return;
+        this.emit('frame', frame);
+        this.route(frame);
+      } catch (err) {
+        // A bug, not the server's doing: the line would stall behind it, so the connection ends.
+        this.destroy(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    this.inbound = next;
+    void next.then(() => {
+      if (this.inbound === next) this.inbound = null;
+    });
   }
 
   /**
@@ -264,50 +343,69 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
    * end-to-end message keeps encrypt = 3 and is sealed too); anything else closes the connection
    * (no downgrade, no injection). Before that, a connection logging in with RSA takes only the
    * answer to its LOGIN (sealed with the secret the LOGIN carried, or one of RSA_PLAIN_ANSWERS).
+   * Undefined when the frame was refused (the connection is then closed).
    */
-  private inflate(received: Frame): Frame | undefined {
-    let frame = received;
-    const flag = unpackFlag(frame.flag);
-    const refuse = (why: string, cause?: unknown) => {
-      this.destroy(new ConnectionError('PROTOCOL', `${this.label} ${why}`, { cause, endpoint: this.label }));
-      return undefined;
-    };
-    const answersRsaLogin = flag.flow === Flow.RESPONSE && this.candidates.has(frame.seq);
-    const cipher = this.cipher ?? (answersRsaLogin ? this.candidates.get(frame.seq) : undefined);
+  private inflate(received: Frame): Awaitable<Frame | undefined> {
+    const flag = unpackFlag(received.flag);
+    const answersRsaLogin = flag.flow === Flow.RESPONSE && this.candidates.has(received.seq);
+    const cipher = this.cipher ?? (answersRsaLogin ? this.candidates.get(received.seq) : undefined);
     if (this.cipher || flag.encrypt === Encrypt.AES) {
-      if (!cipher) return refuse('sent an AES frame but no session key was agreed');
-      try {
-        frame = {
-          ...frame,
-          flag: flag.encrypt === Encrypt.E2E ? frame.flag : withEncrypt(frame.flag, Encrypt.NONE),
-          body: cipher.open(frame, frame.body),
-        };
-      } catch (err) {
-        if (!(err instanceof DecryptError)) throw err;
-        return refuse(`sent a frame that does not open with the session key: ${err.message}`, err);
-      }
-    } else if (answersRsaLogin && !RSA_PLAIN_ANSWERS.has(frame.status)) {
-      return refuse(`answered the RSA LOGIN in the clear with status ${frame.status}`);
-    } else if (this.sealed && !answersRsaLogin) {
-      return refuse(`sent a frame (command ${frame.command}) before the RSA LOGIN answer`);
-    } else if (flag.encrypt !== Encrypt.NONE && flag.encrypt !== Encrypt.E2E) {
-      return refuse(`sent a frame with encrypt=${flag.encrypt}`);
-    }
-    if (flag.compression === Compression.NONE) return frame;
-    if (flag.compression !== Compression.GZIP) {
-      this.destroy(new ConnectionError('PROTOCOL', `${this.label} sent compression ${flag.compression}`));
-      return undefined;
-    }
-    try {
-      return { ...frame, body: gunzipBody(frame.body, this.maxBodyLength) };
-    } catch (err) {
-      this.destroy(
-        new ConnectionError('PROTOCOL', `bad gzip body from ${this.label}: ${(err as Error).message}`, {
-          cause: err,
-        }),
+      if (!cipher) return this.refuse('sent an AES frame but no session key was agreed');
+      const opened = this.attempt(
+        () => cipher.open(received, received.body),
+        (err) =>
+          err instanceof DecryptError
+            ? this.refuse(`sent a frame that does not open with the session key: ${err.message}`, err)
+            : Promise.reject(err),
       );
-      return undefined;
+      const openedFlag =
+        flag.encrypt === Encrypt.E2E ? received.flag : withEncrypt(received.flag, Encrypt.NONE);
+      const plain = (body: Uint8Array | undefined) =>
+        body === undefined
+          ? undefined
+          : this.decompress({ ...received, flag: openedFlag, body }, flag.compression);
+      return isPromise(opened) ? opened.then(plain) : plain(opened);
     }
+    if (answersRsaLogin && !RSA_PLAIN_ANSWERS.has(received.status)) {
+      return this.refuse(`answered the RSA LOGIN in the clear with status ${received.status}`);
+    }
+    if (this.sealed && !answersRsaLogin) {
+      return this.refuse(`sent a frame (command ${received.command}) before the RSA LOGIN answer`);
+    }
+    if (flag.encrypt !== Encrypt.NONE && flag.encrypt !== Encrypt.E2E) {
+      return this.refuse(`sent a frame with encrypt=${flag.encrypt}`);
+    }
+    return this.decompress(received, flag.compression);
+  }
+
+  /** protocol.md §1: gzip bodies are inflated with the body limit. */
+  private decompress(frame: Frame, compression: number): Awaitable<Frame | undefined> {
+    if (compression === Compression.NONE) return frame;
+    if (compression !== Compression.GZIP) return this.refuse(`sent compression ${compression}`);
+    const body = this.attempt(
+      () => this.runtime.gunzip(frame.body, this.maxBodyLength),
+      (err) => this.refuse(`sent a bad gzip body: ${(err as Error).message}`, err),
+    );
+    return isPromise(body) ? body.then((b) => b && { ...frame, body: b }) : body && { ...frame, body };
+  }
+
+  /** `step()`, or `onError(err)` when it throws or rejects. */
+  private attempt<T>(
+    step: () => Awaitable<T>,
+    onError: (err: unknown) => Awaitable<undefined>,
+  ): Awaitable<T | undefined> {
+    try {
+      const v = step();
+      return isPromise(v) ? v.catch(onError) : v;
+    } catch (err) {
+      return onError(err);
+    }
+  }
+
+  /** A frame the client does not accept: the connection is closed with PROTOCOL (protocol.md §2). */
+  private refuse(why: string, cause?: unknown): undefined {
+    this.destroy(new ConnectionError('PROTOCOL', `${this.label} ${why}`, { cause, endpoint: this.label }));
+    return undefined;
   }
 
   private route(frame: Frame): void {
@@ -374,4 +472,11 @@ export function decodeErrorInfo(body: Uint8Array): { message: string; retryAfter
   } catch {
     return { message: '', retryAfterMs: 0 };
   }
+}
+
+function requireRuntime(runtime: Runtime | undefined): Runtime {
+  if (!runtime) {
+    throw new TypeError('no runtime: import Connection from @im/client (Node) or @im/client/browser');
+  }
+  return runtime;
 }

@@ -5,7 +5,7 @@ import {
   ConversationType,
   type Message,
   type MessageContent,
-} from '@im/protocol';
+} from '@im/protocol/portable';
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();

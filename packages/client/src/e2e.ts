@@ -11,21 +11,12 @@
  * message's sender and conversation, so the server cannot re-attribute a ciphertext to another
  * sender or conversation without the tag failing. Nothing here signs: a recipient knows the content
  * was sealed for its key, not by whom — the server's `from` is trusted for that, as with plain chats.
+ *
+ * Written once on the Runtime's primitives, so the Node and browser builds read each other's
+ * messages; asynchronous because WebCrypto is.
  */
-import { randomBytes } from 'node:crypto';
-import {
-  AES_OVERHEAD,
-  aesOpen,
-  aesSeal,
-  type Conversation,
-  DecryptError,
-  oaepDecrypt,
-  oaepEncrypt,
-  type PrivateKeyInput,
-  type PublicKeyInput,
-  toPrivateKey,
-  toPublicKey,
-} from '@im/protocol';
+import { AES_OVERHEAD, type Conversation, DecryptError } from '@im/protocol/portable';
+import type { PrivateKeyInput, PublicKeyInput, Runtime } from './runtime.js';
 
 export const E2E_MAGIC = Uint8Array.of(0x49, 0x4d, 0x45, 0x32); // "IME2"
 export const E2E_VERSION = 1;
@@ -58,33 +49,40 @@ export function isSealedContent(data: Uint8Array): boolean {
 }
 
 /** Seals `plaintext` for every key in `recipients` (de-duplicated by the caller if needed). */
-export function sealContent(
+export async function sealContentWith(
+  runtime: Runtime,
   plaintext: Uint8Array,
-  recipients: PublicKeyInput[],
+  recipients: (PublicKeyInput | PrivateKeyInput)[],
   ctx: E2eContext,
-): Uint8Array {
+): Promise<Uint8Array> {
   if (recipients.length === 0) throw new RangeError('end-to-end content needs at least one recipient key');
   if (recipients.length > MAX_RECIPIENT_KEYS)
     throw new RangeError(`at most ${MAX_RECIPIENT_KEYS} recipient keys`);
-  const contentKey = new Uint8Array(randomBytes(CONTENT_KEY_LENGTH));
+  const contentKey = runtime.randomBytes(CONTENT_KEY_LENGTH);
   const parts: Uint8Array[] = [E2E_MAGIC, Uint8Array.of(E2E_VERSION, recipients.length)];
   for (const key of recipients) {
-    const wrapped = oaepEncrypt(toPublicKey(key), contentKey);
+    // A private key stands for its public half (the sender's own key).
+    const wrapped = await runtime.oaepEncrypt(await runtime.publicKeyDer(key), contentKey);
     const len = new Uint8Array(2);
     new DataView(len.buffer).setUint16(0, wrapped.length);
     parts.push(len, wrapped);
   }
   const header = concat(parts);
-  const sealed = aesSeal(contentKey, concat([header, contextBytes(ctx)]), plaintext);
+  const aes = await runtime.aesGcm(contentKey);
+  const sealed = await aes.seal(concat([header, contextBytes(ctx)]), plaintext);
   return concat([header, sealed]);
 }
 
 /** The plaintext, or DecryptError when the data is not for this key or was altered. */
-export function openContent(data: Uint8Array, privateKey: PrivateKeyInput, ctx: E2eContext): Uint8Array {
+export async function openContentWith(
+  runtime: Runtime,
+  data: Uint8Array,
+  privateKey: PrivateKeyInput,
+  ctx: E2eContext,
+): Promise<Uint8Array> {
   if (!isSealedContent(data)) throw new DecryptError('not end-to-end content (no IME2 header)');
   if (data[4] !== E2E_VERSION)
     throw new DecryptError(`end-to-end content version ${data[4]} is not supported`);
-  const key = toPrivateKey(privateKey);
   const n = data[5] as number;
   const view = new DataView(data.buffer, data.byteOffset, data.length);
   let at = 6;
@@ -97,13 +95,15 @@ export function openContent(data: Uint8Array, privateKey: PrivateKeyInput, ctx: 
     at += 2 + len;
     if (contentKey) continue;
     try {
-      contentKey = oaepDecrypt(key, block);
-    } catch {
-      // Wrapped for another recipient: try the next copy.
+      contentKey = await runtime.oaepDecrypt(privateKey, block);
+    } catch (err) {
+      // Wrapped for another recipient: try the next copy. A key that is not an RSA key is the caller's.
+      if (!(err instanceof DecryptError)) throw err;
     }
   }
   if (!contentKey) throw new DecryptError('end-to-end content was not sealed for this key');
   if (data.length - at < AES_OVERHEAD) throw new DecryptError('end-to-end content is truncated');
   const header = data.subarray(0, at);
-  return aesOpen(contentKey, concat([header, contextBytes(ctx)]), data.subarray(at));
+  const aes = await runtime.aesGcm(contentKey);
+  return aes.open(concat([header, contextBytes(ctx)]), data.subarray(at));
 }

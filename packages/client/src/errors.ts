@@ -4,8 +4,8 @@
  * that could not be opened or went away and `RequestTimeoutError` for a response that never came.
  */
 
-import type { ErrorInfo } from '@im/protocol';
-import { Status, statusName } from '@im/protocol';
+import type { ErrorInfo } from '@im/protocol/portable';
+import { Status, statusName } from '@im/protocol/portable';
 
 /** A response (or notify) whose status is not OK; `reason` is the server's ErrorInfo.message. */
 export class ImStatusError extends Error {
@@ -16,6 +16,8 @@ export class ImStatusError extends Error {
   readonly retryAfterMs: number;
   /** The command of the request that failed. */
   readonly command: number | undefined;
+  /** Set on every error an MS (`ImClient.send`) rejects with: see `withMessageId`. */
+  messageId?: bigint;
 
   constructor(status: number, info: Partial<ErrorInfo> = {}, command?: number) {
     const name = statusName(status);
@@ -112,4 +114,21 @@ export class RequestTimeoutError extends Error {
     this.command = command;
     this.timeoutMs = timeoutMs;
   }
+}
+
+/**
+ * `err` as the rejection of the MS sent with `messageId`: a copy of it (same class, message, stack
+ * and cause) that carries the id. A copy, because a connection that closes rejects every request
+ * in flight with one and the same reason: two sends tagging that one object would swap their ids,
+ * and a retry with the other message's id is deduplicated into that message — its own is lost.
+ * Passing the id back as `send({ ..., messageId })` is always safe: the server's idempotency key
+ * (from, deviceId, messageId) stores a message once (protocol.md §6 Send). After a close, a
+ * timeout, or a LOGOUT notify (drain, expiry) the message may or may not have been stored.
+ */
+export function withMessageId<E extends Error>(err: E, messageId: bigint): E & { messageId: bigint } {
+  const copy = Object.create(Object.getPrototypeOf(err), Object.getOwnPropertyDescriptors(err)) as E & {
+    messageId: bigint;
+  };
+  copy.messageId = messageId;
+  return copy;
 }

@@ -4,7 +4,7 @@
  * by a pull), and recently seen messageUids (pushes may duplicate; clients drop duplicates by uid).
  * Pure bookkeeping — ImClient decides when to pull.
  */
-import type { Message } from '@im/protocol';
+import type { Message } from '@im/protocol/portable';
 
 /** How many uids are remembered for duplicate detection of seq-less (transient, chatroom) messages. */
 const DEFAULT_SEEN_CAPACITY = 10_000;

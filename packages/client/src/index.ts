@@ -1,25 +1,17 @@
-export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
-export {
-  type ClientState,
-  ImClient,
-  type ImClientEvents,
-  type ImClientOptions,
-  type SendInput,
-  type SendResult,
-} from './client.js';
-export {
-  Connection,
-  type ConnectionEvents,
-  type ConnectionOptions,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  decodeErrorInfo,
-  type OpenOptions,
-  type RequestOptions,
-} from './connection.js';
-export { chatroom, group, messageText, recalledUid, single, textContent } from './content.js';
-export { E2E_MAGIC, type E2eContext, isSealedContent, openContent, sealContent } from './e2e.js';
-export { type EventMap, TypedEmitter } from './emitter.js';
-export * from './errors.js';
-export { InboxTracker } from './inbox.js';
-export type { Connector, Endpoint, TlsSettings, Transport, TransportListener } from './transport.js';
+/**
+ * `@im/client` for Node: TCP or TLS by default (transport.node.ts), node:crypto and node:zlib
+ * (runtime.node.ts). The WebSocket connector is exported too (Node 24 has a WebSocket). The
+ * browser entry is browser.ts (`@im/client/browser`).
+ */
+import { bindRuntime } from './bind.js';
+import type { ImClient as CoreImClient } from './client.js';
+import type { Connection as CoreConnection } from './connection.js';
+import { nodeRuntime } from './runtime.node.js';
+
+export * from './shared.js';
 export { connectNode, nodeConnector } from './transport.node.js';
+export { nodeRuntime };
+
+export const { Connection, ImClient, sealContent, openContent } = bindRuntime(nodeRuntime);
+export type Connection = CoreConnection;
+export type ImClient = CoreImClient;

@@ -1,7 +1,8 @@
 /**
  * The byte pipe under a Connection. The SDK core only sees this interface, so it never imports
  * `node:net`; `transport.node.ts` is the Node implementation (plain TCP or TLS, protocol.md §2
- * "Transport security"). A browser/WebSocket bridge or an in-memory pipe can implement it too.
+ * "Transport security"), `transport.ws.ts` the WebSocket one (protocol.md §1, browsers). An
+ * in-memory pipe can implement it too.
  */
 
 export interface TransportListener {
@@ -38,6 +39,8 @@ export interface Endpoint {
   tls?: boolean | TlsSettings;
   /** Give up on a connect attempt after this long. */
   connectTimeoutMs?: number;
+  /** WebSocket transport only: the path of the endpoint; default /im (protocol.md §1). */
+  path?: string;
 }
 
 /** Opens a transport; rejects with `ConnectionError` when the endpoint cannot be reached. */

@@ -1,24 +1,27 @@
 /**
  * ImClient against a tiny fake server (test/helpers/fake-server.ts) on a real loopback socket:
  * reconnect with backoff, resync after reconnect, dedup by uid, seq gap → pull, timeouts, kick.
+ * For both entries: the fake server speaks TCP, so the browser build is given the TCP connector
+ * (its session logic and runtime are what is tested here; its WebSocket, in embedded.test.ts).
  */
 import { Command, codec, Status } from '@im/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ConnectionError,
   type Connector,
-  ImClient,
   type ImClientOptions,
   KickedError,
   nodeConnector,
   RequestTimeoutError,
   UnauthorizedError,
+  UnavailableError,
 } from '../src/index.js';
+import { type AnyImClient, ENTRIES } from './helpers/entries.js';
 import { FakeServer, message } from './helpers/fake-server.js';
 import { waitFor } from './helpers/wait.js';
 
 let server: FakeServer;
-const clients: ImClient[] = [];
+const clients: AnyImClient[] = [];
 
 beforeEach(async () => {
   server = new FakeServer();
@@ -30,22 +33,7 @@ afterEach(async () => {
   await server.stop();
 });
 
-function client(opts: Partial<ImClientOptions> = {}): ImClient {
-  const c = new ImClient({
-    host: '127.0.0.1',
-    port: server.port,
-    userId: 'bob',
-    token: 't',
-    deviceId: 'd1',
-    backoff: { minMs: 20, maxMs: 200 },
-    requestTimeoutMs: 2_000,
-    ...opts,
-  });
-  clients.push(c);
-  return c;
-}
-
-function collect(c: ImClient): string[] {
+function collect(c: AnyImClient): string[] {
   const texts: string[] = [];
   c.on('message', (m) => texts.push(`${m.seq}:${m.messageContent?.searchableContent}`));
   return texts;
@@ -54,7 +42,23 @@ function collect(c: ImClient): string[] {
 const pullsSince = () =>
   server.requests.filter((r) => r.command === Command.MP).map((r) => codec.PullRequest.decode(r.body).since);
 
-describe('ImClient with a fake server', () => {
+describe.each(ENTRIES)('ImClient with a fake server ($name entry)', ({ sdk }) => {
+  function client(opts: Partial<ImClientOptions> = {}): AnyImClient {
+    const c = new sdk.ImClient({
+      host: '127.0.0.1',
+      port: server.port,
+      userId: 'bob',
+      token: 't',
+      deviceId: 'd1',
+      backoff: { minMs: 20, maxMs: 200 },
+      requestTimeoutMs: 2_000,
+      connector: nodeConnector,
+      ...opts,
+    });
+    clients.push(c);
+    return c;
+  }
+
   it('logs in, starts at the inbox head, and receives pushes in order', async () => {
     server.store('bob', 'alice', 'old');
     const c = client();
@@ -223,6 +227,36 @@ describe('ImClient with a fake server', () => {
     const fresh = await c.sendText('alice', 'new');
     expect(fresh.messageId).toBeGreaterThan(err.messageId as bigint);
     expect(server.inbox('alice')).toHaveLength(2);
+  });
+
+  it('sends in flight at a drain hint reject with UnavailableError, each with its own messageId', async () => {
+    // protocol.md §6 Shutdown: the LOGOUT notify closes the connection; every pending request gets
+    // that one close reason, but each send must hand back the id it was sent with.
+    const c = client();
+    await c.connect();
+    server.silent.add(Command.MS);
+    const sends = ['one', 'two', 'three'].map((t) => c.sendText('alice', t).catch((e: unknown) => e));
+    await waitFor(
+      '3 MS received',
+      () => server.requests.filter((r) => r.command === Command.MS).length === 3,
+    );
+    const sentIds = server.requests
+      .filter((r) => r.command === Command.MS)
+      .map((r) => codec.Message.decode(r.body).messageId);
+    const [session] = server.sessionsOf('bob');
+    server.notify(
+      session as NonNullable<typeof session>,
+      Command.LOGOUT,
+      codec.ErrorInfo.encode({ message: 'server shutting down', retryAfterMs: 50 }),
+      Status.UNAVAILABLE,
+    );
+    const errs = (await Promise.all(sends)) as UnavailableError[];
+    for (const err of errs) {
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect(err.statusName).toBe('UNAVAILABLE');
+    }
+    expect(errs.map((e) => e.messageId)).toEqual(sentIds);
+    expect(new Set(errs).size).toBe(3);
   });
 
   it('own sends fill our own seqs, so the next push is not a gap', async () => {

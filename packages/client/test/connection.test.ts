@@ -1,15 +1,12 @@
-/** Connection over an in-memory transport: seq numbering, response matching, flags it accepts. */
+/**
+ * Connection over an in-memory transport: seq numbering, response matching, flags it accepts —
+ * for both entries (helpers/entries.ts).
+ */
 import { Command, codec, decodeHeader, Encrypt, Flow, frameToBytes, packFlag, Status } from '@im/protocol';
 import { describe, expect, it } from 'vitest';
-import { Connection, ConnectionError, NotFoundError } from '../src/index.js';
+import { ConnectionError, NotFoundError } from '../src/index.js';
+import { ENTRIES } from './helpers/entries.js';
 import { MemoryTransport } from './helpers/memory-transport.js';
-
-function setup() {
-  const t = new MemoryTransport();
-  const conn = new Connection(t, { label: 'mem:1' });
-  const closed = new Promise<Error>((resolve) => conn.on('close', resolve));
-  return { t, conn, closed };
-}
 
 const response = (
   seq: number,
@@ -18,11 +15,19 @@ const response = (
   body: Uint8Array = new Uint8Array(0),
 ) => frameToBytes({ seq, command, flag: packFlag({ flow: Flow.RESPONSE }), status, body });
 
-describe('Connection', () => {
+describe.each(ENTRIES)('Connection ($name entry)', ({ sdk }) => {
+  function setup() {
+    const t = new MemoryTransport();
+    const conn = new sdk.Connection(t, { label: 'mem:1' });
+    const closed = new Promise<Error>((resolve) => conn.on('close', resolve));
+    return { t, conn, closed };
+  }
+
   it('numbers requests from 1 and matches responses by seq, in any order', async () => {
     const { t, conn } = setup();
     const a = conn.request(Command.PING);
     const b = conn.request(Command.MR, codec.RecallRequest.encode({ messageUid: 5n }));
+    await t.nth(1);
     expect(t.written.map((w) => decodeHeader(w).seq)).toEqual([1, 2]);
     t.feed(response(2, Command.MR, Status.NOT_FOUND, codec.ErrorInfo.encode({ message: 'no such message' })));
     t.feed(response(1, Command.PING));

@@ -1,14 +1,15 @@
 /**
  * The SDK's framing against the openssl vectors (packages/protocol/test/vectors/openssl): a whole
  * RSA-login session over an in-memory transport, where every server frame is one openssl sealed and
- * every client frame is checked with node:crypto directly (not through the project's crypto code).
+ * every client frame is checked with node:crypto directly (not through the project's crypto code);
+ * for both entries (node:crypto and WebCrypto).
  */
 import { constants, createDecipheriv, privateDecrypt } from 'node:crypto';
 import { Command, codec, HEADER_LENGTH } from '@im/protocol';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes } from '../../protocol/test/vectors/index.js';
 import { loadOpensslVectors, opensslFrame } from '../../protocol/test/vectors/openssl/index.js';
-import { Connection } from '../src/index.js';
+import { ENTRIES, type Sdk } from './helpers/entries.js';
 import { MemoryTransport } from './helpers/memory-transport.js';
 
 const v = loadOpensslVectors();
@@ -25,9 +26,9 @@ function gcmOpen(key: Uint8Array, bytes: Uint8Array, bodyStart = HEADER_LENGTH):
 }
 
 /** A Connection that has sent the vector's RSA LOGIN (with the vector's secret); the LOGIN is pending. */
-function loggingIn() {
+function loggingIn(sdk: Sdk) {
   const t = new MemoryTransport();
-  const conn = new Connection(t, { label: 'mem' });
+  const conn = new sdk.Connection(t, { label: 'mem' });
   const login = conn.request(Command.LOGIN, plaintext('login-request-rsa'), {
     rsa: v.rsa.privateKeyPem,
     rsaSecret: hexToBytes(v.secret),
@@ -35,12 +36,12 @@ function loggingIn() {
   return { t, conn, login };
 }
 
-describe('SDK vs the openssl vectors', () => {
+describe.each(ENTRIES)('SDK vs the openssl vectors ($name entry)', ({ sdk }) => {
   it('RSA LOGIN, sealed responses, PING and SendAck: openssl frames in, independently checked frames out', async () => {
     // LOGIN with the vector's secret: same header as openssl's; the body's OAEP block unwraps with
     // node:crypto to the secret, and its AES part (key = the secret) opens to the LoginRequest.
-    const { t, conn, login } = loggingIn();
-    const sent = t.written[0] as Uint8Array;
+    const { t, conn, login } = loggingIn(sdk);
+    const sent = await t.nth(0);
     expect(bytesToHex(sent.subarray(0, HEADER_LENGTH))).toBe(
       bytesToHex(frame('login-request-rsa').subarray(0, HEADER_LENGTH)),
     );
@@ -71,7 +72,7 @@ describe('SDK vs the openssl vectors', () => {
 
     // PING: the SDK's frame has openssl's header and opens with openssl's c2s key.
     const ping = conn.request(Command.PING);
-    const pingBytes = t.written[1] as Uint8Array;
+    const pingBytes = await t.nth(1);
     expect(bytesToHex(pingBytes.subarray(0, HEADER_LENGTH))).toBe(
       bytesToHex(frame('ping-request-aes').subarray(0, HEADER_LENGTH)),
     );
@@ -81,13 +82,14 @@ describe('SDK vs the openssl vectors', () => {
 
     // MS (seq 3): openssl's sealed SendAck is the answer.
     const send = conn.request(Command.MS, codec.Message.encode({ messageId: 1n }));
-    expect(gcmOpen(hexToBytes(v.hkdf.c2s), t.written[2] as Uint8Array).length).toBeGreaterThan(0);
+    expect(gcmOpen(hexToBytes(v.hkdf.c2s), await t.nth(2)).length).toBeGreaterThan(0);
     t.feed(frame('sendack-response-aes'));
     expect(codec.SendAck.decode((await send).body)).toMatchObject({ messageUid: 123456789n, seq: 5 });
   });
 
   it('refuses an openssl frame with one bit changed (the tag covers the header)', async () => {
-    const { t, conn, login } = loggingIn();
+    const { t, conn, login } = loggingIn(sdk);
+    await t.nth(0);
     const closed = new Promise<Error>((resolve) => conn.once('close', resolve));
     const bad = frame('login-response-aes');
     bad[11] = 1; // status OK → BAD_REQUEST: header bytes are authenticated

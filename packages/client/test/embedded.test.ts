@@ -1,6 +1,7 @@
 /**
  * ImClient against the real server (services/embedded, in-process, port 0): login, send/receive,
- * recall, the kicked event, reconnect + resync, and typed errors for refused requests.
+ * recall, the kicked event, reconnect + resync, and typed errors for refused requests — the Node
+ * entry over TCP, the browser entry over WebSocket (protocol.md §1), and the two talking to each other.
  */
 import { ContentType, type Message } from '@im/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +9,6 @@ import {
   ConnectionError,
   chatroom,
   ForbiddenError,
-  ImClient,
   type ImClientOptions,
   KickedError,
   messageText,
@@ -18,10 +18,11 @@ import {
   UnauthorizedError,
 } from '../src/index.js';
 import { startTestServer, type TestServer } from './helpers/embedded.js';
+import { type AnyImClient, ENTRIES, type Entry } from './helpers/entries.js';
 import { waitFor } from './helpers/wait.js';
 
 let t: TestServer;
-const clients: ImClient[] = [];
+const clients: AnyImClient[] = [];
 let userCounter = 0;
 
 beforeAll(async () => {
@@ -39,10 +40,13 @@ afterAll(async () => {
 /** A fresh user id per test, so inboxes never mix. */
 const user = (name: string) => `${name}-${++userCounter}`;
 
-async function client(userId: string, opts: Partial<ImClientOptions> = {}): Promise<ImClient> {
-  const c = new ImClient({
+/** The server's port for an entry's default transport. */
+const portFor = (e: Entry, srv: TestServer) => (e.transport === 'ws' ? srv.wsPort : srv.port);
+
+async function clientOf(e: Entry, userId: string, opts: Partial<ImClientOptions> = {}): Promise<AnyImClient> {
+  const c = new e.sdk.ImClient({
     host: '127.0.0.1',
-    port: t.port,
+    port: portFor(e, t),
     userId,
     token: await t.token(userId),
     deviceId: 'dev-1',
@@ -53,13 +57,35 @@ async function client(userId: string, opts: Partial<ImClientOptions> = {}): Prom
   return c;
 }
 
-function inbox(c: ImClient): Message[] {
+function inbox(c: AnyImClient): Message[] {
   const got: Message[] = [];
   c.on('message', (m) => got.push(m));
   return got;
 }
 
-describe('ImClient against the embedded server', () => {
+describe('the Node entry (TCP) and the browser entry (WebSocket) together', () => {
+  const [node, browser] = ENTRIES as [Entry, Entry];
+
+  it("chat both ways, and one user on both sees the other device's message", async () => {
+    const [alice, bob] = [user('alice'), user('bob')];
+    const a = await clientOf(browser, alice);
+    const b = await clientOf(node, bob);
+    const a2 = await clientOf(node, alice, { deviceId: 'dev-2' });
+    await Promise.all([a.connect(), b.connect(), a2.connect()]);
+    const [gotA, gotB, gotA2] = [inbox(a), inbox(b), inbox(a2)];
+    const ack = await a.sendText(bob, 'from the browser');
+    await waitFor("bob and alice's other device", () => gotB.length === 1 && gotA2.length === 1);
+    expect([gotB[0]?.messageUid, gotA2[0]?.messageUid]).toEqual([ack.messageUid, ack.messageUid]);
+    const back = await b.sendText(alice, 'from node');
+    await waitFor('alice on both', () => gotA.length === 1 && gotA2.length === 2);
+    expect(messageText(gotA[0] as Message)).toBe('from node');
+    expect(gotA[0]?.messageUid).toBe(back.messageUid);
+  });
+});
+
+describe.each(ENTRIES)('ImClient against the embedded server ($name entry)', (entry) => {
+  const client = (userId: string, opts: Partial<ImClientOptions> = {}) => clientOf(entry, userId, opts);
+
   it('logs in and exchanges a message with server fields filled', async () => {
     const [alice, bob] = [user('alice'), user('bob')];
     const a = await client(alice);
@@ -180,9 +206,9 @@ describe('ImClient against the embedded server', () => {
     const restartable = await startTestServer();
     const [alice, bob] = [user('alice'), user('bob')];
     const mk = async (u: string, backoffMs: number) => {
-      const c = new ImClient({
+      const c = new entry.sdk.ImClient({
         host: '127.0.0.1',
-        port: restartable.port,
+        port: portFor(entry, restartable),
         userId: u,
         token: await restartable.token(u),
         deviceId: 'dev-1',
@@ -196,10 +222,10 @@ describe('ImClient against the embedded server', () => {
       const b = await mk(bob, 600);
       await b.connect();
       const got = inbox(b);
-      const port = restartable.port;
+      const { port, wsPort } = restartable;
       await restartable.stop({ keepData: true });
       await waitFor('reconnecting', () => b.state === 'reconnecting');
-      again = await startTestServer({ edge: { port } }, restartable.dataDir);
+      again = await startTestServer({ edge: { port, wsPort } }, restartable.dataDir);
       // Sent by alice before bob's backoff lets him back in: bob is offline for it.
       const a = await mk(alice, 50);
       await a.connect();
@@ -215,9 +241,9 @@ describe('ImClient against the embedded server', () => {
 
   it('maps refused requests to typed errors with the server reason', async () => {
     const bob = user('bob');
-    const bad = new ImClient({
+    const bad = new entry.sdk.ImClient({
       host: '127.0.0.1',
-      port: t.port,
+      port: portFor(entry, t),
       userId: bob,
       token: 'not-a-jwt',
       deviceId: 'd',

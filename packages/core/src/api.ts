@@ -21,6 +21,8 @@ export interface Caller {
 export interface SendOptions {
   /** encrypt = 3 on the MS frame (protocol.md §2 End-to-end RSA). */
   e2e: boolean;
+  /** W3C trace context of the edge's MS span when its trace is sampled (tracing.ts). */
+  traceparent?: string;
 }
 
 export interface MessageApi {

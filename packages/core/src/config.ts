@@ -44,6 +44,13 @@ export interface Config {
      * server's clock; its wrapped secret is remembered for twice this, so a replay is refused.
      */
     rsaLoginWindowMs: number;
+    /**
+     * Also accept WebSocket (protocol.md §1 WebSocket transport: path /im, subprotocol im.v1) on
+     * wsPort, for browsers; `wss` when tlsCertFile and tlsKeyFile are set.
+     */
+    ws: boolean;
+    /** Port of the WebSocket listener (ws, or wss with the TLS files). */
+    wsPort: number;
     // ---- limits and abuse (protocol.md §6 Limits and abuse; docs/security.md has the table) ----
     /** Per-connection token bucket: frames per second (0 = no limit). */
     rateFramesPerSecond: number;
@@ -136,6 +143,11 @@ export interface Config {
     secret: string;
     /** POST /v1/tokens issues development tokens (signed with IM_JWT_SECRET); embedded mode: on. */
     devTokens: boolean;
+    /**
+     * Embedded mode, development only: serve the web chat demo at /demo/ on this port; the page gets
+     * development tokens WITHOUT the bearer secret. Needs IM_EDGE_WS=true and development tokens.
+     */
+    webDemo: boolean;
   };
   chatroom: {
     /**
@@ -171,6 +183,33 @@ export interface Config {
   databaseUrl: string;
   /** PostgreSQL schema of the storage service (created when missing); '' = the role's default. */
   databaseSchema: string;
+  /**
+   * OpenTelemetry traces of one message, edge → message → storage → Kafka → edge (tracing.ts;
+   * docs/architecture.md "Tracing"), configured by the standard OTEL_* variables. Off unless an
+   * exporter is named or an OTLP endpoint is set.
+   */
+  tracing: {
+    /**
+     * otlp (OTLP over HTTP), console, or none; unset: otlp when an OTLP endpoint is set, else none
+     * (off: the standard's default would be otlp, this project's is off).
+     */
+    exporter: '' | 'none' | 'otlp' | 'console';
+    /** Base URL of the OTLP receiver; traces go to <url>/v1/traces. */
+    otlpEndpoint: string;
+    /** Full URL for traces (wins over the base URL). */
+    otlpTracesEndpoint: string;
+    /**
+     * always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or
+     * parentbased_traceidratio. Only the edge starts traces (one per MS); the other services follow it.
+     */
+    sampler: string;
+    /** The ratio of traceidratio samplers, 0 to 1 (0.01: one MS in a hundred). */
+    samplerArg: number;
+    /** service.name of the spans; default the process's own (im-edge, im-message, ...). */
+    serviceName: string;
+    /** true: no tracing whatever else is set (OpenTelemetry's kill switch). */
+    disabled: boolean;
+  };
   grpc: {
     /** host:port of the message service (its own listen port, and where others call it). */
     messageAddr: string;
@@ -227,6 +266,8 @@ export const ENV_VARS = {
   IM_TLS_CERT_FILE: 'edge.tlsCertFile',
   IM_TLS_KEY_FILE: 'edge.tlsKeyFile',
   IM_RSA_LOGIN_WINDOW_MS: 'edge.rsaLoginWindowMs',
+  IM_EDGE_WS: 'edge.ws',
+  IM_EDGE_WS_PORT: 'edge.wsPort',
   IM_RATE_FRAMES_PER_SECOND: 'edge.rateFramesPerSecond',
   IM_RATE_FRAMES_BURST: 'edge.rateFramesBurst',
   IM_RATE_BYTES_PER_SECOND: 'edge.rateBytesPerSecond',
@@ -260,6 +301,7 @@ export const ENV_VARS = {
   IM_ADMIN_PORT: 'admin.port',
   IM_ADMIN_SECRET: 'admin.secret',
   IM_ADMIN_DEV_TOKENS: 'admin.devTokens',
+  IM_WEB_DEMO: 'admin.webDemo',
   IM_CHATROOM_IDLE_EVICT_MS: 'chatroom.idleEvictMs',
   IM_DATA_DIR: 'dataDir',
   REDIS_URL: 'redisUrl',
@@ -281,12 +323,20 @@ export const ENV_VARS = {
   IM_GRPC_TLS_CERT_FILE: 'grpc.tlsCertFile',
   IM_GRPC_TLS_KEY_FILE: 'grpc.tlsKeyFile',
   IM_GRPC_TLS_SERVER_NAME: 'grpc.tlsServerName',
+  OTEL_TRACES_EXPORTER: 'tracing.exporter',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'tracing.otlpEndpoint',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'tracing.otlpTracesEndpoint',
+  OTEL_TRACES_SAMPLER: 'tracing.sampler',
+  OTEL_TRACES_SAMPLER_ARG: 'tracing.samplerArg',
+  OTEL_SERVICE_NAME: 'tracing.serviceName',
+  OTEL_SDK_DISABLED: 'tracing.disabled',
   IM_GRPC_LINGER_MS: 'grpc.lingerMs',
 } as const;
 
 export const DEFAULT_PORTS = {
   edge: 7100,
   edgeTls: 7143,
+  edgeWs: 7300,
   admin: 7180,
   message: 7201,
   presence: 7202,
@@ -313,6 +363,8 @@ export function defaultConfig(): Config {
       tlsCertFile: '',
       tlsKeyFile: '',
       rsaLoginWindowMs: 5 * 60_000,
+      ws: false,
+      wsPort: DEFAULT_PORTS.edgeWs,
       rateFramesPerSecond: 100,
       rateFramesBurst: 200,
       rateBytesPerSecond: 1024 * 1024,
@@ -347,7 +399,7 @@ export function defaultConfig(): Config {
       leaseWorkerId: true,
     },
     routes: { ttlMs: 90_000 },
-    admin: { host: '0.0.0.0', port: DEFAULT_PORTS.admin, secret: '', devTokens: false },
+    admin: { host: '0.0.0.0', port: DEFAULT_PORTS.admin, secret: '', devTokens: false, webDemo: false },
     chatroom: { idleEvictMs: 24 * 3600_000 },
     dataDir: '.data',
     redisUrl: 'redis://127.0.0.1:6379',
@@ -357,6 +409,15 @@ export function defaultConfig(): Config {
     janitor: { graceMs: 10 * 60_000, intervalMs: 60_000 },
     databaseUrl: 'postgres://im:im@127.0.0.1:5432/im',
     databaseSchema: '',
+    tracing: {
+      exporter: '',
+      otlpEndpoint: '',
+      otlpTracesEndpoint: '',
+      sampler: 'parentbased_always_on',
+      samplerArg: 1,
+      serviceName: '',
+      disabled: false,
+    },
     grpc: {
       messageAddr: `127.0.0.1:${DEFAULT_PORTS.message}`,
       presenceAddr: `127.0.0.1:${DEFAULT_PORTS.presence}`,
@@ -455,6 +516,15 @@ function oneOf(values: readonly string[]): EnvType {
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** OTEL_TRACES_SAMPLER values (the OpenTelemetry SDK configuration's names). */
+export const TRACE_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
 export const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 function hostPortOf(raw: string): string {
@@ -537,6 +607,8 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_TLS_CERT_FILE: text,
   IM_TLS_KEY_FILE: text,
   IM_RSA_LOGIN_WINDOW_MS: ms(1),
+  IM_EDGE_WS: bool,
+  IM_EDGE_WS_PORT: port,
   IM_RATE_FRAMES_PER_SECOND: count(),
   IM_RATE_FRAMES_BURST: count(),
   IM_RATE_BYTES_PER_SECOND: count(),
@@ -570,6 +642,7 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_ADMIN_PORT: port,
   IM_ADMIN_SECRET: secret(),
   IM_ADMIN_DEV_TOKENS: bool,
+  IM_WEB_DEMO: bool,
   IM_CHATROOM_IDLE_EVICT_MS: ms(1),
   IM_DATA_DIR: text,
   REDIS_URL: url(['redis:', 'rediss:']),
@@ -587,6 +660,20 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_SEND_TRANSPORT: oneOf(['stream', 'unary']),
   IM_GRPC_STREAMS: int(1, 64),
   IM_GRPC_MAX_IN_FLIGHT: int(1, 1_000_000),
+  OTEL_TRACES_EXPORTER: oneOf(['none', 'otlp', 'console']),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(['http:', 'https:']),
+  OTEL_TRACES_SAMPLER: oneOf(TRACE_SAMPLERS),
+  OTEL_TRACES_SAMPLER_ARG: {
+    what: 'a number from 0 to 1',
+    parse(raw) {
+      const n = Number(raw);
+      if (!/^(0|1|0?\.\d+|1\.0*)$/.test(raw) || n < 0 || n > 1) throw new RangeError('not a ratio');
+      return n;
+    },
+  },
+  OTEL_SERVICE_NAME: text,
+  OTEL_SDK_DISABLED: bool,
   IM_GRPC_LINGER_MS: int(0, 100),
   IM_GRPC_TLS_CA_FILE: text,
   IM_GRPC_TLS_CERT_FILE: text,

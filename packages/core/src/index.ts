@@ -45,5 +45,7 @@ export * from './store/sqlite/groups.sqlite.js';
 export * from './store/sqlite/store.sqlite.js';
 export * from './store/store.memory.js';
 export * from './store/store.pg.js';
+export * from './tracing.js';
+export * from './tracing.setup.js';
 export * from './uid.js';
 export * from './uid-lease.redis.js';

@@ -38,6 +38,8 @@ export interface AppendRequest {
   message: StoredMessage;
   /** Distinct users whose inbox gets the message, the sender included. */
   inboxUsers: string[];
+  /** W3C trace context of the send when its trace is sampled (tracing.ts); a store may ignore it. */
+  traceparent?: string;
 }
 
 export interface AppendResult {
@@ -140,6 +142,8 @@ export interface EncodedMessage {
   fromDevice: string;
   /** Message.serverTime (metrics: serverTime → MPS written). */
   serverTime: number;
+  /** W3C trace context of its fan-out when the message's trace is sampled (tracing.ts). */
+  traceparent?: string;
 }
 
 /** What an edge node must do for one user (all of that user's devices on that node). */

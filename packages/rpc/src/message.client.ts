@@ -37,7 +37,10 @@ export class MessageClient implements MessageApi {
   }
 
   async send(caller: Caller, body: Uint8Array, opts: SendOptions): Promise<SendAck> {
-    const r = await this.sends.call({ caller, message: body, e2e: opts.e2e }, affinity(caller));
+    const r = await this.sends.call(
+      { caller, message: body, e2e: opts.e2e, traceparent: opts.traceparent ?? '' },
+      affinity(caller),
+    );
     return r.ack ?? { messageUid: 0n, serverTime: 0, seq: 0 };
   }
 

@@ -19,7 +19,12 @@ const EMPTY = new Uint8Array(0);
 /** Serves a MessageApi (the message service) as im.internal.MessageService. */
 export function serveMessage(impl: MessageApi, opts: MessageServeOptions): Promise<RpcServer> {
   const send: ItemHandler<SendItem, SendResult> = async (item) => ({
-    ack: await impl.send(callerOf(item.caller), item.message ?? EMPTY, { e2e: item.e2e }),
+    ack: await impl.send(
+      callerOf(item.caller),
+      item.message ?? EMPTY,
+      // Per item: each MS of a batch has its own trace, when sampled (core tracing.ts).
+      item.traceparent ? { e2e: item.e2e, traceparent: item.traceparent } : { e2e: item.e2e },
+    ),
   });
   const batch = (method: string): BatchServeOptions => ({
     service: MessageService.name,

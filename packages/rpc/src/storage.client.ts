@@ -45,7 +45,11 @@ export class StorageClient implements MessageStore {
   }
 
   async append(req: AppendRequest): Promise<AppendResult> {
-    const r = await this.appends.call({ message: req.message, inboxUsers: req.inboxUsers });
+    const r = await this.appends.call({
+      message: req.message,
+      inboxUsers: req.inboxUsers,
+      traceparent: req.traceparent ?? '',
+    });
     const seqs = new Map<string, number>();
     if (r.duplicate) seqs.set(req.message.from, r.seqs[0] ?? 0);
     else for (const [i, u] of req.inboxUsers.entries()) seqs.set(u, r.seqs[i] ?? 0);

@@ -1,4 +1,4 @@
-import type { MessageStore } from '@im/core';
+import { endSpan, type MessageStore, SpanKind, startSpan, tracing } from '@im/core';
 import { type AppendItem, type AppendResult, StorageService } from '@im/protocol/internal';
 import { type BatchServeOptions, batchStreamHandler } from './batch.server.js';
 import { directoryHandlers, type StorageDirectories } from './directory.server.js';
@@ -26,7 +26,21 @@ export function serveStorage(
       appendStream: batchStreamHandler<AppendItem, AppendResult>(
         async (item) => {
           const message = storedOf(item.message);
-          const res = await impl.append({ message, inboxUsers: item.inboxUsers });
+          // core tracing.ts: a span only for an item whose trace was sampled at the edge.
+          const span =
+            item.traceparent && tracing.on
+              ? startSpan('im.storage.append', SpanKind.SERVER, item.traceparent, {
+                  'im.inbox_users': item.inboxUsers.length,
+                })
+              : undefined;
+          let res: Awaited<ReturnType<MessageStore['append']>>;
+          try {
+            res = await impl.append({ message, inboxUsers: item.inboxUsers });
+          } catch (err) {
+            endSpan(span, err);
+            throw err;
+          }
+          endSpan(span);
           // AppendResult carries no echo of the message: the seqs in the item's user order.
           const seqs = res.duplicate
             ? [res.seqs.get(message.from) ?? 0]

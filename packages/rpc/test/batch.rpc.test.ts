@@ -193,8 +193,8 @@ describe('batched sends over a stream: deadlines carried to the service', () => 
       // Its sender gave up on it before the service got to it (here: a second ago).
       stream.write({
         items: [
-          { id: 1, caller, message: body(1n), e2e: false, deadline: Date.now() - 1_000 },
-          { id: 2, caller, message: body(2n), e2e: false, deadline: Date.now() + 60_000 },
+          { id: 1, caller, message: body(1n), e2e: false, deadline: Date.now() - 1_000, traceparent: '' },
+          { id: 2, caller, message: body(2n), e2e: false, deadline: Date.now() + 60_000, traceparent: '' },
         ],
       });
       const { results: got } = await results;

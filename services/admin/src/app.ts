@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { bearerCheck } from './auth.js';
 import type { AdminDeps } from './deps.js';
 import { chatroomRoutes } from './routes/chatrooms.js';
+import { demoRoutes } from './routes/demo.js';
 import { groupRoutes } from './routes/groups.js';
 import { opsRoutes } from './routes/ops.js';
 import { serverRoutes } from './routes/server.js';
@@ -110,6 +111,7 @@ export async function createAdminApp(deps: AdminDeps): Promise<AdminApp> {
   chatroomRoutes(app, deps);
   userRoutes(app, deps);
   serverRoutes(app, deps);
+  demoRoutes(app, deps);
 
   await app.ready();
   return {

@@ -29,7 +29,24 @@ export interface AdminDeps {
   serverPublicKey?: () => string | null;
   /** /readyz: are the backends reachable? Default: always. */
   ready?: () => Promise<boolean>;
+  /**
+   * The web chat demo (config admin.webDemo, embedded mode): its page under /demo/, and development
+   * tokens for it without the bearer secret (routes/demo.ts). Absent: none of /demo/ exists.
+   */
+  webDemo?: WebDemo | null;
   /** /metrics (a prom-client Registry); absent: 404. */
   metrics?: { contentType: string; metrics(): Promise<string> };
   logger?: Logger;
+}
+
+/** Where the demo's files are and how its page reaches the edge (protocol.md §1 WebSocket transport). */
+export interface WebDemo {
+  /** The folder of index.html, style.css and dist/app.js (services/embedded/web). */
+  dir: string;
+  /** The edge's WebSocket port. */
+  wsPort: number;
+  /** wss (the edge has TLS files). */
+  tls: boolean;
+  /** Signs a development token (the same signer as POST /v1/tokens). */
+  issueToken(userId: string, ttlSeconds: number): Promise<string>;
 }

@@ -1,10 +1,14 @@
 /**
  * One client socket (protocol.md §1, §6 Session, Limits and abuse, Heartbeat).
  *
+ * Transport: TCP, TLS or WebSocket behind one narrow interface (transport.ts); everything below
+ * is the same for all of them (protocol.md §1 WebSocket transport).
+ *
  * Reading: the first bytes are sniffed for a foreign protocol, then a FrameDecoder (body limit
  * = config.edge.maxBodyBytes) cuts frames, which go through ONE serial queue: requests of a
  * connection are handled in order (§6 Send: two MS back to back are stored, acked and
- * delivered in that order).
+ * delivered in that order). Over WebSocket the same decoder reads each message, which must be
+ * exactly one frame.
  *
  * Writing: header and body as separate chunks, never concatenated; the socket stays corked for the
  * rest of the turn, so every frame of a turn leaves in one writev (write-flush.ts). Past
@@ -15,11 +19,11 @@
  * route removed), frame-completion deadline (a started frame must complete in frameDeadlineMs),
  * session end at the token's exp (LOGOUT notify UNAUTHORIZED, close, route removed).
  */
-import type { Socket } from 'node:net';
 import type { Caller } from '@im/core';
 import {
   Command,
   codec,
+  decodeHeader,
   encodeFrame,
   encodeHeader,
   Flow,
@@ -35,6 +39,7 @@ import type { EdgeContext } from './context.js';
 import { type SecureSession, sealOutgoing } from './crypto/session-crypto.js';
 import { dispatch } from './dispatch.js';
 import { RateGuard } from './limits/rate-guard.js';
+import type { ClientTransport } from './transport.js';
 import { flushAtEndOfTurn } from './write-flush.js';
 
 /** Pause reading when this many requests wait in the serial queue (a pipelining client cannot grow memory). */
@@ -43,6 +48,8 @@ const MAX_QUEUED_REQUESTS = 64;
 const END_LINGER_MS = 2_000;
 /** setTimeout's longest delay (~24.8 days): a token that lives longer is looked at again then. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The header echoed when a WebSocket message has none to echo (protocol.md §3: seq and command 0). */
+const NO_HEADER = { seq: 0, command: 0 } as const;
 
 /** A frame the server sends on its own (flow = notify); its seq is assigned when it is written. */
 export interface NotifyFrame {
@@ -116,18 +123,27 @@ export class Connection {
 
   constructor(
     private readonly ctx: EdgeContext,
-    private readonly socket: Socket,
+    private readonly socket: ClientTransport,
   ) {
     const { edge } = ctx.config;
-    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.remote = socket.remote;
     this.decoder = new FrameDecoder({ maxBodyLength: edge.maxBodyBytes });
     this.rate = new RateGuard(edge);
-    socket.setNoDelay(true);
     this.loginTimer = setTimeout(() => this.onLoginTimeout(), edge.loginTimeoutMs);
     this.idleTimer = setTimeout(() => this.onIdle(), idleMs(edge.heartbeatSeconds));
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => this.log('debug', { err: err.message }, 'socket error'));
-    socket.on('close', () => this.onClose());
+    socket.start({
+      data:
+        socket.framing === 'message'
+          ? (message, binary) => this.onMessage(message, binary)
+          : (chunk) => this.onData(chunk),
+      error: (err) => this.log('debug', { err: err.message, transport: socket.kind }, 'socket error'),
+      close: () => this.onClose(),
+    });
+  }
+
+  /** tcp, tls, ws or wss (logs, tests). */
+  get transport(): string {
+    return this.socket.kind;
   }
 
   get loggedIn(): boolean {
@@ -168,7 +184,7 @@ export class Connection {
 
   // ---- reading ----
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Uint8Array): void {
     // After a framing error the stream position is lost: later bytes are read (so the peer's FIN
     // is seen) but ignored.
     if (this.closing || this.framingLost) return;
@@ -208,6 +224,53 @@ export class Connection {
   }
 
   /**
+   * protocol.md §1 WebSocket transport: each binary message carries exactly one whole frame. The
+   * stream decoder reads it as it reads TCP (same header checks, same limit); a message that ends
+   * mid-frame or holds more than one frame, or a text message, is BAD_REQUEST and the connection
+   * is closed.
+   */
+  private onMessage(message: Uint8Array, binary: boolean): void {
+    if (this.closing || this.framingLost) return;
+    if (this.sniffBuffer) {
+      this.sniffBuffer = null;
+      const foreign = sniffForeignProtocol(message);
+      if (foreign) {
+        this.log('warn', { foreign }, 'a WebSocket message of another protocol; closing');
+        this.destroy();
+        return;
+      }
+    }
+    if (!binary) {
+      this.refuseFraming(
+        NO_HEADER,
+        'text WebSocket messages are not accepted: send each frame as one binary message',
+      );
+      return;
+    }
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(message);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.onProtocolError(err);
+      return;
+    }
+    if (frames.length === 1 && !this.decoder.midFrame) {
+      this.idleTimer.refresh();
+      this.enqueue(frames[0] as Frame);
+      return;
+    }
+    const head = frames[0] ?? (message.length >= HEADER_LENGTH ? decodeHeader(message) : NO_HEADER);
+    const what =
+      frames.length > 1 || (frames.length === 1 && this.decoder.midFrame)
+        ? 'more than one frame'
+        : message.length < HEADER_LENGTH
+          ? `${message.length} bytes, less than a frame header`
+          : 'an incomplete frame';
+    this.refuseFraming(head, `a WebSocket message must carry exactly one frame; this one carried ${what}`);
+  }
+
+  /**
    * protocol.md §1, §2, §3 framing errors; the stream position is lost, so nothing more is read.
    * Reserved bits: closed, no response. Version / too large: answered, then closed. Either way the
    * close waits behind the requests already queued (§3: nothing is silently dropped), so frames
@@ -216,23 +279,37 @@ export class Connection {
   private onProtocolError(err: ProtocolError): void {
     this.log('info', { code: err.code, seq: err.header.seq, command: err.header.command }, err.message);
     const status = err.responseStatus;
+    if (status !== null) {
+      this.closeWithError(err.header, status, err.message);
+      return;
+    }
     this.framingLost = true;
     this.clearFrameDeadline();
     this.queue = this.queue.then(() => {
       if (this.closing) return;
-      if (status === null) {
-        // §2 "closed immediately": no answer and no waiting for the peer, once the earlier answers left.
-        this.flushWrites(false);
-        if (this.socket.writableLength > 0) this.end();
-        else this.destroy();
-        return;
-      }
-      this.respond(
-        err.header,
-        status,
-        codec.ErrorInfo.encode({ message: err.message, retryAfterMs: 0 }),
-        false,
-      );
+      // §2 "closed immediately": no answer and no waiting for the peer, once the earlier answers left.
+      this.flushWrites(false);
+      if (this.socket.writableLength > 0) this.end();
+      else this.destroy();
+    });
+  }
+
+  /** A message that is not exactly one frame (WebSocket): BAD_REQUEST, then closed (protocol.md §1). */
+  private refuseFraming(head: { seq: number; command: number }, message: string): void {
+    this.log('info', { seq: head.seq, command: head.command, transport: this.socket.kind }, message);
+    this.closeWithError(head, Status.BAD_REQUEST, message);
+  }
+
+  /**
+   * Answers `head` with status and reason behind the requests already queued (§3: nothing is
+   * silently dropped), then closes.
+   */
+  private closeWithError(head: { seq: number; command: number }, status: number, message: string): void {
+    this.framingLost = true;
+    this.clearFrameDeadline();
+    this.queue = this.queue.then(() => {
+      if (this.closing) return;
+      this.respond(head, status, codec.ErrorInfo.encode({ message, retryAfterMs: 0 }), false);
       this.end();
     });
   }
@@ -426,16 +503,14 @@ export class Connection {
   /** Each frame as its chunks: the header, then the body in one or more pieces. */
   private write(frames: Uint8Array[][]): void {
     const s = this.socket;
-    if (s.destroyed || !s.writable) return;
+    if (!s.writable) return;
     // Corked until the end of the turn (write-flush.ts): the turn's frames leave in one writev.
     if (!this.corked) {
       this.corked = true;
       s.cork();
       flushAtEndOfTurn(this);
     }
-    for (const chunks of frames) {
-      for (const chunk of chunks) if (chunk.length > 0) s.write(chunk);
-    }
+    for (const chunks of frames) s.writeFrame(chunks);
     // Past the bound, flush at once: the bound is judged on what the kernel did not take, and
     // never later than when every write was flushed by itself.
     if (s.writableLength > this.ctx.config.edge.maxOutboundBytes) this.flushWrites();
@@ -446,7 +521,6 @@ export class Connection {
     if (!this.corked) return;
     this.corked = false;
     const s = this.socket;
-    if (s.destroyed) return;
     s.uncork();
     // protocol.md §6 Limits: a bound on unsent output; a client that stops reading is dropped.
     if (bounded && s.writableLength > this.ctx.config.edge.maxOutboundBytes) {

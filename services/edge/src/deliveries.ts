@@ -11,7 +11,7 @@
  *             the newer connection; the epoch guard makes a late logout harmless anyway).
  * Frames of one batch for one socket are written in one cork.
  */
-import type { Delivery } from '@im/core';
+import { type Delivery, type EncodedMessage, endSpan, SpanKind, startSpan, type TraceSpan } from '@im/core';
 import { Command, codec, Encrypt, Status, seqField } from '@im/protocol';
 import type { Connection, NotifyFrame } from './connection.js';
 import type { EdgeContext } from './context.js';
@@ -27,6 +27,18 @@ export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => 
     };
     const targets = (userId: string, excludeDeviceId?: string) =>
       ctx.registry.devices(userId).filter((c) => c.deviceId !== excludeDeviceId);
+    /** core tracing.ts: one span per sampled message this node writes, ended once the batch is written. */
+    let spans: Map<EncodedMessage, TraceSpan> | null = null;
+    const traced = (m: EncodedMessage, connections: number) => {
+      if (!m.traceparent || spans?.has(m)) return;
+      const span = startSpan('im.edge.deliver', SpanKind.CONSUMER, m.traceparent, {
+        'im.node': ctx.nodeId,
+        'im.connections': connections,
+      });
+      if (!span) return;
+      spans ??= new Map();
+      spans.set(m, span);
+    };
 
     for (const d of batch) {
       if (d.nodeId !== ctx.nodeId) continue;
@@ -45,6 +57,7 @@ export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => 
             seq: d.seq,
           };
           for (const c of conns) add(c, frame);
+          traced(d.message, conns.length);
           break;
         }
         case 'notify': {
@@ -74,6 +87,7 @@ export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => 
             body: m.bytes,
           };
           for (const c of conns) add(c, frame);
+          traced(m, conns.length);
           break;
         }
         case 'kick': {
@@ -85,6 +99,7 @@ export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => 
       }
     }
     for (const [conn, frames] of out) conn.sendNotifies(frames);
+    if (spans) for (const span of (spans as Map<EncodedMessage, TraceSpan>).values()) endSpan(span);
     // After the frames of the batch, so a message delivered before the kick is not lost on the wire.
     for (const conn of kicks) conn.kick();
   };

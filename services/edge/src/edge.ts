@@ -4,7 +4,6 @@
  * gradually (protocol.md §6 Shutdown, Heartbeat). It only knows the api/ports interfaces, never a
  * concrete backend.
  */
-import type { Socket } from 'node:net';
 import {
   type Config,
   type Delivery,
@@ -32,6 +31,7 @@ import { type EdgeMetrics, NOOP_EDGE_METRICS } from './metrics.js';
 import { Registry } from './registry.js';
 import { LocalRooms } from './rooms.js';
 import { rejoiner } from './rooms-rejoin.js';
+import type { ClientTransport } from './transport.js';
 
 export interface EdgeOptions {
   config: Config;
@@ -54,10 +54,11 @@ export interface EdgeOptions {
 
 export interface Edge {
   /**
-   * Subscribes to the bus, then listens on config.edge.host:port (0 = any free port) and, when TLS
-   * is configured, on edge.tlsPort. `port` is the plain port, or the TLS port when plain is off.
+   * Subscribes to the bus, then listens on config.edge.host:port (0 = any free port), when TLS is
+   * configured on edge.tlsPort, and with edge.ws on edge.wsPort (WebSocket). `port` is the plain
+   * port, else the TLS port, else the WebSocket port.
    */
-  listen(): Promise<{ port: number; tlsPort?: number }>;
+  listen(): Promise<{ port: number; tlsPort?: number; wsPort?: number }>;
   /**
    * protocol.md §6 Shutdown: stop accepting, then close the connections in batches spread over
    * graceMs (default config.edge.drainGraceMs), each after a LOGOUT notify with UNAVAILABLE and a
@@ -86,7 +87,7 @@ export function createEdge(opts: EdgeOptions): Edge {
   const metrics = opts.metrics ?? NOOP_EDGE_METRICS;
   /** Byte totals of closed sockets; open ones are read from the sockets themselves. */
   const closedBytes = { in: 0, out: 0 };
-  const sockets = new Set<Socket>();
+  const sockets = new Set<ClientTransport>();
   const ctx: EdgeContext = {
     config,
     nodeId,
@@ -119,7 +120,7 @@ export function createEdge(opts: EdgeOptions): Edge {
   let accepting = false;
   let closed: Promise<void> | null = null;
 
-  const onSocket = (socket: Socket) => {
+  const onTransport = (socket: ClientTransport) => {
     if (!accepting) {
       socket.destroy();
       return;
@@ -129,7 +130,7 @@ export function createEdge(opts: EdgeOptions): Edge {
     connections.set(
       conn,
       new Promise<void>((resolve) =>
-        socket.once('close', () => {
+        socket.onClose(() => {
           connections.delete(conn);
           sockets.delete(socket);
           closedBytes.in += socket.bytesRead;
@@ -185,7 +186,7 @@ export function createEdge(opts: EdgeOptions): Edge {
       if (server) throw new Error('edge is already listening');
       subscription = await bus.subscribe(nodeId, measured(ctx, createDeliveryHandler(ctx)));
       // Plain and/or TLS (protocol.md §2 Transport security), behind the per-IP guard.
-      const listening = await openListeners(config, onSocket, logger, ipGuard);
+      const listening = await openListeners(config, onTransport, logger, ipGuard);
       server = listening;
       accepting = true;
       refreshTimer = setInterval(() => void refreshRoutes(), config.edge.routeRefreshMs);
@@ -195,10 +196,17 @@ export function createEdge(opts: EdgeOptions): Edge {
         Math.max(1, config.edge.routeRefreshMs / 2),
       );
       headSyncTimer.unref();
-      const { tlsPort } = listening;
-      const port = listening.port ?? (tlsPort as number);
-      logger.info({ nodeId, host: config.edge.host, port: listening.port, tlsPort }, 'edge listening');
-      return tlsPort === undefined ? { port } : { port, tlsPort };
+      const { tlsPort, wsPort } = listening;
+      const port = listening.port ?? tlsPort ?? (wsPort as number);
+      logger.info(
+        { nodeId, host: config.edge.host, port: listening.port, tlsPort, wsPort },
+        'edge listening',
+      );
+      return {
+        port,
+        ...(tlsPort === undefined ? {} : { tlsPort }),
+        ...(wsPort === undefined ? {} : { wsPort }),
+      };
     },
 
     async drain(graceMs = config.edge.drainGraceMs) {

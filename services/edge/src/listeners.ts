@@ -1,8 +1,9 @@
 /**
  * The edge's listening sockets: the plain TCP port and/or the TLS port (protocol.md §2 Transport
- * security; config edge.plain, edge.tlsPort, edge.tlsCertFile/tlsKeyFile). Both hand their sockets
- * to the same connection handler; the per-IP guard runs on the raw TCP accept, before a TLS
- * handshake costs anything.
+ * security; config edge.plain, edge.tlsPort, edge.tlsCertFile/tlsKeyFile), and the WebSocket port
+ * (protocol.md §1 WebSocket transport; edge.ws, edge.wsPort; wss with the TLS files). All hand
+ * their clients, as ClientTransports, to the same connection handler; the per-IP guard runs on the
+ * raw TCP accept, before a TLS handshake or an HTTP upgrade costs anything.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -10,13 +11,18 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { Config } from '@im/core';
 import type { EdgeLogger } from './context.js';
 import { IpGuard } from './limits/ip-guard.js';
+import { createWsServer } from './listener.ws.js';
+import type { ClientTransport } from './transport.js';
+import { TcpTransport } from './transport.tcp.js';
 
 export interface Listening {
   /** The plain port, if listening plain. */
   port?: number;
   /** The TLS port, if listening with TLS. */
   tlsPort?: number;
-  /** Stops accepting on both (open connections are not touched). */
+  /** The WebSocket port (ws, or wss with TLS), if edge.ws is on. */
+  wsPort?: number;
+  /** Stops accepting on all of them (open connections are not touched). */
   close(): void;
 }
 
@@ -29,14 +35,14 @@ export function tlsEnabled(edge: Config['edge']): boolean {
 
 export async function openListeners(
   config: Config,
-  onSocket: (socket: Socket) => void,
+  onTransport: (transport: ClientTransport) => void,
   logger: EdgeLogger,
   guard: IpGuard = new IpGuard(config.edge),
 ): Promise<Listening> {
   const { edge } = config;
-  if (!edge.plain && !tlsEnabled(edge)) {
+  if (!edge.plain && !tlsEnabled(edge) && !edge.ws) {
     throw new Error(
-      'the edge has nothing to listen on: IM_EDGE_PLAIN=false needs IM_TLS_CERT_FILE and IM_TLS_KEY_FILE',
+      'the edge has nothing to listen on: IM_EDGE_PLAIN=false needs IM_TLS_CERT_FILE and IM_TLS_KEY_FILE, or IM_EDGE_WS=true',
     );
   }
   if ((edge.tlsCertFile === '') !== (edge.tlsKeyFile === '')) {
@@ -74,7 +80,7 @@ export async function openListeners(
   try {
     if (edge.plain) {
       const srv = createServer({ noDelay: true }, (socket) => {
-        if (admit(socket)) onSocket(socket);
+        if (admit(socket)) onTransport(new TcpTransport(socket, 'tcp'));
       });
       out.port = await listenOn(srv, edge.port, edge.host, logger, 'edge listener');
       servers.push(srv);
@@ -89,7 +95,7 @@ export async function openListeners(
           handshakeTimeout: edge.frameDeadlineMs,
           noDelay: true,
         },
-        onSocket,
+        (socket) => onTransport(new TcpTransport(socket, 'tls')),
       );
       // 'connection' is the raw TCP accept, before the handshake.
       srv.prependListener('connection', (socket: Socket) => void admit(socket));
@@ -97,6 +103,12 @@ export async function openListeners(
         logger.debug({ err: err.message }, 'TLS handshake failed (a plain client on the TLS port?)'),
       );
       out.tlsPort = await listenOn(srv, edge.tlsPort, edge.host, logger, 'edge TLS listener');
+      servers.push(srv);
+    }
+    if (edge.ws) {
+      const tls = tlsEnabled(edge) ? { certFile: edge.tlsCertFile, keyFile: edge.tlsKeyFile } : null;
+      const srv = createWsServer({ config, tls, onTransport, admit });
+      out.wsPort = await listenOn(srv, edge.wsPort, edge.host, logger, 'edge WebSocket listener');
       servers.push(srv);
     }
   } catch (err) {

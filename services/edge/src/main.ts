@@ -7,7 +7,7 @@
 // (/healthz, /readyz, /metrics), the limits of docs/security.md, LOG_LEVEL.
 // SIGTERM / SIGINT: /readyz 503, stop accepting, close connections in batches over
 // IM_DRAIN_GRACE_MS, close the backends, exit 0 (1 when that failed or took too long).
-import { ConfigError, createLogger, loadConfig } from '@im/core';
+import { ConfigError, createLogger, loadConfig, setupTracing } from '@im/core';
 import { createRegistry } from '@im/rpc';
 import { edgeNodeId } from './node-id.js';
 import { runEdge } from './process.js';
@@ -23,6 +23,8 @@ try {
 const { nodeId, generated } = edgeNodeId(config.nodeId);
 config.nodeId = nodeId;
 const logger = createLogger('edge', config).child({ nodeId });
+// OTEL_* (config.ts tracing): off unless an exporter is set; the last spans are flushed before exit.
+const tracing = setupTracing(config.tracing, 'im-edge');
 logger.info({ generated }, generated ? 'edge: node id generated (IM_NODE_ID not set)' : 'edge: node id');
 
 // Installed before start: a signal during startup shuts down as soon as the node is up.
@@ -38,7 +40,14 @@ process.on('SIGINT', onSignal);
 runEdge({ config, nodeId, logger, registry: createRegistry() }).then(
   (proc) => {
     // shutdown() is idempotent: a second signal waits for the same run.
-    stop = (signal) => void proc.shutdown(signal).then((clean) => process.exit(clean ? 0 : 1));
+    stop = (signal) =>
+      void proc
+        .shutdown(signal)
+        .then(async (clean) => {
+          await tracing.shutdown();
+          return clean;
+        })
+        .then((clean) => process.exit(clean ? 0 : 1));
     if (early) stop(early);
   },
   (err: unknown) => {

@@ -64,6 +64,8 @@ export interface EdgeProcess {
   readonly nodeId: string;
   readonly port: number;
   readonly tlsPort?: number;
+  /** The WebSocket port (protocol.md §1), when IM_EDGE_WS is on. */
+  readonly wsPort?: number;
   readonly adminPort: number;
   readonly edge: Edge;
   /**
@@ -170,8 +172,9 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
 
   let port: number;
   let tlsPort: number | undefined;
+  let wsPort: number | undefined;
   try {
-    ({ port, tlsPort } = await created.listen());
+    ({ port, tlsPort, wsPort } = await created.listen());
   } catch (err) {
     await created.close();
     await closeBackends();
@@ -179,7 +182,10 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
     throw err;
   }
   listening = true;
-  logger.info({ port, tlsPort, adminPort: ops.port, messageAddr: config.grpc.messageAddr }, 'edge: ready');
+  logger.info(
+    { port, tlsPort, wsPort, adminPort: ops.port, messageAddr: config.grpc.messageAddr },
+    'edge: ready',
+  );
 
   let running: Promise<boolean> | undefined;
   const shutdown = (reason: string): Promise<boolean> => {
@@ -221,6 +227,7 @@ export async function runEdge(opts: RunEdgeOptions): Promise<EdgeProcess> {
     nodeId,
     port,
     ...(tlsPort === undefined ? {} : { tlsPort }),
+    ...(wsPort === undefined ? {} : { wsPort }),
     adminPort: ops.port,
     edge: created,
     shutdown,

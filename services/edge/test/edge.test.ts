@@ -36,6 +36,8 @@ const NODE = 'edge-test';
 interface Harness {
   edge: Edge;
   port: number;
+  /** The WebSocket port (protocol.md §1): where a scenario runs over both transports. */
+  wsPort: number;
   bus: FakeBus;
   presence: FakePresence;
   messages: FakeMessages;
@@ -45,7 +47,10 @@ interface Harness {
 const open: { edge: Edge; clients: RawClient[] }[] = [];
 
 async function start(edgeOverrides: Partial<Config['edge']> = {}): Promise<Harness> {
-  const config = loadConfig({}, { nodeId: NODE, edge: { host: '127.0.0.1', port: 0, ...edgeOverrides } });
+  const config = loadConfig(
+    {},
+    { nodeId: NODE, edge: { host: '127.0.0.1', port: 0, ws: true, wsPort: 0, ...edgeOverrides } },
+  );
   const bus = new FakeBus();
   const presence = new FakePresence();
   const messages = new FakeMessages();
@@ -58,19 +63,24 @@ async function start(edgeOverrides: Partial<Config['edge']> = {}): Promise<Harne
     verifier: fakeVerifier,
     logger: pino({ level: 'silent' }),
   });
-  const { port } = await edge.listen();
+  const { port, wsPort } = await edge.listen();
   open.push({ edge, clients: [] });
-  return { edge, port, bus, presence, messages, config };
+  return { edge, port, wsPort: wsPort as number, bus, presence, messages, config };
 }
 
-async function client(port: number): Promise<RawClient> {
-  const c = await RawClient.connect(port);
+async function client(port: number, transport: 'tcp' | 'ws' = 'tcp'): Promise<RawClient> {
+  const c = await RawClient.open({ host: '127.0.0.1', port, transport });
   open.at(-1)?.clients.push(c);
   return c;
 }
 
-async function loggedIn(port: number, userId: string, deviceId: string): Promise<RawClient> {
-  const c = await client(port);
+async function loggedIn(
+  port: number,
+  userId: string,
+  deviceId: string,
+  transport: 'tcp' | 'ws' = 'tcp',
+): Promise<RawClient> {
+  const c = await client(port, transport);
   const res = await c.request({
     command: Command.LOGIN,
     body: codec.LoginRequest.encode({ userId, deviceId, token: `ok:${userId}` }),
@@ -401,24 +411,27 @@ describe('edge: deliveries from the bus', () => {
     expect(h.presence.logouts).toEqual([]);
   });
 
-  it('a client that stops reading is disconnected when its unsent output passes the bound', async () => {
-    const h = await start({ maxOutboundBytes: 256 * 1024 });
-    const c = await loggedIn(h.port, 'bob', 'b1');
-    c.pauseReading();
-    const big = (uid: bigint): Delivery => ({
-      kind: 'message',
-      nodeId: NODE,
-      userId: 'bob',
-      message: encodeForDelivery({
-        ...stored(uid, ''),
-        content: { ...stored(uid, '').content, data: new Uint8Array(64 * 1024) },
-      }),
-      seq: Number(uid),
-    });
-    for (let i = 1n; i <= 2000n && h.edge.connectionCount > 0; i++) await h.bus.deliver([big(i)]);
-    await expect.poll(() => h.edge.connectionCount).toBe(0);
-    await expect.poll(() => h.presence.logouts.length).toBe(1);
-  });
+  it.each(['tcp', 'ws'] as const)(
+    'a client that stops reading is disconnected when its unsent output passes the bound (%s)',
+    async (transport) => {
+      const h = await start({ maxOutboundBytes: 256 * 1024 });
+      const c = await loggedIn(transport === 'ws' ? h.wsPort : h.port, 'bob', 'b1', transport);
+      c.pauseReading();
+      const big = (uid: bigint): Delivery => ({
+        kind: 'message',
+        nodeId: NODE,
+        userId: 'bob',
+        message: encodeForDelivery({
+          ...stored(uid, ''),
+          content: { ...stored(uid, '').content, data: new Uint8Array(64 * 1024) },
+        }),
+        seq: Number(uid),
+      });
+      for (let i = 1n; i <= 2000n && h.edge.connectionCount > 0; i++) await h.bus.deliver([big(i)]);
+      await expect.poll(() => h.edge.connectionCount).toBe(0);
+      await expect.poll(() => h.presence.logouts.length).toBe(1);
+    },
+  );
 });
 
 describe('edge: routes and shutdown', () => {

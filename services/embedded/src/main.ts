@@ -12,6 +12,7 @@ import {
   loadConfig,
   prepareDataDir,
   StoreOpenError,
+  setupTracing,
 } from '@im/core';
 import { DEV_ADMIN_SECRET_FILE, readOrCreateDevSecret } from './dev-secret.js';
 import { startEmbedded } from './server.js';
@@ -56,9 +57,12 @@ async function main(): Promise<void> {
     adminSecretPath = dev.path;
   }
 
+  // OTEL_* (config.ts tracing): off unless an exporter is set; flushed before a clean exit.
+  const tracing = setupTracing(config.tracing, 'im-embedded');
   // startEmbedded logs the node id, host, port and data dir once it listens.
   const server = await startEmbedded(config, { logger });
   if (server.admin) printAdminHelp(config.admin.host, server.admin.port, adminSecretPath);
+  if (server.admin && config.admin.webDemo) printDemoHelp(config.admin.host, server.admin.port);
 
   let shuttingDown = false;
   const shutdown = (signal: string) => {
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
       try {
         await server.drain(graceMs);
         await server.close();
+        await tracing.shutdown();
         logger.info('shutdown complete');
         process.exit(0);
       } catch (err) {
@@ -110,8 +115,22 @@ function printDevHelp(path: string, created: boolean): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** The address a person on this machine types for a listener on `host`. */
+function localAddress(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+}
+
+function printDemoHelp(host: string, port: number): void {
+  const lines = [
+    `Web chat demo: http://${localAddress(host)}:${port}/demo/  (log in as any user; development only)`,
+    '  open it in two tabs, or chat with a terminal: pnpm im chat --as bob alice',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 function printAdminHelp(host: string, port: number, secretPath: string | null): void {
-  const where = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const where = localAddress(host);
   const bearer = secretPath ? `$(cat ${shellQuote(secretPath)})` : '$IM_ADMIN_SECRET';
   const lines = [
     '',

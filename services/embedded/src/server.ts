@@ -7,7 +7,8 @@
  * (import-pglite.ts). The admin HTTP API (services/admin) runs in-process on config.admin.port when
  * config.admin.secret is set (main.ts always sets one).
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type AdminServer, chatroomAdmin, startAdminServer } from '@im/admin';
 import {
   ChatroomService,
@@ -42,6 +43,8 @@ import { importPgliteIfPresent } from './import-pglite.js';
 
 /** The database file inside config.dataDir. */
 export const DB_FILE = 'im.db';
+/** The web chat demo's page (config admin.webDemo): index.html, style.css, dist/app.js (pnpm build:web). */
+export const WEB_DEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), '../web');
 
 export interface EmbeddedOptions {
   /**
@@ -65,6 +68,8 @@ export interface EmbeddedServer {
   port: number;
   /** The edge's TLS port, when TLS is configured (config.edge.tlsCertFile / tlsKeyFile). */
   tlsPort?: number;
+  /** The edge's WebSocket port (protocol.md §1), when config.edge.ws is on. */
+  wsPort?: number;
   /** The RSA key pair of RSA (2) logins; its public half is what the admin API and `im server-key` publish. */
   serverKeys: ServerKeys | null;
   edge: Edge;
@@ -87,6 +92,7 @@ export interface EmbeddedServer {
 }
 
 export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+  checkWebDemo(config);
   const nodeId = config.nodeId || 'embedded-1';
   const logger = opts.logger ?? createLogger(nodeId, config);
   const verifier = opts.verifier ?? createTokenVerifier(config.auth);
@@ -131,9 +137,10 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
 
   let port: number;
   let tlsPort: number | undefined;
+  let wsPort: number | undefined;
   let admin: AdminServer | null = null;
   try {
-    ({ port, tlsPort } = await edge.listen());
+    ({ port, tlsPort, wsPort } = await edge.listen());
     if (config.admin.secret) {
       admin = await startAdminServer(
         {
@@ -146,6 +153,14 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
               ? (userId, ttl) => signDevToken(config.auth.jwtSecret, userId, ttl)
               : null,
           serverPublicKey: () => serverKeys?.publicKeyPem ?? null,
+          webDemo: config.admin.webDemo
+            ? {
+                dir: WEB_DEMO_DIR,
+                wsPort: wsPort as number,
+                tls: config.edge.tlsCertFile !== '' && config.edge.tlsKeyFile !== '',
+                issueToken: (userId, ttl) => signDevToken(config.auth.jwtSecret, userId, ttl),
+              }
+            : null,
           metrics: opts.metrics ?? defaultRegistry(),
           logger: logger.child({ component: 'admin' }),
         },
@@ -168,16 +183,18 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
       host: config.edge.host,
       port,
       tlsPort,
+      wsPort,
       dataDir: config.dataDir,
       serverKey: serverKeys?.fingerprint,
     },
-    `embedded IM server listening on ${config.edge.host}:${port}${tlsPort ? ` (TLS on ${tlsPort})` : ''} (data in ${config.dataDir})`,
+    `embedded IM server listening on ${config.edge.host}:${port}${tlsPort ? ` (TLS on ${tlsPort})` : ''}${wsPort ? ` (WebSocket on ${wsPort})` : ''} (data in ${config.dataDir})`,
   );
 
   let closing: Promise<void> | null = null;
   return {
     port,
     tlsPort,
+    wsPort,
     serverKeys,
     edge,
     groups,
@@ -209,4 +226,19 @@ function defaultRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return registry;
+}
+
+/**
+ * IM_WEB_DEMO serves a page that gets development tokens without the bearer secret: only with its
+ * WebSocket listener to talk to, development tokens on, and an admin API to serve it from.
+ */
+function checkWebDemo(config: Config): void {
+  if (!config.admin.webDemo) return;
+  const missing = [
+    config.edge.ws ? '' : 'IM_EDGE_WS=true (the page connects over WebSocket)',
+    config.admin.devTokens ? '' : 'IM_ADMIN_DEV_TOKENS=true (the page logs in with development tokens)',
+    config.auth.jwtSecret ? '' : 'an HS256 secret to sign them (IM_JWT_SECRET)',
+    config.admin.secret ? '' : 'the admin API (IM_ADMIN_SECRET)',
+  ].filter(Boolean);
+  if (missing.length > 0) throw new Error(`IM_WEB_DEMO=true needs ${missing.join(', ')}`);
 }

@@ -39,7 +39,10 @@ export interface TestCluster {
   kafkaBrokers: string[];
   /** `<IM_KAFKA_TOPIC_PREFIX>offline-push`; launch.ts sets the topic prefix to `<prefix>.`. */
   offlinePushTopic: string;
+  /** One per edge over TCP. */
   endpoints: Endpoint[];
+  /** The same edges over WebSocket (protocol.md §1). */
+  wsEndpoints: Endpoint[];
   jwtSecret: string;
   /** Live routes of a user, read from Redis (the cluster's route table). */
   routes(userId: string): Promise<Route[]>;
@@ -89,6 +92,7 @@ export async function startTestCluster(opts: TestClusterOptions): Promise<TestCl
       .filter(Boolean),
     offlinePushTopic: `${prefix}.offline-push`,
     endpoints: cluster.edges.map((e) => ({ host: e.host, port: e.port })),
+    wsEndpoints: cluster.edges.map((e) => ({ host: e.host, port: e.wsPort, transport: 'ws' as const })),
     jwtSecret: cluster.jwtSecret,
     async routes(userId) {
       return (await routeStore.lookup([userId])).get(userId) ?? [];
@@ -106,13 +110,19 @@ export async function startTestCluster(opts: TestClusterOptions): Promise<TestCl
 }
 
 /**
- * The cluster as a conformance Target (test/conformance/suite.ts); with a reader of its
- * offline-push topic (./offline-push.ts) the offline-push scenarios run too. close() stops both.
+ * The cluster as a conformance Target (test/conformance/suite.ts), over TCP or WebSocket (the
+ * other transport is the target's `alternate`); with a reader of its offline-push topic
+ * (./offline-push.ts) the offline-push scenarios run too. close() stops both.
  */
-export function clusterTarget(c: TestCluster, pushes?: OfflinePushReader): Target {
+export function clusterTarget(
+  c: TestCluster,
+  pushes?: OfflinePushReader,
+  transport: 'tcp' | 'ws' = 'tcp',
+): Target {
   const admin = c.cluster.admin;
   return {
-    endpoints: c.endpoints,
+    endpoints: transport === 'ws' ? c.wsEndpoints : c.endpoints,
+    alternate: transport === 'ws' ? c.endpoints : c.wsEndpoints,
     jwtSecret: c.jwtSecret,
     // Pushes and kicks cross Kafka (a fetch waits up to 1 s when idle).
     deliveryTimeoutMs: 10_000,

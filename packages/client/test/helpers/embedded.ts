@@ -1,4 +1,4 @@
-/** Starts the real server in-process (services/embedded) on port 0 with a temp data dir. */
+/** Starts the real server in-process (services/embedded) on port 0 (TCP and WebSocket) with a temp data dir. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,8 @@ import { type EmbeddedServer, startEmbedded } from '@im/embedded';
 export interface TestServer {
   server: EmbeddedServer;
   port: number;
+  /** The WebSocket port (protocol.md §1): the browser entry's way in. */
+  wsPort: number;
   dataDir: string;
   jwtSecret: string;
   token(userId: string, ttlSeconds?: number): Promise<string>;
@@ -25,7 +27,7 @@ export async function startTestServer(
     {
       logLevel: 'silent',
       ...overrides,
-      edge: { port: 0, ...overrides.edge },
+      edge: { port: 0, ws: true, wsPort: 0, ...overrides.edge },
       auth: { jwtSecret },
       dataDir,
       nodeId: 'test',
@@ -36,6 +38,7 @@ export async function startTestServer(
   return {
     server,
     port: server.port,
+    wsPort: server.wsPort as number,
     dataDir,
     jwtSecret,
     token: (userId, ttlSeconds = 600) => signDevToken(jwtSecret, userId, ttlSeconds),

@@ -1,5 +1,6 @@
 /** An in-memory Transport: what the SDK writes is recorded, what the test feeds is "received". */
 import type { Connector, Transport, TransportListener } from '../../src/index.js';
+import { waitFor } from './wait.js';
 
 export class MemoryTransport implements Transport {
   readonly written: Uint8Array[] = [];
@@ -18,6 +19,14 @@ export class MemoryTransport implements Transport {
     this.written.push(bytes);
     this.onWrite?.(bytes);
     return true;
+  }
+
+  /**
+   * The i-th frame written, once it is: a browser-build connection seals with WebCrypto, so a
+   * request reaches the transport a few microtasks after request() returned.
+   */
+  async nth(i: number): Promise<Uint8Array> {
+    return waitFor(`frame #${i} written`, () => this.written[i]);
   }
 
   /** Bytes from the "server". */

@@ -96,6 +96,7 @@ export function encodeDeliveries(deliveries: readonly Delivery[], partitions = 1
           from: m.from,
           fromDevice: m.fromDevice,
           serverTime: m.serverTime,
+          traceparent: m.traceparent ?? '',
         });
       }
       return i;
@@ -140,6 +141,8 @@ export function decodeDeliveries(bytes: Uint8Array, nodeId: string): Delivery[] 
     from: m.from,
     fromDevice: m.fromDevice,
     serverTime: m.serverTime,
+    // Per message: the record carries many, each of its own trace (tracing.ts).
+    ...(m.traceparent ? { traceparent: m.traceparent } : {}),
   }));
   const message = (i: number): EncodedMessage => {
     const m = messages[i];

@@ -1,6 +1,15 @@
 import { seqFieldSize } from '@im/protocol';
 import type { Logger } from '../log.js';
-import type { Delivery, DeliveryBus, OfflinePush, Route, RouteStore, StoredMessage } from '../ports.js';
+import type {
+  Delivery,
+  DeliveryBus,
+  EncodedMessage,
+  OfflinePush,
+  Route,
+  RouteStore,
+  StoredMessage,
+} from '../ports.js';
+import { endSpan, SpanKind, startSpan, type TraceSpan, traceparentOf } from '../tracing.js';
 import { encodeForDelivery } from './wire.js';
 
 /** One accepted message to hand to the online devices of its users. */
@@ -14,6 +23,8 @@ export interface FanoutJob {
   notifyOnly: boolean;
   /** Hand targets with no online device (other than the sender) to the offline-push hook. */
   offlinePush: boolean;
+  /** The send's trace context when sampled (tracing.ts): the fan-out continues it, to the edges. */
+  traceparent?: string | undefined;
 }
 
 /**
@@ -24,6 +35,7 @@ export interface RoomFanoutJob {
   message: StoredMessage;
   roomId: string;
   nodes: readonly string[];
+  traceparent?: string | undefined;
 }
 
 type Job = FanoutJob | RoomFanoutJob;
@@ -261,6 +273,23 @@ export class Fanout {
         : new Map<string, Route[]>();
     const deliveries: Delivery[] = [];
     const pushes: OfflinePush[] = [];
+    /** Spans of the sampled messages of the batch (tracing.ts), ended once the batch is published. */
+    let spans: TraceSpan[] | null = null;
+    const encode = (job: Job): EncodedMessage => {
+      const encoded = encodeForDelivery(job.message);
+      if (job.traceparent) {
+        const span = startSpan('im.fanout', SpanKind.PRODUCER, job.traceparent, {
+          'im.message_uid': String(job.message.uid),
+        });
+        const tp = traceparentOf(span);
+        if (span && tp) {
+          encoded.traceparent = tp;
+          spans ??= [];
+          spans.push(span);
+        }
+      }
+      return encoded;
+    };
     // The overflowed messages are older than the queued ones: their MN first.
     for (const [userId, head] of notices) {
       for (const nodeId of new Set((routes.get(userId) ?? []).map((r) => r.nodeId))) {
@@ -269,27 +298,34 @@ export class Fanout {
     }
     for (const job of jobs) {
       if (isRoomJob(job)) {
-        const message = encodeForDelivery(job.message);
+        const message = encode(job);
         for (const nodeId of job.nodes)
           deliveries.push({ kind: 'room', nodeId, roomId: job.roomId, message });
       } else {
-        this.plan(job, routes, deliveries, pushes);
+        this.plan(job, encode(job), routes, deliveries, pushes);
       }
     }
     const [pub, push] = await Promise.allSettled([
       !state.deliveries && deliveries.length > 0 ? this.opts.bus.publish(deliveries) : undefined,
       !state.pushes && pushes.length > 0 ? this.opts.bus.publishOfflinePush(pushes) : undefined,
     ]);
+    if (spans)
+      for (const s of spans as TraceSpan[]) endSpan(s, pub?.status === 'rejected' ? pub.reason : undefined);
     if (pub?.status === 'fulfilled') state.deliveries = true;
     if (push?.status === 'fulfilled') state.pushes = true;
     if (pub?.status === 'rejected') throw pub.reason;
     if (push?.status === 'rejected') throw push.reason;
   }
 
-  private plan(job: FanoutJob, routes: Map<string, Route[]>, out: Delivery[], pushes: OfflinePush[]): void {
+  /** `message`: encoded once, shared by every user's delivery (each adds its own seq behind it). */
+  private plan(
+    job: FanoutJob,
+    message: EncodedMessage,
+    routes: Map<string, Route[]>,
+    out: Delivery[],
+    pushes: OfflinePush[],
+  ): void {
     const m = job.message;
-    // Encoded once, shared by every user's delivery (each adds its own seq behind it).
-    const message = encodeForDelivery(m);
     let maxSeq = 0;
     for (const s of job.targets.values()) maxSeq = Math.max(maxSeq, s);
     const notify = job.notifyOnly || message.bytes.length + seqFieldSize(maxSeq) > this.opts.pushMaxBodyBytes;

@@ -18,6 +18,7 @@ import type { Config } from '../config.js';
 import type { GroupDirectory } from '../groups.js';
 import type { Logger } from '../log.js';
 import type { DeliveryBus, MessageStore, RouteStore, StoredMessage, UidGenerator } from '../ports.js';
+import { endSpan, SpanKind, startSpan, traceparentOf, tracing } from '../tracing.js';
 import { uidToBytes } from '../uid.js';
 import type { ChatroomService } from './chatrooms.js';
 import { chatroomPolicy } from './conversations/chatroom.js';
@@ -120,7 +121,41 @@ export class MessageService implements MessageApi {
     return { queued: this.fanout.queued, dropped: this.fanout.overflowedJobs };
   }
 
-  async send(caller: Caller, body: Uint8Array, opts: SendOptions): Promise<SendAck> {
+  send(caller: Caller, body: Uint8Array, opts: SendOptions): Promise<SendAck> {
+    // tracing.ts: a span only for an MS whose trace the edge sampled; the rest pass straight on
+    // (not through another async frame: no extra promise per MS).
+    if (!opts.traceparent || !tracing.on) return this.accept(caller, body, opts, undefined);
+    return this.tracedSend(caller, body, opts, opts.traceparent);
+  }
+
+  private async tracedSend(
+    caller: Caller,
+    body: Uint8Array,
+    opts: SendOptions,
+    traceparent: string,
+  ): Promise<SendAck> {
+    const span = startSpan('im.message.send', SpanKind.SERVER, traceparent, {
+      'im.user': caller.userId,
+      'im.node': caller.nodeId,
+    });
+    try {
+      const ack = await this.accept(caller, body, opts, traceparentOf(span));
+      span?.setAttributes({ 'im.message_uid': String(ack.messageUid), 'im.seq': ack.seq });
+      endSpan(span);
+      return ack;
+    } catch (err) {
+      endSpan(span, err);
+      throw err;
+    }
+  }
+
+  /** protocol.md §6 Send; `trace` (a traceparent) goes with the append and the fan-out. */
+  private async accept(
+    caller: Caller,
+    body: Uint8Array,
+    opts: SendOptions,
+    trace: string | undefined,
+  ): Promise<SendAck> {
     // protocol.md §3: an empty MS body is BAD_REQUEST (it would decode to an all-default Message).
     if (body.length === 0) throw new ImError(Status.BAD_REQUEST, 'MS needs a Message body');
     const message = codec.Message.decode(body, this.limits);
@@ -155,7 +190,7 @@ export class MessageService implements MessageApi {
     if (audience.room) {
       this.checkPushable(stored, 'a chatroom message');
       const { id, nodes } = audience.room;
-      if (nodes.length > 0) this.fanout.enqueue({ message: stored, roomId: id, nodes });
+      if (nodes.length > 0) this.fanout.enqueue({ message: stored, roomId: id, nodes, traceparent: trace });
       return { messageUid: stored.uid, serverTime: stored.serverTime, seq: 0 };
     }
     // protocol.md §6 Transient content: TYPING is never stored, takes seq 0, and reaches only the
@@ -164,26 +199,39 @@ export class MessageService implements MessageApi {
       this.checkPushable(stored, 'a TYPING');
       this.typing.take(caller.userId, stored.conversation);
       const targets = new Map(audience.recipients.filter((u) => u !== caller.userId).map((u) => [u, 0]));
-      this.deliver(stored, targets, caller.deviceId, audience, false);
+      this.deliver(stored, targets, caller.deviceId, audience, false, trace);
       return { messageUid: stored.uid, serverTime: stored.serverTime, seq: 0 };
     }
     // Not stored by its conversation type (chatroom): delivered to those present, seq 0.
     if (audience.inboxUsers.length === 0) {
       this.checkPushable(stored, 'a message that is not stored');
-      this.deliver(stored, new Map(audience.recipients.map((u) => [u, 0])), caller.deviceId, audience, false);
+      this.deliver(
+        stored,
+        new Map(audience.recipients.map((u) => [u, 0])),
+        caller.deviceId,
+        audience,
+        false,
+        trace,
+      );
       return { messageUid: stored.uid, serverTime: stored.serverTime, seq: 0 };
     }
 
     this.checkPullable(stored, body.length);
     // Durable in every inbox before the ack (protocol.md §6 Send).
-    const result = await this.store.append({ message: stored, inboxUsers: [...audience.inboxUsers] });
+    const result = await this.store.append({
+      message: stored,
+      inboxUsers: [...audience.inboxUsers],
+      ...(trace ? { traceparent: trace } : {}),
+    });
     const ack = {
       messageUid: result.uid,
       serverTime: result.serverTime,
       seq: result.seqs.get(caller.userId) ?? 0,
     };
     // An idempotent resend returns the original's ack and is not delivered again.
-    if (!result.duplicate) this.deliver(stored, result.seqs, caller.deviceId, audience, audience.offlinePush);
+    if (!result.duplicate) {
+      this.deliver(stored, result.seqs, caller.deviceId, audience, audience.offlinePush, trace);
+    }
     return ack;
   }
 
@@ -333,9 +381,17 @@ export class MessageService implements MessageApi {
     senderDevice: string,
     audience: Audience,
     offlinePush: boolean,
+    traceparent?: string,
   ): void {
     if (targets.size === 0) return;
-    this.fanout.enqueue({ message, targets, senderDevice, notifyOnly: audience.notifyOnly, offlinePush });
+    this.fanout.enqueue({
+      message,
+      targets,
+      senderDevice,
+      notifyOnly: audience.notifyOnly,
+      offlinePush,
+      traceparent,
+    });
   }
 }
 

@@ -1,32 +1,11 @@
 /**
  * AES-256-GCM over one frame body (protocol.md §2 AES): body = nonce (12) ‖ ciphertext ‖ tag (16),
  * additional authenticated data = header bytes 4..11 as sent, so a changed version, seq, command,
- * flag or status makes the tag check fail. node:crypto only.
+ * flag or status makes the tag check fail (the AAD: aad.ts). node:crypto only.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { AAD_LENGTH, AES_KEY_LENGTH, AES_OVERHEAD, GCM_NONCE_LENGTH, GCM_TAG_LENGTH } from './constants.js';
+import { AES_KEY_LENGTH, AES_OVERHEAD, GCM_NONCE_LENGTH, GCM_TAG_LENGTH } from './constants.js';
 import { DecryptError } from './errors.js';
-
-/** The header fields that are authenticated; `length` is not (it is implied by the body). */
-export interface AadFields {
-  version?: number;
-  seq: number;
-  command: number;
-  flag: number;
-  status: number;
-}
-
-/** Header bytes 4..11 exactly as encodeHeader writes them (big-endian seq). */
-export function frameAad(h: AadFields): Uint8Array {
-  const out = new Uint8Array(AAD_LENGTH);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, h.version ?? 1);
-  view.setUint32(1, h.seq);
-  view.setUint8(5, h.command);
-  view.setUint8(6, h.flag);
-  view.setUint8(7, h.status);
-  return out;
-}
 
 function checkKey(key: Uint8Array): void {
   if (key.length !== AES_KEY_LENGTH) throw new RangeError(`AES-256 needs a ${AES_KEY_LENGTH}-byte key`);

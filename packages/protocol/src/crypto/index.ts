@@ -1,3 +1,4 @@
+export * from './aad.js';
 export * from './aead.js';
 export * from './constants.js';
 export * from './errors.js';

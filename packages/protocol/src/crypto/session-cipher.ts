@@ -3,7 +3,8 @@
  * direction's key and opens what it receives with the other. The server and the SDK use the same
  * class with opposite roles, so they cannot disagree on which key goes where.
  */
-import { type AadFields, aesOpen, aesSeal, frameAad } from './aead.js';
+import { type AadFields, frameAad } from './aad.js';
+import { aesOpen, aesSeal } from './aead.js';
 import { deriveSessionKeys } from './session-keys.js';
 
 export type CipherRole = 'client' | 'server';

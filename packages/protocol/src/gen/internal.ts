@@ -220,6 +220,8 @@ export interface DeliveredMessage {
   fromDevice: string;
   /** Message.serverTime (the edge measures serverTime → MPS) */
   serverTime: number;
+  /** W3C trace context of its fan-out when sampled, else empty (core tracing.ts) */
+  traceparent: string;
 }
 
 function writeDeliveredMessage(w: Writer, m: Input<DeliveredMessage>): void {
@@ -231,10 +233,12 @@ function writeDeliveredMessage(w: Writer, m: Input<DeliveredMessage>): void {
   if (f4 != null && checkString(f4, 'DeliveredMessage.fromDevice') !== '') { w.varint32(34); w.string(f4); }
   const f5 = m.serverTime;
   if (f5 != null && checkI64n(f5, 'DeliveredMessage.serverTime') !== 0) { w.varint32(40); w.i64n(f5); }
+  const f6 = m.traceparent;
+  if (f6 != null && checkString(f6, 'DeliveredMessage.traceparent') !== '') { w.varint32(50); w.string(f6); }
 }
 
 function readDeliveredMessage(r: Reader, end: number, lim: DecodeLimits, depth: number, into?: DeliveredMessage): DeliveredMessage {
-  const m: DeliveredMessage = into ?? { e2e: false, from: '', fromDevice: '', serverTime: 0 };
+  const m: DeliveredMessage = into ?? { e2e: false, from: '', fromDevice: '', serverTime: 0, traceparent: '' };
   while (r.pos < end) {
     const tag = r.varint32();
     switch (tag) {
@@ -243,6 +247,7 @@ function readDeliveredMessage(r: Reader, end: number, lim: DecodeLimits, depth: 
       case 26: m.from = r.string('DeliveredMessage.from', lim); break;
       case 34: m.fromDevice = r.string('DeliveredMessage.fromDevice', lim); break;
       case 40: m.serverTime = r.i64n('DeliveredMessage.serverTime'); break;
+      case 50: m.traceparent = r.string('DeliveredMessage.traceparent', lim); break;
       default: r.skip(tag, depth, lim);
     }
   }
@@ -470,6 +475,8 @@ export interface SendItem {
   e2e: boolean;
   /** ms since the epoch (0 = none): not started by then → UNAVAILABLE, not stored */
   deadline: number;
+  /** W3C trace context of this MS when its trace is sampled, else empty (core tracing.ts) */
+  traceparent: string;
 }
 
 function writeSendItem(w: Writer, m: Input<SendItem>): void {
@@ -480,10 +487,12 @@ function writeSendItem(w: Writer, m: Input<SendItem>): void {
   if (m.e2e != null && checkBool(m.e2e, 'SendItem.e2e')) { w.varint32(32); w.varint32(1); }
   const f5 = m.deadline;
   if (f5 != null && checkI64n(f5, 'SendItem.deadline') !== 0) { w.varint32(40); w.i64n(f5); }
+  const f6 = m.traceparent;
+  if (f6 != null && checkString(f6, 'SendItem.traceparent') !== '') { w.varint32(50); w.string(f6); }
 }
 
 function readSendItem(r: Reader, end: number, lim: DecodeLimits, depth: number, into?: SendItem): SendItem {
-  const m: SendItem = into ?? { id: 0, e2e: false, deadline: 0 };
+  const m: SendItem = into ?? { id: 0, e2e: false, deadline: 0, traceparent: '' };
   while (r.pos < end) {
     const tag = r.varint32();
     switch (tag) {
@@ -492,6 +501,7 @@ function readSendItem(r: Reader, end: number, lim: DecodeLimits, depth: number, 
       case 26: m.message = r.encoded(); break;
       case 32: m.e2e = r.bool(); break;
       case 40: m.deadline = r.i64n('SendItem.deadline'); break;
+      case 50: m.traceparent = r.string('SendItem.traceparent', lim); break;
       default: r.skip(tag, depth, lim);
     }
   }
@@ -1030,6 +1040,8 @@ export interface AppendItem {
   inboxUsers: string[];
   /** ms since the epoch (0 = none): not started by then → UNAVAILABLE, not stored */
   deadline: number;
+  /** W3C trace context of the send when sampled, else empty (core tracing.ts) */
+  traceparent: string;
 }
 
 function writeAppendItem(w: Writer, m: Input<AppendItem>): void {
@@ -1039,10 +1051,12 @@ function writeAppendItem(w: Writer, m: Input<AppendItem>): void {
   if (m.inboxUsers != null) for (const e of checkList(m.inboxUsers, 'AppendItem.inboxUsers')) { w.varint32(26); w.string(checkString(e, 'AppendItem.inboxUsers')); }
   const f4 = m.deadline;
   if (f4 != null && checkI64n(f4, 'AppendItem.deadline') !== 0) { w.varint32(32); w.i64n(f4); }
+  const f5 = m.traceparent;
+  if (f5 != null && checkString(f5, 'AppendItem.traceparent') !== '') { w.varint32(42); w.string(f5); }
 }
 
 function readAppendItem(r: Reader, end: number, lim: DecodeLimits, depth: number, into?: AppendItem): AppendItem {
-  const m: AppendItem = into ?? { id: 0, inboxUsers: [], deadline: 0 };
+  const m: AppendItem = into ?? { id: 0, inboxUsers: [], deadline: 0, traceparent: '' };
   while (r.pos < end) {
     const tag = r.varint32();
     switch (tag) {
@@ -1050,6 +1064,7 @@ function readAppendItem(r: Reader, end: number, lim: DecodeLimits, depth: number
       case 18: m.message = readNested(r, StoredMessage, lim, depth, m.message); break;
       case 26: r.count(m.inboxUsers.length + 1, 'AppendItem.inboxUsers', lim); m.inboxUsers.push(r.string('AppendItem.inboxUsers', lim)); break;
       case 32: m.deadline = r.i64n('AppendItem.deadline'); break;
+      case 42: m.traceparent = r.string('AppendItem.traceparent', lim); break;
       default: r.skip(tag, depth, lim);
     }
   }
