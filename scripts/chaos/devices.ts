@@ -46,7 +46,8 @@ function tap(log: DeviceLog): Connector {
       if (flag.compression !== Compression.NONE) return; // the edge gzips responses to gzip requests only
       const now = Date.now();
       if (flag.flow === Flow.RESPONSE && f.command === Command.LOGIN && f.status === Status.OK) {
-        session = { start: now, end: null, pushes: new Map(), notifies: [] };
+        const loginHead = codec.LoginResponse.decode(f.body).head;
+        session = { start: now, end: null, loginHead, pushes: new Map(), notifies: [] };
         log.sessions.push(session);
       } else if (flag.flow === Flow.NOTIFY && session) {
         if (f.command === Command.MPS) {

@@ -13,7 +13,7 @@
  * live 10 s (a freeze is at most 3 s, below that), heartbeats every 5 s, drain grace 1 s, gRPC
  * deadline 2 s. Logs: .data/chaos/<prefix>/ (kept for the post-mortem).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKafkaJars, startPrivateKafka } from '../../test/cluster/support/private-kafka.js';
 import { startPrivatePostgres } from '../../test/cluster/support/private-postgres.js';
@@ -199,17 +199,18 @@ export async function runChaos(args: ChaosArgs): Promise<boolean> {
     });
     const byTarget = new Map<string, string[]>();
     for (const f of faults) byTarget.set(f.target, [...(byTarget.get(f.target) ?? []), f.kind]);
-    process.stdout.write(
-      [
-        '',
-        `chaos: seed ${args.seed}, ${args.minutes} min of traffic at ${args.rate} msg/s, ${args.users} clients, ${args.edges} edges`,
-        `faults: ${[...byTarget].map(([t, k]) => `${t} ${k.join('+')}`).join(', ') || 'none'}`,
-        formatVerdict(verdict),
-        ...(verdict.examples.length > 0 ? ['examples:', ...verdict.examples.map((e) => `  ${e}`)] : []),
-        `chaos: ${verdict.ok ? 'no violations' : 'VIOLATIONS (see above)'}; logs in ${logDir}`,
-        '',
-      ].join('\n'),
-    );
+    const report = [
+      '',
+      `chaos: seed ${args.seed}, ${args.minutes} min of traffic at ${args.rate} msg/s, ${args.users} clients, ${args.edges} edges`,
+      `faults: ${[...byTarget].map(([t, k]) => `${t} ${k.join('+')}`).join(', ') || 'none'}`,
+      formatVerdict(verdict),
+      ...(verdict.examples.length > 0 ? ['examples:', ...verdict.examples.map((e) => `  ${e}`)] : []),
+      `chaos: ${verdict.ok ? 'no violations' : 'VIOLATIONS (see above)'}; logs in ${logDir}`,
+      '',
+    ].join('\n');
+    process.stdout.write(report);
+    // Next to the logs it is judged against, for a failed CI run read afterwards.
+    writeFileSync(join(logDir, 'verdict.txt'), report);
     return verdict.ok;
   } finally {
     process.off('SIGINT', onSignal);

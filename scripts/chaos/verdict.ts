@@ -6,8 +6,10 @@
  *   inbox seqs are 1..head without a gap; messages of one conversation keep the order in which the
  *   server accepted them (checked where that order is known: m1 acked before m2 was first sent);
  *   a device online at the ack that stays online is TOLD of it — an MPS of that message, or an MN
- *   whose head reaches its seq — within notifyBoundMs of the recovery of the fault in effect.
- *   Learning it only through a later message's seq gap, or a reconnect, does not count.
+ *   (or the session's own LoginResponse) whose head reaches its seq — within notifyBoundMs of the
+ *   recovery of the fault in effect. Learning it only through a later message's seq gap, a pull,
+ *   or a reconnect, does not count. (A LOGIN answered just before the sender got its ack can
+ *   already hold the message in its head: the session started "before the ack" and was told.)
  */
 import type { FaultKind } from './schedule.js';
 
@@ -28,6 +30,8 @@ export interface AckedMessage {
 export interface Session {
   start: number;
   end: number | null;
+  /** LoginResponse.head: the inbox head the server told this connection as it logged in. */
+  loginHead: number;
   /** uid → when its MPS arrived (first one) on this connection. */
   pushes: Map<bigint, number>;
   /** MN frames on this connection, in order. */
@@ -174,7 +178,8 @@ export function judge(f: RunFacts): Verdict {
       if (!s) continue; // offline at the ack: its next pull is the guarantee (checked above)
       const pushedAt = s.pushes.get(m.uid);
       const mn = s.notifies.find((n) => n.head >= seq);
-      const told = Math.min(pushedAt ?? Infinity, mn?.at ?? Infinity);
+      const atLogin = s.loginHead >= seq ? s.start : Infinity;
+      const told = Math.min(pushedAt ?? Infinity, mn?.at ?? Infinity, atLogin);
       const windowEnd = s.end ?? f.endAt;
       if (told === Infinity) {
         if (windowEnd - r.at >= f.notifyBoundMs) {

@@ -31,6 +31,7 @@ function cleanRun(): RunFacts {
   const session = (pushes: [bigint, number][]): Session => ({
     start: 0,
     end: null,
+    loginHead: 0,
     pushes: new Map(pushes),
     notifies: [],
   });
@@ -144,6 +145,19 @@ describe('chaos verdict', () => {
     expect(row(f, /never told/).value).toBe('0');
   });
 
+  it("the session's own LoginResponse head counts as told (a LOGIN answered just before the ack)", () => {
+    const f = cleanRun();
+    const bob = f.devices[1] as { sessions: Session[] };
+    // Logged in at 150, after uid 2 was stored but before alice got its ack (200): LOGIN head 2.
+    bob.sessions = [
+      { start: 0, end: 150, loginHead: 0, pushes: new Map([[1n, 110]]), notifies: [] },
+      { start: 150, end: null, loginHead: 1, pushes: new Map(), notifies: [] },
+    ];
+    expect(row(f, /never told/).value).toBe('1');
+    (bob.sessions[1] as Session).loginHead = 2;
+    expect(row(f, /never told/).value).toBe('0');
+  });
+
   it('told late: past the bound after the recovery of the fault in effect', () => {
     const f = cleanRun();
     const s = bobSession(f);
@@ -161,7 +175,7 @@ describe('chaos verdict', () => {
   it('a device that went offline before it was told is not judged on it (its pull is)', () => {
     const f = cleanRun();
     const bob = f.devices[1] as { sessions: Session[] };
-    bob.sessions = [{ start: 0, end: 250, pushes: new Map([[1n, 110]]), notifies: [] }];
+    bob.sessions = [{ start: 0, end: 250, loginHead: 0, pushes: new Map([[1n, 110]]), notifies: [] }];
     expect(row(f, /never told/).value).toBe('0');
     expect(row(f, /checked/).value).toBe('1 (1)');
   });

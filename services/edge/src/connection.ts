@@ -44,6 +44,8 @@ import { flushAtEndOfTurn } from './write-flush.js';
 
 /** Pause reading when this many requests wait in the serial queue (a pipelining client cannot grow memory). */
 const MAX_QUEUED_REQUESTS = 64;
+/** Seqs told out of order kept per connection (see toldAbove); a gap past it costs one MN. */
+const MAX_TOLD_AHEAD = 256;
 /** After a graceful end(), a peer that never closes its side is destroyed after this. */
 const END_LINGER_MS = 2_000;
 /** setTimeout's longest delay (~24.8 days): a token that lives longer is looked at again then. */
@@ -103,11 +105,14 @@ export class Connection {
   /** protocol.md §1: server-originated frames carry the connection's own counter, from 1. */
   private notifySeq = 0;
   /**
-   * The highest inbox seq this client was told of: LoginResponse.head, a SendAck, an MPS seq, an
-   * MN head, a PullResponse.head. Below it the client pulls by itself (a gap, or MN); above it
-   * it knows nothing — what head-sync.ts checks (protocol.md §6 Guarantee).
+   * Every inbox seq up to this one was told to this client, by the server's own doing: a head
+   * (LoginResponse.head, MN) covers all below it; an MPS or a SendAck tells its one seq. What
+   * head-sync.ts checks (protocol.md §6 Guarantee). A PullResponse does not count, nor does a
+   * later seq: a message the client learns of only through a seq gap was never told (issue 10).
    */
   private toldSeq = 0;
+  /** Single seqs told above toldSeq, not yet contiguous with it (null: none, the usual case). */
+  private toldAbove: Set<number> | null = null;
   /** Notifies held while the LOGIN response is not yet written (it must come first). */
   private held: NotifyFrame[] | null = null;
   /** When the request being handled arrived (metrics: MS received → SendAck written). */
@@ -430,9 +435,31 @@ export class Connection {
     this.routeRemoved = true;
   }
 
-  /** The client now knows of its inbox up to `seq` (see toldSeq). */
+  /** The client was told of inbox seq `seq` alone (an MPS, a SendAck; see toldSeq). */
   told(seq: number): void {
-    if (seq > this.toldSeq) this.toldSeq = seq;
+    if (seq <= this.toldSeq) return;
+    if (seq === this.toldSeq + 1) {
+      this.toldSeq = seq;
+      if (this.toldAbove) this.drainToldAbove();
+      return;
+    }
+    this.toldAbove ??= new Set();
+    // Bounded: past it the seqs told out of order are forgotten, and head sync sends one MN.
+    if (this.toldAbove.size < MAX_TOLD_AHEAD) this.toldAbove.add(seq);
+  }
+
+  /** The client was told its inbox head (LoginResponse, MN): every seq up to it. */
+  toldHead(head: number): void {
+    if (head <= this.toldSeq) return;
+    this.toldSeq = head;
+    if (this.toldAbove) this.drainToldAbove();
+  }
+
+  private drainToldAbove(): void {
+    const above = this.toldAbove as Set<number>;
+    while (above.delete(this.toldSeq + 1)) this.toldSeq += 1;
+    for (const seq of above) if (seq <= this.toldSeq) above.delete(seq);
+    if (above.size === 0) this.toldAbove = null;
   }
 
   get toldUpTo(): number {
@@ -471,7 +498,10 @@ export class Connection {
     }
     for (const f of frames) {
       this.ctx.metrics.frameOut(f.command, f.status);
-      if (f.seq !== undefined) this.told(f.seq);
+      if (f.seq) {
+        if (f.command === Command.MN) this.toldHead(f.seq);
+        else this.told(f.seq);
+      }
     }
     this.write(
       frames.map((f) => {

@@ -62,7 +62,7 @@ export async function login(ctx: EdgeContext, conn: Connection, req: Request): P
   }
   // protocol.md §2 RSA: the secret an RSA LOGIN carried becomes the session's only now, on success.
   if (req.secure) conn.secure = req.secure;
-  conn.told(head);
+  conn.toldHead(head);
   conn.log(
     'info',
     { epoch, platform: r.platform, clientVersion: r.clientVersion, encrypted: conn.secure !== null },

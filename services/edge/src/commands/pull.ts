@@ -7,6 +7,5 @@ import type { Reply, Request } from '../dispatch.js';
 export async function pull(ctx: EdgeContext, conn: Connection, req: Request): Promise<Reply> {
   const request = codec.PullRequest.decode(req.body, req.limits);
   const page = await ctx.message.pull(conn.caller(), request);
-  conn.told(page.head);
   return { body: codec.PullResponse.encode(page) };
 }
