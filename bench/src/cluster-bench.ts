@@ -62,7 +62,7 @@ async function launch(root: Root, backendTargetsOfMachine: CpuTarget[]): Promise
     root: root.dir,
     edges: 2,
     prefix,
-    env: { ...backends, LOG_LEVEL: 'warn' },
+    env: { ...backends, LOG_LEVEL: 'warn', ...root.env },
     serviceEnv: { edge: { ...BENCH_EDGE_ENV } },
   });
   log(`${cluster.describe()}\nready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -73,7 +73,7 @@ async function launch(root: Root, backendTargetsOfMachine: CpuTarget[]): Promise
   return {
     label: root.label,
     driver: { kind: 'im', secret: cluster.jwtSecret, tag: runTag() },
-    describe: `${root.dir} at ${commitOf(root.dir)}`,
+    describe: `${root.dir} at ${commitOf(root.dir)}${envText(root.env)}`,
     senderAt: { host: e1.host, port: e1.port },
     recipientAt: { host: e2.host, port: e2.port },
     targets: [
@@ -116,6 +116,11 @@ async function attach(base: number, secret: string, backendTargetsOfMachine: Cpu
     describe: `running cluster at base port ${base}`,
     stop: async () => {},
   };
+}
+
+function envText(env: Record<string, string> | undefined): string {
+  const set = Object.entries(env ?? {});
+  return set.length === 0 ? '' : ` with ${set.map(([k, v]) => `${k}=${v}`).join(' ')}`;
 }
 
 /** The commit a checkout is at, `+` when its tree has changes (for the JSON). */

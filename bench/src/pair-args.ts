@@ -27,6 +27,8 @@ export interface PairOptions {
 export interface Root {
   label: string;
   dir: string;
+  /** Settings (config.ts env names) its services start with, over the bench's (`--env`). */
+  env?: Record<string, string>;
 }
 
 export interface ClusterBenchOptions extends PairOptions {
@@ -89,6 +91,27 @@ export function parseRoots(raw: string, cwd: string): Root[] {
   return roots;
 }
 
+/**
+ * `--env NAME=VALUE[,LABEL:NAME=VALUE...]`: settings for every checkout's services, or (with a
+ * label) for one — e.g. `--root a=.,b=. --env b:IM_GRPC_LINGER_MS=4` measures one setting against
+ * another in one run.
+ */
+export function applyEnv(roots: Root[], raw: string): Root[] {
+  const out = roots.map((r) => ({ ...r, env: { ...r.env } }));
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const m = /^(?:([\w.-]+):)?([A-Z][A-Z0-9_]*)=(.*)$/.exec(item);
+    if (!m) throw new UsageError(`--env: "${item}" is not NAME=VALUE or LABEL:NAME=VALUE`);
+    const [, label, name, value] = m as unknown as [string, string | undefined, string, string];
+    const targets = label === undefined ? out : out.filter((r) => r.label === label);
+    if (targets.length === 0) throw new UsageError(`--env: no --root labelled "${label}"`);
+    for (const t of targets) t.env[name] = value;
+  }
+  return out;
+}
+
 export function parseClusterBenchArgs(
   argv: readonly string[],
   env: Record<string, string | undefined>,
@@ -99,6 +122,7 @@ export function parseClusterBenchArgs(
   const pair = pairOptions(r, '500,1k,3k,6k');
   const attachRaw = r.str('attach');
   const rootRaw = r.str('root');
+  const envRaw = r.str('env');
   if (attachRaw !== undefined && rootRaw !== undefined) {
     throw new UsageError('--attach (a running cluster) and --root (checkouts to launch) exclude each other');
   }
@@ -109,10 +133,16 @@ export function parseClusterBenchArgs(
   if (attach !== undefined && !secret) {
     throw new UsageError("--attach needs the edges' JWT secret: --secret S or IM_JWT_SECRET");
   }
+  if (attach !== undefined && envRaw !== undefined) {
+    throw new UsageError(
+      '--env sets what launched services start with; an attached cluster is already running',
+    );
+  }
   r.rejectUnknown();
+  const roots = rootRaw === undefined ? [{ label: 'this', dir: repoRoot }] : parseRoots(rootRaw, cwd);
   return {
     ...pair,
-    roots: rootRaw === undefined ? [{ label: 'this', dir: repoRoot }] : parseRoots(rootRaw, cwd),
+    roots: envRaw === undefined ? roots : applyEnv(roots, envRaw),
     attach,
     secret,
   };
@@ -156,6 +186,8 @@ every process (edges, services, PostgreSQL with its backends, Redis, Kafka), del
 send→ack / send→push p50 and p99. Backends: REDIS_URL, KAFKA_BROKERS, DATABASE_URL.
   --root LABEL=DIR[,...]    launch the services of these checkouts, one after the other (default:
                             this one); e.g. --root before=../old,after=. for a before/after table
+  --env [LABEL:]NAME=VALUE[,...]  settings the launched services start with (config.ts names), for
+                            every checkout or the one labelled; e.g. --root a=.,b=. --env b:IM_GRPC_LINGER_MS=4
   --attach BASE_PORT        measure the running cluster with scripts/cluster.sh's port layout
                             (edges BASE+1, BASE+2; services BASE+101..103) instead
   --secret S                with --attach: the edges' JWT secret (default $IM_JWT_SECRET)

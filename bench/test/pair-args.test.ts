@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/args.js';
-import { parseClusterBenchArgs, parsePeersBenchArgs, parseRoots } from '../src/pair-args.js';
+import { applyEnv, parseClusterBenchArgs, parsePeersBenchArgs, parseRoots } from '../src/pair-args.js';
 
 const REPO = '/repo';
 
@@ -47,6 +47,23 @@ describe('parseClusterBenchArgs', () => {
     expect(() => parseClusterBenchArgs(['--servers', 'x'], {}, REPO, '/')).toThrow(
       /unknown option --servers/,
     );
+  });
+});
+
+describe('applyEnv (--env)', () => {
+  const roots = [
+    { label: 'a', dir: '/x' },
+    { label: 'b', dir: '/x' },
+  ];
+  it('sets a setting for every checkout, or for the labelled one', () => {
+    expect(applyEnv(roots, 'LOG_LEVEL=debug,b:IM_GRPC_LINGER_MS=4').map((r) => r.env)).toEqual([
+      { LOG_LEVEL: 'debug' },
+      { LOG_LEVEL: 'debug', IM_GRPC_LINGER_MS: '4' },
+    ]);
+  });
+  it('refuses an unknown label and a malformed item', () => {
+    expect(() => applyEnv(roots, 'c:X=1')).toThrow(/no --root labelled "c"/);
+    expect(() => applyEnv(roots, 'lower=1')).toThrow(UsageError);
   });
 });
 

@@ -122,6 +122,7 @@ export function listenPorts(kind: Kind, cfg: Config): NamedPort[] {
   if (kind === 'edge' || kind === 'embedded') {
     if (cfg.edge.plain) out.push({ name: 'edge', port: configNumber(cfg, 'IM_EDGE_PORT') });
     if (edgeTls(cfg)) out.push({ name: 'edgeTls', port: configNumber(cfg, 'IM_EDGE_TLS_PORT') });
+    if (cfg.edge.ws) out.push({ name: 'edgeWs', port: configNumber(cfg, 'IM_EDGE_WS_PORT') });
   } else if (isGrpcKind(kind)) {
     out.push({ name: kind, port: listenPort(kind, cfg) });
   }
@@ -129,7 +130,7 @@ export function listenPorts(kind: Kind, cfg: Config): NamedPort[] {
   return out;
 }
 
-/** The ports clients of the binary protocol connect to (plain and/or TLS). */
+/** The ports clients of the binary protocol connect to (plain, TLS, WebSocket). */
 export function clientPorts(cfg: Config): number[] {
   return listenPorts('edge', cfg)
     .filter((p) => p.name !== 'admin')
