@@ -127,6 +127,7 @@ describe('Grafana dashboard (deploy/grafana)', () => {
     expect(new Set(ids).size).toBe(ids.length);
     for (const p of d.panels.filter((p) => p.type !== 'row')) {
       expect(p.gridPos, p.title).toBeDefined();
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JS template
       expect(p.datasource?.uid, p.title).toBe('${datasource}');
       expect(p.targets?.length, p.title).toBeGreaterThan(0);
     }

@@ -8,7 +8,7 @@ import type {
   PullPage,
   StoredMessage,
 } from '../../ports.js';
-import { cloneMessage, conversationFor, PageBudget, sortedUsers } from '../inbox.js';
+import { conversationFor, PageBudget, sortedUsers } from '../inbox.js';
 import { SqliteDatabase, type SqliteOpenOptions, type SqlValue } from './database.js';
 import { environmentFailure, storeError } from './errors.js';
 
