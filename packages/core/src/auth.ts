@@ -1,5 +1,5 @@
-import { ImError, Status } from '@im/protocol';
-import { errors, type JWTVerifyOptions, jwtVerify, SignJWT } from 'jose';
+import { errors, type JWTVerifyOptions, SignJWT } from 'jose';
+import { verifyHs256 } from './auth.hs256.js';
 import { ConfigError, MIN_HS256_SECRET_BYTES } from './config.js';
 
 /** What a valid token says about the session it opens. */
@@ -71,13 +71,7 @@ export class Hs256Verifier implements TokenVerifier {
   }
 
   async verify(token: string, userId: string): Promise<VerifiedToken> {
-    if (!token) throw new ImError(Status.UNAUTHORIZED, 'missing token');
-    try {
-      const { payload } = await jwtVerify(token, this.key, claimChecks(userId, this.opts, ['HS256']));
-      return verifiedToken(payload);
-    } catch (e) {
-      throw new ImError(Status.UNAUTHORIZED, tokenFailureReason(e));
-    }
+    return verifyHs256(token, this.key, userId, this.opts);
   }
 }
 

@@ -1,7 +1,8 @@
+import { createHmac } from 'node:crypto';
 import { ImError, Status } from '@im/protocol';
-import { decodeJwt, SignJWT } from 'jose';
+import { decodeJwt, jwtVerify, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { Hs256Verifier, signDevToken } from '../src/auth.js';
+import { claimChecks, Hs256Verifier, signDevToken, tokenFailureReason } from '../src/auth.js';
 import { ConfigError, MIN_HS256_SECRET_BYTES } from '../src/config.js';
 
 const SECRET = 'test-secret-0123456789-0123456789';
@@ -94,5 +95,76 @@ describe('Hs256Verifier', () => {
     // Bytes, not characters: 16 two-byte characters are enough.
     expect(() => new Hs256Verifier('é'.repeat(16))).not.toThrow();
     expect(() => new Hs256Verifier('x'.repeat(32))).not.toThrow();
+  });
+});
+
+describe('HS256 verified with node:crypto gives the verdict jose gives (auth.hs256.ts)', () => {
+  const opts = { issuer: 'https://issuer.example', audience: 'im' };
+  const ours = new Hs256Verifier(SECRET, opts);
+  /** jose's verdict for the same token: the reason auth.ts would give. */
+  const jose = async (token: string, userId: string): Promise<string> => {
+    try {
+      const { payload } = await jwtVerify(token, key, claimChecks(userId, opts, ['HS256']));
+      return `ok ${payload.exp}`;
+    } catch (e) {
+      return tokenFailureReason(e);
+    }
+  };
+  const mine = async (token: string, userId: string): Promise<string> =>
+    ours.verify(token, userId).then(
+      (v) => `ok ${v.expiresAt / 1000}`,
+      (e: unknown) => (e as ImError).message,
+    );
+  const sign = (claims: Record<string, unknown>, header: Record<string, unknown> = { alg: 'HS256' }) =>
+    new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(key);
+  const good = { sub: 'alice', iss: opts.issuer, aud: 'im', exp: now() + 60 };
+  /** Signed by hand: jose will not sign a header it would not accept. */
+  const hmacToken = (header: object, claims: object) => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const input = `${b64(header)}.${b64(claims)}`;
+    return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`;
+  };
+
+  it('on valid tokens and on every claim that fails', async () => {
+    const cases: [string, string][] = [
+      ['valid', await sign(good)],
+      ['audience in a list', await sign({ ...good, aud: ['x', 'im'] })],
+      ['other subject', await sign({ ...good, sub: 'bob' })],
+      ['no sub', await sign({ ...good, sub: undefined })],
+      ['no exp', await sign({ ...good, exp: undefined })],
+      ['exp a string', await sign({ ...good, exp: 'soon' })],
+      ['expired past the skew', await sign({ ...good, exp: now() - 40 })],
+      ['expired within the skew', await sign({ ...good, exp: now() - 20 })],
+      ['nbf in the future', await sign({ ...good, nbf: now() + 120 })],
+      ['nbf within the skew', await sign({ ...good, nbf: now() + 20 })],
+      ['iat a string', await sign({ ...good, iat: 'x' })],
+      ['other issuer', await sign({ ...good, iss: 'https://evil.example' })],
+      ['other audience', await sign({ ...good, aud: 'other' })],
+      ['no audience', await sign({ ...good, aud: undefined })],
+      ['crit header', hmacToken({ alg: 'HS256', crit: ['exp'], exp: 1 }, good)],
+    ];
+    for (const [what, token] of cases) {
+      expect(await mine(token, 'alice'), what).toBe(await jose(token, 'alice'));
+    }
+  });
+
+  it('on tampered, foreign and malformed tokens', async () => {
+    const token = await sign(good);
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const forged = Buffer.from(JSON.stringify({ ...good, sub: 'mallory' })).toString('base64url');
+    const cases: [string, string][] = [
+      ['payload swapped', `${h}.${forged}.${s}`],
+      ['signature cut', `${h}.${p}.${s.slice(0, -2)}`],
+      ['signature empty', `${h}.${p}.`],
+      ['alg none', `${Buffer.from('{"alg":"none"}').toString('base64url')}.${p}.`],
+      ['two segments', `${h}.${p}`],
+      ['not base64url', `${h}.${p}!.${s}`],
+      ['payload not JSON', `${h}.${Buffer.from('nope').toString('base64url')}.${s}`],
+    ];
+    for (const [what, t] of cases) {
+      const reason = await mine(t, 'mallory');
+      expect(reason, what).not.toMatch(/^ok/);
+      expect(reason, what).toBe(await jose(t, 'mallory'));
+    }
   });
 });
