@@ -67,6 +67,8 @@ export interface PresenceApi {
    * (userId, deviceId), on any node, is sent a kick through the delivery bus.
    */
   login(input: LoginInput): Promise<{ epoch: number }>;
+  /** login() for each, in order, in one round trip; fails as a whole. */
+  loginMany(inputs: LoginInput[]): Promise<{ epoch: number }[]>;
   /** Removes the route if it still has this epoch. */
   logout(userId: string, deviceId: string, epoch: number): Promise<void>;
   /** Batched TTL refresh of the routes an edge node holds. */

@@ -119,6 +119,11 @@ export interface RouteStore {
    * any previous route, which is returned so its connection can be kicked.
    */
   register(r: Omit<Route, 'epoch'>): Promise<{ route: Route; previous: Route | null }>;
+  /**
+   * register() for each, in order, in one round trip (the logins of an edge's turn): the same as
+   * calling it for each in turn, including two of one (user, device), the second replacing the first.
+   */
+  registerMany(rs: Omit<Route, 'epoch'>[]): Promise<{ route: Route; previous: Route | null }[]>;
   /** Removes the route only if it still has this epoch (a late cleanup never removes a newer route). */
   unregister(userId: string, deviceId: string, epoch: number): Promise<boolean>;
   /** Keeps routes alive (TTL); a route whose epoch changed is neither refreshed nor revived. */

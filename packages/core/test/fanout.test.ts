@@ -50,6 +50,9 @@ class FlakyRoutes implements RouteStore {
   register(r: Omit<Route, 'epoch'>) {
     return this.inner.register(r);
   }
+  registerMany(rs: Omit<Route, 'epoch'>[]) {
+    return this.inner.registerMany(rs);
+  }
   unregister(u: string, d: string, e: number) {
     return this.inner.unregister(u, d, e);
   }

@@ -1,6 +1,7 @@
 import type { LoginInput, PresenceApi, Route } from '@im/core';
 import { PresenceService } from '@im/protocol/internal';
 import { type ClientOptions, RpcClient } from './client.js';
+import { TurnBatcher } from './turn-batch.js';
 
 /** PresenceApi over gRPC: what an edge node uses in the cluster (api.ts). */
 export class PresenceClient implements PresenceApi {
@@ -10,9 +11,18 @@ export class PresenceClient implements PresenceApi {
     this.rpc = new RpcClient(PresenceService, address, opts);
   }
 
-  async login(input: LoginInput): Promise<{ epoch: number }> {
-    const res = await this.rpc.call('login', input);
-    return { epoch: res.epoch };
+  /** The LOGINs of one turn travel as one LoginBatch (turn-batch.ts). */
+  private readonly loginsOfTurn = new TurnBatcher<LoginInput, { epoch: number }>((inputs) =>
+    this.loginMany(inputs),
+  );
+
+  login(input: LoginInput): Promise<{ epoch: number }> {
+    return this.loginsOfTurn.add(input);
+  }
+
+  async loginMany(inputs: LoginInput[]): Promise<{ epoch: number }[]> {
+    const res = await this.rpc.call('loginBatch', { items: inputs });
+    return res.epochs.map((epoch) => ({ epoch }));
   }
 
   async logout(userId: string, deviceId: string, epoch: number): Promise<void> {

@@ -8,6 +8,7 @@ export function servePresence(impl: PresenceApi, opts: ServeOptions): Promise<Rp
     PresenceService,
     {
       login: async (r) => ({ epoch: (await impl.login(r)).epoch }),
+      loginBatch: async (r) => ({ epochs: (await impl.loginMany(r.items)).map((x) => x.epoch) }),
       logout: async (r) => {
         await impl.logout(r.userId, r.deviceId, r.epoch);
         return {};

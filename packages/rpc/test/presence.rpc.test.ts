@@ -103,6 +103,40 @@ describe('PresenceClient ↔ servePresence(PresenceService over memory backends)
         epoch: carol?.epoch,
       });
   });
+
+  it('the logins of one turn travel as one LoginBatch; each gets its own epoch, a repeated device kicks its twin', async () => {
+    const batches: number[] = [];
+    const wire = client as unknown as { loginMany(inputs: LoginInput[]): Promise<{ epoch: number }[]> };
+    const loginMany = wire.loginMany.bind(client);
+    wire.loginMany = (inputs) => {
+      batches.push(inputs.length);
+      return loginMany(inputs);
+    };
+    const users = Array.from({ length: 50 }, (_, i) => `storm${i}`);
+    const got = await Promise.all([
+      ...users.map((u) => client.login(login(u, 'd1', 'edge-1'))),
+      client.login(login('storm0', 'd1', 'edge-2')),
+    ]);
+    expect(batches).toEqual([51]);
+    expect(new Set(got.map((g) => g.epoch)).size).toBe(51);
+    // In order: the second login of storm0/d1 replaced the first, which is kicked with its epoch.
+    expect((await client.devices('storm0')).map((r) => [r.nodeId, r.epoch])).toEqual([
+      ['edge-2', got[50]?.epoch],
+    ]);
+    await expect
+      .poll(() => kicks)
+      .toContainEqual({
+        kind: 'kick',
+        nodeId: 'edge-1',
+        userId: 'storm0',
+        deviceId: 'd1',
+        epoch: got[0]?.epoch,
+      });
+    // Apart in time, apart on the wire.
+    await client.login(login('storm1', 'd2', 'edge-1'));
+    await client.login(login('storm2', 'd2', 'edge-1'));
+    expect(batches).toEqual([51, 1, 1]);
+  });
 });
 
 describe('PresenceClient ↔ servePresence: every field exact', () => {
@@ -122,6 +156,10 @@ describe('PresenceClient ↔ servePresence: every field exact', () => {
     async login(input) {
       calls.push(['login', input]);
       return { epoch: Number.MAX_SAFE_INTEGER };
+    },
+    async loginMany(inputs) {
+      calls.push(['loginMany', inputs]);
+      return inputs.map((_, i) => ({ epoch: Number.MAX_SAFE_INTEGER - i }));
     },
     async logout(userId, deviceId, epoch) {
       calls.push(['logout', userId, deviceId, epoch]);
@@ -163,7 +201,7 @@ describe('PresenceClient ↔ servePresence: every field exact', () => {
     expect(await client.kick('alice', 'online')).toBe(true);
     expect(await client.kick('alice', 'gone')).toBe(false);
     expect(calls).toStrictEqual([
-      ['login', input],
+      ['loginMany', [input]],
       ['logout', 'alice', 'phone', Number.MAX_SAFE_INTEGER],
       ['heartbeat', routes],
       ['devices', 'alice'],

@@ -69,6 +69,12 @@ export class FakePresence implements PresenceApi {
     return { epoch };
   }
 
+  async loginMany(inputs: LoginInput[]): Promise<{ epoch: number }[]> {
+    const out: { epoch: number }[] = [];
+    for (const input of inputs) out.push(await this.login(input));
+    return out;
+  }
+
   async logout(userId: string, deviceId: string, epoch: number): Promise<void> {
     this.logouts.push([userId, deviceId, epoch]);
   }

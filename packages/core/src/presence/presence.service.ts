@@ -1,6 +1,6 @@
 import type { LoginInput, PresenceApi } from '../api.js';
 import type { Logger } from '../log.js';
-import type { DeliveryBus, Route, RouteStore } from '../ports.js';
+import type { Delivery, DeliveryBus, Route, RouteStore } from '../ports.js';
 import type { PublicKeyStore } from './keys.js';
 
 export interface PresenceServiceDeps {
@@ -15,33 +15,44 @@ export class PresenceService implements PresenceApi {
   constructor(private readonly deps: PresenceServiceDeps) {}
 
   async login(input: LoginInput): Promise<{ epoch: number }> {
-    const { route, previous } = await this.deps.routes.register({
-      userId: input.userId,
-      deviceId: input.deviceId,
-      nodeId: input.nodeId,
-      platform: input.platform,
-    });
-    if (previous) {
-      // The newer LOGIN wins, on any node, this one included: the older connection is told KICKED.
-      // Its epoch lets the edge close exactly that connection and not the new one.
+    return (await this.loginMany([input]))[0] as { epoch: number };
+  }
+
+  /** The logins of an edge's turn: their routes in one route-store round trip, their kicks in one publish. */
+  async loginMany(inputs: LoginInput[]): Promise<{ epoch: number }[]> {
+    const registered = await this.deps.routes.registerMany(
+      inputs.map((input) => ({
+        userId: input.userId,
+        deviceId: input.deviceId,
+        nodeId: input.nodeId,
+        platform: input.platform,
+      })),
+    );
+    // The newer LOGIN wins, on any node, this one included: the older connection is told KICKED.
+    // Its epoch lets the edge close exactly that connection and not the new one.
+    const kicks: Delivery[] = [];
+    for (const { previous } of registered) {
+      if (!previous) continue;
+      kicks.push({
+        kind: 'kick',
+        nodeId: previous.nodeId,
+        userId: previous.userId,
+        deviceId: previous.deviceId,
+        epoch: previous.epoch,
+      });
+    }
+    if (kicks.length > 0) {
       try {
-        await this.deps.bus.publish([
-          {
-            kind: 'kick',
-            nodeId: previous.nodeId,
-            userId: previous.userId,
-            deviceId: previous.deviceId,
-            epoch: previous.epoch,
-          },
-        ]);
+        await this.deps.bus.publish(kicks);
       } catch (err) {
-        // Login still succeeds: the new route is in place, and the old connection gets no more
-        // deliveries (its route is replaced and a refresh cannot revive it).
-        this.deps.logger.warn({ err, userId: input.userId, deviceId: input.deviceId }, 'kick publish failed');
+        // Logins still succeed: the new routes are in place, and the old connections get no more
+        // deliveries (their routes are replaced and a refresh cannot revive them).
+        this.deps.logger.warn({ err, kicks: kicks.length }, 'kick publish failed');
       }
     }
-    if (input.publicKey.length > 0) await this.deps.keys.set(input.userId, input.publicKey);
-    return { epoch: route.epoch };
+    // In order: of two logins of one user in a batch, the later key is the one kept.
+    for (const i of inputs) if (i.publicKey.length > 0) await this.deps.keys.set(i.userId, i.publicKey);
+    return registered.map(({ route }) => ({ epoch: route.epoch }));
   }
 
   async logout(userId: string, deviceId: string, epoch: number): Promise<void> {

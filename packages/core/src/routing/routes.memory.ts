@@ -43,6 +43,12 @@ export class MemoryRouteStore implements RouteStore {
     return { route: { ...route }, previous: previous ? { ...previous } : null };
   }
 
+  async registerMany(rs: Omit<Route, 'epoch'>[]): Promise<{ route: Route; previous: Route | null }[]> {
+    const out: { route: Route; previous: Route | null }[] = [];
+    for (const r of rs) out.push(await this.register(r));
+    return out;
+  }
+
   async unregister(userId: string, deviceId: string, epoch: number): Promise<boolean> {
     const current = this.live(userId, deviceId);
     if (!current || current.epoch !== epoch) return false;

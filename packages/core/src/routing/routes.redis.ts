@@ -182,24 +182,39 @@ export class RedisRouteStore implements RouteStore {
   }
 
   async register(r: Omit<Route, 'epoch'>): Promise<{ route: Route; previous: Route | null }> {
-    const [epoch, prev] = await this.redis.imRouteRegister(
-      this.userKey(r.userId),
-      `${this.prefix}epoch`,
-      r.deviceId,
-      r.nodeId,
-      String(r.platform),
-      String(this.ttlMs),
-    );
-    return {
-      route: {
-        userId: r.userId,
-        deviceId: r.deviceId,
-        nodeId: r.nodeId,
-        platform: r.platform,
-        epoch: Number(epoch),
-      },
-      previous: prev ? parseRoute(r.userId, r.deviceId, prev) : null,
+    return (await this.registerMany([r]))[0] as { route: Route; previous: Route | null };
+  }
+
+  /** One script call per route, all in one pipeline (MULTI-less: each call is atomic by itself). */
+  async registerMany(rs: Omit<Route, 'epoch'>[]): Promise<{ route: Route; previous: Route | null }[]> {
+    if (rs.length === 0) return [];
+    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & {
+      imRouteRegister(userKey: string, epochKey: string, ...args: string[]): unknown;
     };
+    for (const r of rs) {
+      pipeline.imRouteRegister(
+        this.userKey(r.userId),
+        `${this.prefix}epoch`,
+        r.deviceId,
+        r.nodeId,
+        String(r.platform),
+        String(this.ttlMs),
+      );
+    }
+    const replies = throwFirstError(await pipeline.exec());
+    return rs.map((r, i) => {
+      const [epoch, prev] = replies[i] as [number | string, string | null];
+      return {
+        route: {
+          userId: r.userId,
+          deviceId: r.deviceId,
+          nodeId: r.nodeId,
+          platform: r.platform,
+          epoch: Number(epoch),
+        },
+        previous: prev ? parseRoute(r.userId, r.deviceId, prev) : null,
+      };
+    });
   }
 
   async unregister(userId: string, deviceId: string, epoch: number): Promise<boolean> {

@@ -33,6 +33,24 @@ export function routeStoreContract(name: string, factory: RouteStoreFactory): vo
       expect((await routes.lookup([u])).get(u)).toEqual([second.route]);
     });
 
+    it('registers many at once as one by one, in order (a second login of a device replaces the first)', async () => {
+      const routes = await open();
+      const [u, v] = [unique('u'), unique('v')];
+      const old = await routes.register({ userId: u, deviceId: 'd1', nodeId: 'n0', platform: 1 });
+      const got = await routes.registerMany([
+        { userId: u, deviceId: 'd1', nodeId: 'n1', platform: 1 },
+        { userId: v, deviceId: 'd1', nodeId: 'n1', platform: 2 },
+        { userId: u, deviceId: 'd1', nodeId: 'n2', platform: 3 },
+      ]);
+      expect(got.map((g) => g.previous)).toEqual([old.route, null, got[0]?.route]);
+      const epochs = got.map((g) => g.route.epoch);
+      expect(epochs[0]).toBeGreaterThan(old.route.epoch);
+      expect(epochs[2]).toBeGreaterThan(epochs[0] as number);
+      expect((await routes.lookup([u, v])).get(u)).toEqual([got[2]?.route]);
+      expect((await routes.lookup([v])).get(v)).toEqual([got[1]?.route]);
+      expect(await routes.registerMany([])).toEqual([]);
+    });
+
     it('keeps every device of a user (multi-device)', async () => {
       const routes = await open();
       const u = unique('u');

@@ -802,6 +802,58 @@ function readLoginReply(r: Reader, end: number, lim: DecodeLimits, depth: number
 
 export const LoginReply: MessageType<LoginReply> = messageType('LoginReply', writeLoginReply, readLoginReply);
 
+/** The LOGINs an edge handled in one event-loop turn (a login storm after an edge restart). */
+export interface LoginBatchCall {
+  items: LoginCall[];
+}
+
+function writeLoginBatchCall(w: Writer, m: Input<LoginBatchCall>): void {
+  if (m.items != null) for (const e of checkList(m.items, 'LoginBatchCall.items')) writeNested(w, 10, LoginCall, e as Input<LoginCall>);
+}
+
+function readLoginBatchCall(r: Reader, end: number, lim: DecodeLimits, depth: number, into?: LoginBatchCall): LoginBatchCall {
+  const m: LoginBatchCall = into ?? { items: [] };
+  while (r.pos < end) {
+    const tag = r.varint32();
+    switch (tag) {
+      case 10: r.count(m.items.length + 1, 'LoginBatchCall.items', lim); m.items.push(readNested(r, LoginCall, lim, depth)); break;
+      default: r.skip(tag, depth, lim);
+    }
+  }
+  return m;
+}
+
+export const LoginBatchCall: MessageType<LoginBatchCall> = messageType('LoginBatchCall', writeLoginBatchCall, readLoginBatchCall);
+
+/** One epoch per item, in order; the batch fails or succeeds as a whole. */
+export interface LoginBatchReply {
+  epochs: number[];
+}
+
+function writeLoginBatchReply(w: Writer, m: Input<LoginBatchReply>): void {
+  if (m.epochs != null && checkList(m.epochs, 'LoginBatchReply.epochs').length > 0) {
+    w.varint32(10);
+    const at = w.fork();
+    for (const e of m.epochs) w.u64n(checkU64n(e, 'LoginBatchReply.epochs'));
+    w.join(at);
+  }
+}
+
+function readLoginBatchReply(r: Reader, end: number, lim: DecodeLimits, depth: number, into?: LoginBatchReply): LoginBatchReply {
+  const m: LoginBatchReply = into ?? { epochs: [] };
+  while (r.pos < end) {
+    const tag = r.varint32();
+    switch (tag) {
+      case 8: r.count(m.epochs.length + 1, 'LoginBatchReply.epochs', lim); m.epochs.push(r.u64n('LoginBatchReply.epochs')); break;
+      case 10: { const e = r.delimited(); while (r.pos < e) { r.count(m.epochs.length + 1, 'LoginBatchReply.epochs', lim); m.epochs.push(r.u64n('LoginBatchReply.epochs')); } r.ended(e); break; }
+      default: r.skip(tag, depth, lim);
+    }
+  }
+  return m;
+}
+
+export const LoginBatchReply: MessageType<LoginBatchReply> = messageType('LoginBatchReply', writeLoginBatchReply, readLoginBatchReply);
+
 export interface LogoutCall {
   userId: string;
   deviceId: string;

@@ -57,6 +57,8 @@ export const PresenceService = {
   methods: {
     /** protocol.md §6 Session: route + kick */
     login: method('/im.internal.PresenceService/Login', internal.LoginCall, internal.LoginReply, false, false),
+    /** the logins of one edge turn: one Redis round trip */
+    loginBatch: method('/im.internal.PresenceService/LoginBatch', internal.LoginBatchCall, internal.LoginBatchReply, false, false),
     logout: method('/im.internal.PresenceService/Logout', internal.LogoutCall, internal.Empty, false, false),
     /** one batch per edge node (protocol.md §6 Heartbeat) */
     heartbeat: method('/im.internal.PresenceService/Heartbeat', internal.HeartbeatCall, internal.Empty, false, false),
