@@ -23,7 +23,8 @@ import {
 import { createEdge } from '@im/edge';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  // Embedded mode's defaults (config.ts EMBEDDED_DEFAULTS: no fan-out linger in one process).
+  const config = loadConfig(process.env, {}, 'embedded');
   const nodeId = config.nodeId || 'bench-memory-1';
   const logger = createLogger(nodeId, config);
   if (!config.auth.jwtSecret) throw new Error('IM_JWT_SECRET is required');

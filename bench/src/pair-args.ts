@@ -39,8 +39,14 @@ export interface ClusterBenchOptions extends PairOptions {
   secret: string;
 }
 
-export type PeerServer = 'embedded' | 'aedes' | 'mosquitto';
+export type PeerServer = 'embedded' | 'memory' | 'aedes' | 'mosquitto';
+/** What `--servers` runs by default. */
 export const PEER_SERVERS: readonly PeerServer[] = ['embedded', 'aedes', 'mosquitto'];
+/**
+ * Every server `--servers` accepts: `memory` is the embedded composition with the bench-only
+ * in-memory store (memory-server.ts), the edge and services without the database.
+ */
+export const ALL_PEER_SERVERS: readonly PeerServer[] = ['embedded', 'memory', 'aedes', 'mosquitto'];
 
 export interface PeersBenchOptions extends PairOptions {
   servers: PeerServer[];
@@ -156,8 +162,8 @@ export function parsePeersBenchArgs(argv: readonly string[]): PeersBenchOptions 
     .map((s) => s.trim())
     .filter(Boolean)
     .map((s) => {
-      if (!(PEER_SERVERS as readonly string[]).includes(s)) {
-        throw new UsageError(`--servers: "${s}" is not one of ${PEER_SERVERS.join(', ')}`);
+      if (!(ALL_PEER_SERVERS as readonly string[]).includes(s)) {
+        throw new UsageError(`--servers: "${s}" is not one of ${ALL_PEER_SERVERS.join(', ')}`);
       }
       return s as PeerServer;
     });
@@ -197,6 +203,7 @@ ${PAIR_USAGE}
 export const PEERS_BENCH_USAGE = `usage: pnpm bench:peers [options]   (bench/src/peers-bench.ts)
 The same pair load against the embedded server, aedes and Mosquitto, one after the other, with each
 server's CPU µs per delivered message, delivered/s and send→push p50 / p99.
-  --servers LIST            any of embedded,aedes,mosquitto (default all three)
+  --servers LIST            any of embedded,memory,aedes,mosquitto (default embedded,aedes,mosquitto;
+                            memory: the same edge and services on the bench-only in-memory store)
 ${PAIR_USAGE}
   (default rates 2k,5k,10k)`;

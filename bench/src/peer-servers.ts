@@ -28,15 +28,18 @@ export interface PeerProcess {
 }
 
 export async function startPeer(name: PeerServer): Promise<PeerProcess> {
-  if (name === 'embedded') {
-    const s = await startServerProcess({ kind: 'embedded' });
+  if (name === 'embedded' || name === 'memory') {
+    const s = await startServerProcess({ kind: name });
     return {
       name,
       host: s.host,
       port: s.port,
       pid: s.pid,
       secret: s.secret,
-      version: 'services/embedded (this checkout)',
+      version:
+        name === 'embedded'
+          ? 'services/embedded (this checkout)'
+          : 'bench/src/memory-server.ts (this checkout, in-memory store)',
       stop: () => s.stop(),
     };
   }

@@ -32,7 +32,9 @@ async function peer(name: PeerServer): Promise<System> {
   return {
     label: name,
     driver:
-      name === 'embedded' ? { kind: 'im', secret: server.secret as string, tag } : { kind: 'mqtt', tag },
+      name === 'embedded' || name === 'memory'
+        ? { kind: 'im', secret: server.secret as string, tag }
+        : { kind: 'mqtt', tag },
     senderAt: at,
     recipientAt: at,
     targets: [{ name: 'server', pids: [server.pid], tree: true }],

@@ -84,7 +84,10 @@ describe('parsePeersBenchArgs', () => {
   });
   it('takes a subset of servers and refuses others', () => {
     expect(parsePeersBenchArgs(['--servers', 'mosquitto,aedes']).servers).toEqual(['mosquitto', 'aedes']);
-    expect(() => parsePeersBenchArgs(['--servers', 'emqx'])).toThrow(/not one of embedded, aedes, mosquitto/);
+    expect(() => parsePeersBenchArgs(['--servers', 'emqx'])).toThrow(
+      /not one of embedded, memory, aedes, mosquitto/,
+    );
+    expect(parsePeersBenchArgs(['--servers', 'memory,embedded']).servers).toEqual(['memory', 'embedded']);
     expect(() => parsePeersBenchArgs(['--root', 'x=/y'])).toThrow(/unknown option --root/);
   });
 });
