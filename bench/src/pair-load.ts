@@ -14,6 +14,7 @@ import { LatencyRecorder } from './latency.js';
 import type { DriverSpec } from './pair-driver.js';
 import type { PairRunResult } from './pair-report.js';
 import type { OpenTask, RunTask, TickReport, WorkerMessage, WorkerRunResult } from './pair-worker.js';
+import { rssBytes } from './proc-stat.js';
 import { errorCount, formatErrors } from './report.js';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'pair-worker.ts');
@@ -301,6 +302,8 @@ function merge(
   const window = cpuWindow(cpuStart, cpuEnd);
   const cpu = perMessage(targets, window, deliveredPerS);
   const load1 = Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
+  let rss = 0;
+  for (const t of targets) if (!t.apart) for (const pid of t.pids) rss += rssBytes(pid, t.tree) ?? 0;
   opts.log(
     `${spec.label}: done, ${errorCount(errors)} errors (${formatErrors(errors)}); load average ${load1}`,
   );
@@ -311,6 +314,7 @@ function merge(
     connections: 2 * opts.pairs,
     mix: 'pairs',
     loadAverage1m: load1,
+    serverRssMiB: Math.round(rss / 1024 / 102.4) / 10,
     bodyBytes: opts.bodyBytes,
     sentPerS: round1(win.sent / seconds),
     ackedPerS: round1(win.acked / seconds),

@@ -9,6 +9,8 @@ import { type Line, renderChart } from './svg-chart.js';
 export interface PairRunResult extends RunResult {
   /** The machine's 1-minute load average when the run ended (other work on the machine). */
   loadAverage1m: number;
+  /** VmRSS summed over the server processes (not the generator) when the run ended, MiB. */
+  serverRssMiB?: number;
   cpu: {
     /** Length of the CPU sampling window (the measured window), s. */
     seconds: number;
@@ -39,7 +41,8 @@ export function formatUs(v: number | undefined): string {
 
 /**
  * A Markdown table, one row per (system, rate): rates, latencies (ms), CPU µs per delivered
- * message per process, their total, the generator apart, and the errors.
+ * message per process, their total, the servers' RSS at the end of the run, the generator apart,
+ * and the errors.
  */
 export function formatCpuTable(rows: readonly LabelledResult[]): string {
   const processes: string[] = [];
@@ -55,6 +58,7 @@ export function formatCpuTable(rows: readonly LabelledResult[]): string {
     'push p99',
     ...processes.map((p) => `${p} µs`),
     'total µs/msg',
+    'RSS MiB',
     'generator µs',
     'errors',
   ];
@@ -68,6 +72,7 @@ export function formatCpuTable(rows: readonly LabelledResult[]): string {
     formatMs(r.push.p99, r.push.count),
     ...processes.map((p) => formatUs(r.cpu.perMessage[p])),
     formatUs(r.cpu.totalPerMessage),
+    formatUs(r.serverRssMiB),
     formatUs(r.cpu.perMessage.generator),
     formatErrors(r.skippedAtCap > 0 ? { ...r.errors, 'skipped@cap': r.skippedAtCap } : r.errors),
   ]);

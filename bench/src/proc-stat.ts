@@ -109,6 +109,25 @@ export function cpuTicks(pid: number, tree: boolean, stats?: readonly ProcStat[]
   return ticks;
 }
 
+/**
+ * VmRSS in bytes of a process and, with `tree`, of everything under it (Linux /proc; the kernel
+ * reports kB); undefined when the process is gone.
+ */
+export function rssBytes(pid: number, tree: boolean, stats?: readonly ProcStat[]): number | undefined {
+  const one = (p: number): number => {
+    try {
+      const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  };
+  if (!readStat(pid)) return undefined;
+  let bytes = one(pid);
+  if (tree) for (const d of descendants(pid, stats ?? readAllStats())) bytes += one(d);
+  return bytes;
+}
+
 let ticksPerSecond: number | undefined;
 /** sysconf(_SC_CLK_TCK): the unit of the stat times (100 on Linux almost everywhere). */
 export function clockTicksPerSecond(): number {

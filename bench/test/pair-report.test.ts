@@ -57,7 +57,7 @@ describe('formatCpuTable', () => {
         result: result(
           3000,
           { 'edge-1': 40, generator: 30 },
-          { skippedAtCap: 7, errors: { UNAVAILABLE: 2 } },
+          { skippedAtCap: 7, errors: { UNAVAILABLE: 2 }, serverRssMiB: 131.4 },
         ),
       },
     ]);
@@ -79,6 +79,7 @@ describe('formatCpuTable', () => {
       'edge-1 µs',
       'postgres µs',
       'total µs/msg',
+      'RSS MiB',
       'generator µs',
       'errors',
     ]);
@@ -93,6 +94,7 @@ describe('formatCpuTable', () => {
       '300',
       '100',
       '400',
+      '-',
       '120',
       '0',
     ]);
@@ -108,6 +110,7 @@ describe('formatCpuTable', () => {
       '40',
       '-',
       '40',
+      '131',
       '30',
       'UNAVAILABLE=2 skipped@cap=7',
     ]);
