@@ -65,5 +65,10 @@ export class PageBudget {
 
 /** Sorted distinct users: the one lock order every store uses for an append (no deadlocks). */
 export function sortedUsers(users: Iterable<string>): string[] {
+  // A one-to-one message's pair, the usual case, without a Set and a sort.
+  if (Array.isArray(users) && users.length === 2) {
+    const [a, b] = users as [string, string];
+    return a === b ? [a] : a < b ? [a, b] : [b, a];
+  }
   return [...new Set(users)].sort();
 }

@@ -112,9 +112,10 @@ export class SqliteDatabase {
   transaction<T>(fn: () => T): T {
     this.ensureOpen();
     try {
-      this.conn.exec('BEGIN IMMEDIATE');
+      // Prepared once, like every statement: exec() would parse the text on every transaction.
+      this.statement('BEGIN IMMEDIATE').run();
       const result = fn();
-      this.conn.exec('COMMIT');
+      this.statement('COMMIT').run();
       return result;
     } catch (err) {
       this.rollback();
