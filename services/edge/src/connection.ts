@@ -24,7 +24,6 @@ import {
   Command,
   codec,
   decodeHeader,
-  encodeFrame,
   encodeHeader,
   Flow,
   type Frame,
@@ -36,7 +35,7 @@ import {
   sniffForeignProtocol,
 } from '@im/protocol';
 import type { EdgeContext } from './context.js';
-import { type SecureSession, sealOutgoing } from './crypto/session-crypto.js';
+import type { SecureSession } from './crypto/session-crypto.js';
 import { dispatch } from './dispatch.js';
 import { RateGuard } from './limits/rate-guard.js';
 import type { ClientTransport } from './transport.js';
@@ -50,6 +49,13 @@ const MAX_TOLD_AHEAD = 256;
 const END_LINGER_MS = 2_000;
 /** setTimeout's longest delay (~24.8 days): a token that lives longer is looked at again then. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The flag of a response (protocol.md §2: flow 1), plain and gzip. */
+const RESPONSE_FLAG = packFlag({ flow: Flow.RESPONSE });
+const RESPONSE_GZIP_FLAG = packFlag({ flow: Flow.RESPONSE, compression: 1 });
+/** The flag of a notify (flow 2) by its encrypt part (an end-to-end MPS keeps encrypt = 3). */
+const NOTIFY_FLAGS = [0, 1, 2, 3].map((encrypt) => packFlag({ flow: Flow.NOTIFY, encrypt }));
+/** Before the first bytes: the sniffer has seen nothing yet (shared: an idle connection allocates none). */
+const NOTHING_SNIFFED = new Uint8Array(0);
 /** The header echoed when a WebSocket message has none to echo (protocol.md §3: seq and command 0). */
 const NO_HEADER = { seq: 0, command: 0 } as const;
 
@@ -98,8 +104,15 @@ export class Connection {
   private readonly decoder: FrameDecoder;
   /** A framing error was met: nothing more is decoded (the answer is queued, then the close). */
   private framingLost = false;
-  private sniffBuffer: Uint8Array | null = new Uint8Array(0);
-  private queue: Promise<void> = Promise.resolve();
+  private sniffBuffer: Uint8Array | null = NOTHING_SNIFFED;
+  /**
+   * Requests (and close steps) behind the one being handled, in arrival order; null when none (an
+   * idle connection holds no queue). `waitingAt` holds each request's arrival time (metrics).
+   */
+  private waiting: (Frame | (() => void))[] | null = null;
+  private waitingAt: number[] | null = null;
+  /** A request's handler is running: what arrives waits its turn (protocol.md §6 Send: in order). */
+  private busy = false;
   private queued = 0;
   private pausedForQueue = false;
   /** protocol.md §1: server-originated frames carry the connection's own counter, from 1. */
@@ -290,7 +303,7 @@ export class Connection {
     }
     this.framingLost = true;
     this.clearFrameDeadline();
-    this.queue = this.queue.then(() => {
+    this.afterQueued(() => {
       if (this.closing) return;
       // §2 "closed immediately": no answer and no waiting for the peer, once the earlier answers left.
       this.flushWrites(false);
@@ -312,7 +325,7 @@ export class Connection {
   private closeWithError(head: { seq: number; command: number }, status: number, message: string): void {
     this.framingLost = true;
     this.clearFrameDeadline();
-    this.queue = this.queue.then(() => {
+    this.afterQueued(() => {
       if (this.closing) return;
       this.respond(head, status, codec.ErrorInfo.encode({ message, retryAfterMs: 0 }), false);
       this.end();
@@ -351,23 +364,66 @@ export class Connection {
       // The client is not the one holding a partial frame back now: the deadline restarts on resume.
       this.clearFrameDeadline();
     }
-    this.queue = this.queue.then(async () => {
-      try {
-        this.handlingSince = receivedAt;
-        if (!this.closing) await dispatch(this.ctx, this, frame);
-      } catch (err) {
-        // dispatch answers every error itself; reaching here is a bug, not a client mistake.
-        this.log('error', { err }, 'dispatch failed');
-        this.destroy();
-      } finally {
-        this.queued--;
-        if (this.pausedForQueue && this.queued < MAX_QUEUED_REQUESTS / 2 && !this.closing) {
-          this.pausedForQueue = false;
-          this.socket.resume();
-          this.armFrameDeadline(true);
-        }
+    if (!this.busy && this.waiting === null) {
+      void this.handle(frame, receivedAt);
+      return;
+    }
+    this.waiting ??= [];
+    this.waitingAt ??= [];
+    this.waiting.push(frame);
+    this.waitingAt.push(receivedAt);
+  }
+
+  /** Runs `step` once every request queued before it was answered (§3: nothing silently dropped). */
+  private afterQueued(step: () => void): void {
+    if (!this.busy && this.waiting === null) {
+      step();
+      return;
+    }
+    this.waiting ??= [];
+    this.waitingAt ??= [];
+    this.waiting.push(step);
+    this.waitingAt.push(0);
+  }
+
+  /**
+   * One request, then whatever waits behind it. Handled as soon as it arrives when nothing is
+   * ahead of it (no promise chain per frame); otherwise in turn, from the previous one's end.
+   */
+  private async handle(frame: Frame, receivedAt: number): Promise<void> {
+    this.busy = true;
+    try {
+      this.handlingSince = receivedAt;
+      if (!this.closing) await dispatch(this.ctx, this, frame);
+    } catch (err) {
+      // dispatch answers every error itself; reaching here is a bug, not a client mistake.
+      this.log('error', { err }, 'dispatch failed');
+      this.destroy();
+    } finally {
+      this.busy = false;
+      this.queued--;
+      if (this.pausedForQueue && this.queued < MAX_QUEUED_REQUESTS / 2 && !this.closing) {
+        this.pausedForQueue = false;
+        this.socket.resume();
+        this.armFrameDeadline(true);
       }
-    });
+      this.next();
+    }
+  }
+
+  /** Starts what waits next: close steps run at once, the first request is handled. */
+  private next(): void {
+    const waiting = this.waiting;
+    const at = this.waitingAt;
+    while (waiting !== null && at !== null && !this.busy) {
+      const item = waiting.shift();
+      const receivedAt = at.shift() ?? 0;
+      if (waiting.length === 0) this.waiting = this.waitingAt = null;
+      if (item === undefined) return;
+      if (typeof item === 'function') item();
+      else void this.handle(item, receivedAt);
+      if (this.waiting === null) return;
+    }
   }
 
   // ---- session ----
@@ -479,10 +535,13 @@ export class Connection {
     gzip: boolean,
     secure: SecureSession | null = this.secure,
   ): void {
-    const head = { seq: req.seq, command: req.command, status };
-    const plainFlag = packFlag({ flow: Flow.RESPONSE, compression: gzip ? 1 : 0 });
-    const out = sealOutgoing(secure, { ...head, flag: plainFlag }, body);
-    this.write([encodeFrame({ ...head, flag: out.flag, body: out.body })]);
+    const plainFlag = gzip ? RESPONSE_GZIP_FLAG : RESPONSE_FLAG;
+    if (secure) {
+      const out = secure.seal({ seq: req.seq, command: req.command, status, flag: plainFlag }, body);
+      this.write(req.seq, req.command, out.flag, status, out.body, null);
+    } else {
+      this.write(req.seq, req.command, plainFlag, status, body, null);
+    }
     this.ctx.metrics.frameOut(req.command, status);
     if (req.command === Command.MS && status === Status.OK) {
       this.ctx.metrics.sendAck((performance.now() - this.handlingSince) / 1000);
@@ -490,38 +549,42 @@ export class Connection {
   }
 
   /** Server-originated frames (flow = 2), written in one cork; each takes the next notify seq. */
-  sendNotifies(frames: NotifyFrame[]): void {
+  sendNotifies(frames: readonly NotifyFrame[]): void {
     if (this.closing || frames.length === 0) return;
     if (this.held) {
       this.held.push(...frames);
       return;
     }
-    for (const f of frames) {
-      this.ctx.metrics.frameOut(f.command, f.status);
-      if (f.seq) {
-        if (f.command === Command.MN) this.toldHead(f.seq);
-        else this.told(f.seq);
-      }
+    for (const f of frames) this.notify(f);
+  }
+
+  /** One server-originated frame (see sendNotifies); the caller has checked closing and held. */
+  private notify(f: NotifyFrame): void {
+    this.ctx.metrics.frameOut(f.command, f.status);
+    if (f.seq) {
+      if (f.command === Command.MN) this.toldHead(f.seq);
+      else this.told(f.seq);
     }
-    this.write(
-      frames.map((f) => {
-        const head = { seq: this.nextNotifySeq(), command: f.command, status: f.status };
-        const plainFlag = packFlag({ flow: Flow.NOTIFY, encrypt: f.encrypt });
-        const tail = f.tail && f.tail.length > 0 ? f.tail : null;
-        if (this.secure) {
-          // protocol.md §2: sealed on an encrypted connection; end-to-end messages keep encrypt = 3.
-          const out = sealOutgoing(
-            this.secure,
-            { ...head, flag: plainFlag },
-            tail ? concat(f.body, tail) : f.body,
-          );
-          return encodeFrame({ ...head, flag: out.flag, body: out.body });
-        }
-        if (!tail) return encodeFrame({ ...head, flag: plainFlag, body: f.body });
-        const header = encodeHeader({ ...head, flag: plainFlag, bodyLength: f.body.length + tail.length });
-        return [header, f.body, tail];
-      }),
-    );
+    const seq = this.nextNotifySeq();
+    const plainFlag = NOTIFY_FLAGS[f.encrypt] as number;
+    const tail = f.tail && f.tail.length > 0 ? f.tail : null;
+    if (this.secure) {
+      // protocol.md §2: sealed on an encrypted connection; end-to-end messages keep encrypt = 3.
+      const out = this.secure.seal(
+        { seq, command: f.command, status: f.status, flag: plainFlag },
+        tail ? concat(f.body, tail) : f.body,
+      );
+      this.write(seq, f.command, out.flag, f.status, out.body, null);
+      return;
+    }
+    this.write(seq, f.command, plainFlag, f.status, f.body, tail);
+  }
+
+  /** Queue a notify behind the ones held at login, or write it now (deliveries.ts). */
+  deliver(f: NotifyFrame): void {
+    if (this.closing) return;
+    if (this.held) this.held.push(f);
+    else this.notify(f);
   }
 
   private nextNotifySeq(): number {
@@ -530,17 +593,25 @@ export class Connection {
     return this.notifySeq;
   }
 
-  /** Each frame as its chunks: the header, then the body in one or more pieces. */
-  private write(frames: Uint8Array[][]): void {
+  /** One frame: its header fields and its body, in one piece or two (an MPS's seq field behind). */
+  private write(
+    seq: number,
+    command: number,
+    flag: number,
+    status: number,
+    body: Uint8Array,
+    tail: Uint8Array | null,
+  ): void {
     const s = this.socket;
     if (!s.writable) return;
-    // Corked until the end of the turn (write-flush.ts): the turn's frames leave in one writev.
+    // Corked until the end of the turn (write-flush.ts): the turn's frames leave in one write.
     if (!this.corked) {
       this.corked = true;
       s.cork();
       flushAtEndOfTurn(this);
     }
-    for (const chunks of frames) s.writeFrame(chunks);
+    const bodyLength = body.length + (tail ? tail.length : 0);
+    s.writeFrame(encodeHeader({ seq, command, flag, status, bodyLength }), body, tail);
     // Past the bound, flush at once: the bound is judged on what the kernel did not take, and
     // never later than when every write was flushed by itself.
     if (s.writableLength > this.ctx.config.edge.maxOutboundBytes) this.flushWrites();

@@ -9,7 +9,8 @@
  *   kick    → if the local connection of (user, device) still has that epoch: LOGOUT notify
  *             with KICKED + ErrorInfo, then close — the route is NOT removed (it belongs to
  *             the newer connection; the epoch guard makes a late logout harmless anyway).
- * Frames of one batch for one socket are written in one cork.
+ * Frames are written as they are met, in batch order: each socket stays corked for the rest of the
+ * turn (write-flush.ts), so the frames of one batch for one socket still leave in one write.
  */
 import { type Delivery, type EncodedMessage, endSpan, SpanKind, startSpan, type TraceSpan } from '@im/core';
 import { Command, codec, Encrypt, Status, seqField } from '@im/protocol';
@@ -18,34 +19,15 @@ import type { EdgeContext } from './context.js';
 
 export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => Promise<void> {
   return async (batch) => {
-    const out = new Map<Connection, NotifyFrame[]>();
-    const kicks: Connection[] = [];
-    const add = (conn: Connection, frame: NotifyFrame) => {
-      const list = out.get(conn);
-      if (list) list.push(frame);
-      else out.set(conn, [frame]);
-    };
-    const targets = (userId: string, excludeDeviceId?: string) =>
-      ctx.registry.devices(userId).filter((c) => c.deviceId !== excludeDeviceId);
+    let kicks: Connection[] | null = null;
     /** core tracing.ts: one span per sampled message this node writes, ended once the batch is written. */
     let spans: Map<EncodedMessage, TraceSpan> | null = null;
-    const traced = (m: EncodedMessage, connections: number) => {
-      if (!m.traceparent || spans?.has(m)) return;
-      const span = startSpan('im.edge.deliver', SpanKind.CONSUMER, m.traceparent, {
-        'im.node': ctx.nodeId,
-        'im.connections': connections,
-      });
-      if (!span) return;
-      spans ??= new Map();
-      spans.set(m, span);
-    };
-
     for (const d of batch) {
       if (d.nodeId !== ctx.nodeId) continue;
       switch (d.kind) {
         case 'message': {
-          const conns = targets(d.userId, d.excludeDeviceId);
-          if (conns.length === 0) break;
+          const devices = ctx.registry.devicesOf(d.userId);
+          if (!devices) break;
           // The message was encoded once by the fan-out; each user's MPS body is those bytes
           // followed by that user's seq (protocol.md §5: seq is the last field), shared by its devices.
           const frame: NotifyFrame = {
@@ -56,29 +38,24 @@ export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => 
             tail: seqField(d.seq),
             seq: d.seq,
           };
-          for (const c of conns) add(c, frame);
-          traced(d.message, conns.length);
+          const n = deliverTo(devices, d.excludeDeviceId, frame);
+          if (n > 0 && d.message.traceparent) spans = traced(ctx, spans, d.message, n);
           break;
         }
         case 'notify': {
-          const conns = targets(d.userId, d.excludeDeviceId);
-          if (conns.length === 0) break;
-          const frame: NotifyFrame = {
+          const devices = ctx.registry.devicesOf(d.userId);
+          if (!devices) break;
+          deliverTo(devices, d.excludeDeviceId, {
             command: Command.MN,
             status: Status.OK,
             encrypt: Encrypt.NONE,
             body: codec.Notify.encode({ head: d.head }),
             seq: d.head,
-          };
-          for (const c of conns) add(c, frame);
+          });
           break;
         }
         case 'room': {
           const m = d.message;
-          const conns = ctx.rooms
-            .members(d.roomId)
-            .filter((c) => !c.closing && !(c.userId === m.from && c.deviceId === m.fromDevice));
-          if (conns.length === 0) break;
           // seq 0 (not stored): the encoded message as it is.
           const frame: NotifyFrame = {
             command: Command.MPS,
@@ -86,21 +63,61 @@ export function createDeliveryHandler(ctx: EdgeContext): (batch: Delivery[]) => 
             encrypt: m.e2e ? Encrypt.E2E : Encrypt.NONE,
             body: m.bytes,
           };
-          for (const c of conns) add(c, frame);
-          traced(m, conns.length);
+          let n = 0;
+          for (const c of ctx.rooms.members(d.roomId)) {
+            if (c.closing || (c.userId === m.from && c.deviceId === m.fromDevice)) continue;
+            c.deliver(frame);
+            n++;
+          }
+          if (n > 0 && m.traceparent) spans = traced(ctx, spans, m, n);
           break;
         }
         case 'kick': {
           const conn = ctx.registry.get(d.userId, d.deviceId);
-          if (conn && conn.epoch === d.epoch) kicks.push(conn);
-          else if (!conn || conn.epoch < d.epoch) ctx.kicks.remember(d.userId, d.deviceId, d.epoch);
+          if (conn && conn.epoch === d.epoch) {
+            kicks ??= [];
+            kicks.push(conn);
+          } else if (!conn || conn.epoch < d.epoch) ctx.kicks.remember(d.userId, d.deviceId, d.epoch);
           break;
         }
       }
     }
-    for (const [conn, frames] of out) conn.sendNotifies(frames);
+    // Every frame above is written by now (the sockets stay corked for the rest of the turn).
     if (spans) for (const span of (spans as Map<EncodedMessage, TraceSpan>).values()) endSpan(span);
     // After the frames of the batch, so a message delivered before the kick is not lost on the wire.
-    for (const conn of kicks) conn.kick();
+    if (kicks) for (const conn of kicks) conn.kick();
   };
+}
+
+/** `frame` to every device of a user but `exclude` (the sending device); how many got it. */
+function deliverTo(
+  devices: ReadonlyMap<string, Connection>,
+  exclude: string | undefined,
+  frame: NotifyFrame,
+): number {
+  let n = 0;
+  for (const c of devices.values()) {
+    if (c.deviceId === exclude) continue;
+    c.deliver(frame);
+    n++;
+  }
+  return n;
+}
+
+/** core tracing.ts: a span for a sampled message written to `connections` local connections. */
+function traced(
+  ctx: EdgeContext,
+  spans: Map<EncodedMessage, TraceSpan> | null,
+  m: EncodedMessage,
+  connections: number,
+): Map<EncodedMessage, TraceSpan> | null {
+  if (!m.traceparent || spans?.has(m)) return spans;
+  const span = startSpan('im.edge.deliver', SpanKind.CONSUMER, m.traceparent, {
+    'im.node': ctx.nodeId,
+    'im.connections': connections,
+  });
+  if (!span) return spans;
+  const out = spans ?? new Map<EncodedMessage, TraceSpan>();
+  out.set(m, span);
+  return out;
 }

@@ -35,6 +35,10 @@ import {
   codec,
   type DecodeLimits,
   Encrypt,
+  FLAG_COMPRESSION_SHIFT,
+  FLAG_ENCRYPT_SHIFT,
+  FLAG_FLOW_SHIFT,
+  FLAG_PART_MASK,
   Flow,
   type Frame,
   GZIP_RESPONSE_THRESHOLD,
@@ -43,7 +47,6 @@ import {
   ImError,
   isKnownCommand,
   Status,
-  unpackFlag,
 } from '@im/protocol';
 import { chatroomJoin, chatroomQuit } from './commands/chatroom.js';
 import { login } from './commands/login.js';
@@ -106,18 +109,22 @@ class Refusal {
   ) {}
 }
 
+/** One part of the flag byte (protocol.md §2), without unpackFlag's object per call. */
+const flagPart = (flag: number, shift: number): number => (flag >>> shift) & FLAG_PART_MASK;
+
 /** Checks 2–5: the first refusal, or null when the frame may reach its handler. */
 function refuse(ctx: EdgeContext, conn: Connection, frame: Frame): Refusal | null {
-  const flag = unpackFlag(frame.flag);
-  if (flag.flow !== Flow.REQUEST) {
-    return new Refusal(Status.BAD_REQUEST, `client frames must have flow 0 (request), got flow ${flag.flow}`);
+  const flow = flagPart(frame.flag, FLAG_FLOW_SHIFT);
+  if (flow !== Flow.REQUEST) {
+    return new Refusal(Status.BAD_REQUEST, `client frames must have flow 0 (request), got flow ${flow}`);
   }
-  if (flag.compression > Compression.GZIP) {
-    return new Refusal(Status.UNSUPPORTED, `compression ${flag.compression} is reserved (0 none, 1 gzip)`);
+  const compression = flagPart(frame.flag, FLAG_COMPRESSION_SHIFT);
+  if (compression > Compression.GZIP) {
+    return new Refusal(Status.UNSUPPORTED, `compression ${compression} is reserved (0 none, 1 gzip)`);
   }
   const unusable = encryptionRefusal(ctx.serverKeys, frame);
   if (unusable) return new Refusal(Status.UNSUPPORTED, unusable);
-  if (flag.encrypt === Encrypt.E2E && frame.command !== Command.MS) {
+  if (flagPart(frame.flag, FLAG_ENCRYPT_SHIFT) === Encrypt.E2E && frame.command !== Command.MS) {
     return new Refusal(Status.BAD_REQUEST, 'encrypt 3 (end-to-end) is only valid on MS');
   }
   if (frame.command === Command.RESERVED || !isKnownCommand(frame.command)) {
@@ -132,37 +139,59 @@ function refuse(ctx: EdgeContext, conn: Connection, frame: Frame): Refusal | nul
   return null;
 }
 
+/**
+ * The response to `frame` (plain functions, not closures per frame: each request would otherwise
+ * allocate them). A gzip request gets a gzip response when the body is large enough; an RSA
+ * LOGIN's own session (`candidate`) seals its answer even when the LOGIN fails (protocol.md §2 RSA).
+ */
+function answer(
+  conn: Connection,
+  frame: Frame,
+  gzip: boolean,
+  candidate: SecureSession | undefined,
+  status: number,
+  body: Uint8Array,
+): void {
+  const zip = gzip && body.length > GZIP_RESPONSE_THRESHOLD;
+  conn.respond(frame, status, zip ? gzipBody(body) : body, zip, candidate ?? conn.secure);
+}
+
+/** A non-zero status with its ErrorInfo; counts strikes before login; closes when asked to. */
+function fail(
+  conn: Connection,
+  frame: Frame,
+  gzip: boolean,
+  candidate: SecureSession | undefined,
+  status: number,
+  message: string,
+  retryAfterMs: number,
+  close: boolean,
+): void {
+  const preLogin = !conn.loggedIn;
+  answer(conn, frame, gzip, candidate, status, codec.ErrorInfo.encode({ message, retryAfterMs }));
+  // A failed LOGIN or an UNAUTHORIZED answer before login is a strike (protocol.md §6 Session).
+  if (preLogin && (status === Status.UNAUTHORIZED || frame.command === Command.LOGIN)) {
+    conn.strikes++;
+    if (conn.strikes >= MAX_PRE_LOGIN_STRIKES) {
+      conn.log('info', { strikes: conn.strikes }, 'too many failures before login; closing');
+      close = true;
+    }
+  }
+  if (close) conn.end();
+}
+
+function failWith(conn: Connection, frame: Frame, gzip: boolean, err: unknown): void {
+  const r = toErrorReply(err);
+  fail(conn, frame, gzip, undefined, r.status, r.message, r.retryAfterMs, r.close);
+}
+
 export async function dispatch(ctx: EdgeContext, conn: Connection, received: Frame): Promise<void> {
   let frame = received;
-  const gzip = unpackFlag(frame.flag).compression === Compression.GZIP;
-  /** An RSA LOGIN's own session: its answer is AES even when the LOGIN fails (protocol.md §2 RSA). */
-  let candidate: SecureSession | undefined;
-  const answer = (status: number, body: Uint8Array) => {
-    const zip = gzip && body.length > GZIP_RESPONSE_THRESHOLD;
-    conn.respond(frame, status, zip ? gzipBody(body) : body, zip, candidate ?? conn.secure);
-  };
-  const fail = (status: number, message: string, retryAfterMs: number, close: boolean) => {
-    const preLogin = !conn.loggedIn;
-    answer(status, codec.ErrorInfo.encode({ message, retryAfterMs }));
-    // A failed LOGIN or an UNAUTHORIZED answer before login is a strike (protocol.md §6 Session).
-    if (preLogin && (status === Status.UNAUTHORIZED || frame.command === Command.LOGIN)) {
-      conn.strikes++;
-      if (conn.strikes >= MAX_PRE_LOGIN_STRIKES) {
-        conn.log('info', { strikes: conn.strikes }, 'too many failures before login; closing');
-        close = true;
-      }
-    }
-    if (close) conn.end();
-  };
-
-  const early = (err: unknown) => {
-    const r = toErrorReply(err);
-    fail(r.status, r.message, r.retryAfterMs, r.close);
-  };
+  const gzip = flagPart(frame.flag, FLAG_COMPRESSION_SHIFT) === Compression.GZIP;
   // 1a: the rate verdict taken on arrival (limits/rate-guard.ts).
   const limited = conn.rate.verdict(received);
   if (limited) {
-    early(limited);
+    failWith(conn, frame, gzip, limited);
     return;
   }
   // 1b: an encrypted connection opens (and authenticates) every frame before anything else.
@@ -170,29 +199,41 @@ export async function dispatch(ctx: EdgeContext, conn: Connection, received: Fra
     try {
       frame = conn.secure.open(frame);
     } catch (err) {
-      early(err);
+      failWith(conn, frame, gzip, err);
       return;
     }
   }
 
   const refusal = refuse(ctx, conn, frame);
   if (refusal) {
-    fail(refusal.status, refusal.message, 0, false);
+    fail(conn, frame, gzip, undefined, refusal.status, refusal.message, 0, false);
     return;
   }
 
   const handler = HANDLERS.get(frame.command);
   if (!handler) {
     // isKnownCommand said yes but no handler: a command added to the contract and not here yet.
-    fail(Status.UNSUPPORTED, `command ${frame.command} is not supported`, 0, false);
+    fail(
+      conn,
+      frame,
+      gzip,
+      undefined,
+      Status.UNSUPPORTED,
+      `command ${frame.command} is not supported`,
+      0,
+      false,
+    );
     return;
   }
 
+  /** An RSA LOGIN's own session: its answer is AES even when the LOGIN fails (protocol.md §2 RSA). */
+  let candidate: SecureSession | undefined;
   let reply: Reply;
   try {
     // protocol.md §2 receive order: decrypt → decompress → parse.
     let sealed = frame.body;
-    if (unpackFlag(frame.flag).encrypt === Encrypt.RSA && ctx.serverKeys) {
+    const encrypt = flagPart(frame.flag, FLAG_ENCRYPT_SHIFT);
+    if (encrypt === Encrypt.RSA && ctx.serverKeys) {
       const opened = openRsaLogin(ctx.serverKeys, frame);
       candidate = opened.session;
       sealed = opened.body;
@@ -201,14 +242,12 @@ export async function dispatch(ctx: EdgeContext, conn: Connection, received: Fra
     // protocol.md §6 Limits: the byte rate counts the inflated body too (limits/rate-guard.ts).
     const overBytes = gzip ? conn.rate.inflated(received, body.length) : null;
     if (overBytes) throw overBytes;
-    const e2e = unpackFlag(frame.flag).encrypt === Encrypt.E2E;
-    const limits = decodeLimits(ctx.config.edge);
     reply = await handler(ctx, conn, {
       seq: frame.seq,
       command: frame.command,
       body,
-      e2e,
-      limits,
+      e2e: encrypt === Encrypt.E2E,
+      limits: decodeLimits(ctx.config.edge),
       secure: candidate,
     });
   } catch (err) {
@@ -216,10 +255,10 @@ export async function dispatch(ctx: EdgeContext, conn: Connection, received: Fra
     if (r.unexpected) conn.log('error', { err, command: frame.command }, 'request failed');
     else if (!(err instanceof ImError)) conn.log('warn', { err }, 'request failed');
     if (conn.closing) return;
-    fail(r.status, r.message, r.retryAfterMs, r.close);
+    fail(conn, frame, gzip, candidate, r.status, r.message, r.retryAfterMs, r.close);
     return;
   }
   if ('none' in reply || conn.closing) return;
-  answer(Status.OK, reply.body);
+  answer(conn, frame, gzip, candidate, Status.OK, reply.body);
   reply.afterWrite?.();
 }

@@ -43,6 +43,11 @@ export class Registry<C extends Registered> {
     return this.users.get(userId)?.get(deviceId);
   }
 
+  /** Live connections of a user on this node, by device id, without a copy (the hot delivery path). */
+  devicesOf(userId: string): ReadonlyMap<string, C> | undefined {
+    return this.users.get(userId);
+  }
+
   /** Live connections of a user on this node. */
   devices(userId: string): C[] {
     const devices = this.users.get(userId);

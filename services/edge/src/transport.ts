@@ -36,11 +36,15 @@ export interface ClientTransport {
   start(handlers: TransportHandlers): void;
   /** Another listener of the close (the edge's connection table); called once, after the owner's. */
   onClose(listener: () => void): void;
-  /** Holds writes until uncork(), so the frames of one turn leave in one writev (write-flush.ts). */
+  /** Holds writes until uncork(), so the frames of one turn leave in one write (write-flush.ts). */
   cork(): void;
   uncork(): void;
-  /** One frame as its chunks (header, body pieces): never split across WebSocket messages. */
-  writeFrame(chunks: readonly Uint8Array[]): void;
+  /**
+   * One frame: its 12-byte header, its body, and optionally more body behind it (an MPS's seq
+   * field, so the shared message bytes need no copy to append it). Never split across WebSocket
+   * messages.
+   */
+  writeFrame(header: Uint8Array, body: Uint8Array, tail?: Uint8Array | null): void;
   /** Flushes what was written, then closes (TCP FIN, WebSocket close 1000). */
   end(): void;
   /** Closes at once, unsent bytes dropped. */

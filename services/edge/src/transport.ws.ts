@@ -42,10 +42,9 @@ export class WsTransport extends OverSocket implements ClientTransport {
     this.ws.once('close', listener);
   }
 
-  writeFrame(chunks: readonly Uint8Array[]): void {
+  writeFrame(header: Uint8Array, body: Uint8Array, tail?: Uint8Array | null): void {
     if (!this.writable) return;
-    const message = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
-    this.ws.send(message, { binary: true });
+    this.ws.send(Buffer.concat(tail ? [header, body, tail] : [header, body]), { binary: true });
   }
 
   end(): void {

@@ -99,22 +99,13 @@ export class SecureSession {
   }
 }
 
-/** What goes on the wire for an outgoing frame: sealed on an encrypted connection, E2E included. */
-export function sealOutgoing(
-  secure: SecureSession | null | undefined,
-  h: OutgoingHeader,
-  body: Uint8Array,
-): { flag: number; body: Uint8Array } {
-  if (!secure) return { flag: h.flag, body };
-  return secure.seal(h, body);
-}
-
 /**
  * Check 3 of dispatch.ts for a connection WITHOUT a session secret: AES/RSA the connection cannot
  * use → the refusal text (UNSUPPORTED), else null.
  */
 export function encryptionRefusal(keys: ServerKeys | null, frame: Frame): string | null {
-  const { encrypt } = unpackFlag(frame.flag);
+  // The encrypt part of the flag (protocol.md §2), without unpackFlag's object: every frame comes here.
+  const encrypt = (frame.flag & FLAG_ENCRYPT_MASK) >>> FLAG_ENCRYPT_SHIFT;
   if (encrypt === Encrypt.AES) {
     return 'encrypt 1 (AES) needs a session key: log in with RSA (2) first, or use TLS';
   }
