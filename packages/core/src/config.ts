@@ -161,6 +161,15 @@ export interface Config {
    * An older version's PGlite folder found in it (`pg`) is imported once at start.
    */
   dataDir: string;
+  /** Embedded mode's SQLite store (docs/storage.md). */
+  sqlite: {
+    /**
+     * How long the first append of a group commit may wait for others (0: to the end of the
+     * event-loop turn). Each commit costs a WAL write and an fsync whatever its size, so a few ms
+     * here turn many small commits into one under load, for that much more send→ack.
+     */
+    commitLingerMs: number;
+  };
   /** Redis of the cluster (routes, chatroom presence, uid worker leases). */
   redisUrl: string;
   /**
@@ -308,6 +317,7 @@ export const ENV_VARS = {
   IM_WEB_DEMO: 'admin.webDemo',
   IM_CHATROOM_IDLE_EVICT_MS: 'chatroom.idleEvictMs',
   IM_DATA_DIR: 'dataDir',
+  IM_SQLITE_COMMIT_LINGER_MS: 'sqlite.commitLingerMs',
   REDIS_URL: 'redisUrl',
   IM_REDIS_PREFIX: 'redisPrefix',
   KAFKA_BROKERS: 'kafkaBrokers',
@@ -406,6 +416,7 @@ export function defaultConfig(): Config {
     admin: { host: '0.0.0.0', port: DEFAULT_PORTS.admin, secret: '', devTokens: false, webDemo: false },
     chatroom: { idleEvictMs: 24 * 3600_000 },
     dataDir: '.data',
+    sqlite: { commitLingerMs: 2 },
     redisUrl: 'redis://127.0.0.1:6379',
     redisPrefix: 'im:',
     kafkaBrokers: ['127.0.0.1:9092'],
@@ -649,6 +660,7 @@ export const ENV_SCHEMA: { readonly [K in keyof typeof ENV_VARS]: EnvType } = {
   IM_WEB_DEMO: bool,
   IM_CHATROOM_IDLE_EVICT_MS: ms(1),
   IM_DATA_DIR: text,
+  IM_SQLITE_COMMIT_LINGER_MS: int(0, 100),
   REDIS_URL: url(['redis:', 'rediss:']),
   IM_REDIS_PREFIX: text,
   KAFKA_BROKERS: hostPortList,

@@ -128,7 +128,7 @@ export interface RouteStore {
   unregister(userId: string, deviceId: string, epoch: number): Promise<boolean>;
   /** Keeps routes alive (TTL); a route whose epoch changed is neither refreshed nor revived. */
   refresh(routes: Route[]): Promise<void>;
-  /** Live routes of each user (users with none are absent). */
+  /** Live routes of each user (users with none are absent); the caller must not change them. */
   lookup(userIds: string[]): Promise<Map<string, Route[]>>;
   close(): Promise<void>;
 }

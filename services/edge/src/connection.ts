@@ -87,7 +87,10 @@ export class Connection {
   readonly id = nextConnectionId++;
   readonly remote: string;
   private state: State = 'pre-login';
-  private session: Session | null = null;
+  /** Who is logged in: the Caller handed to the services (one object for the connection's life). */
+  private session: Caller | null = null;
+  /** LoginRequest.platform of the session (routes). */
+  private sessionPlatform = 0;
   /** Failed attempts before login (UNAUTHORIZED answers and failed LOGINs); the third closes. */
   strikes = 0;
   /** Chatrooms joined on this connection; left on close (protocol.md §6 Chatrooms). */
@@ -190,14 +193,14 @@ export class Connection {
   }
 
   get platform(): number {
-    return this.session?.platform ?? 0;
+    return this.session ? this.sessionPlatform : 0;
   }
 
-  /** Who is asking, for the services (api.ts Caller). Only valid once logged in. */
+  /** Who is asking, for the services (api.ts Caller). Only valid once logged in; no copy per request. */
   caller(): Caller {
     const s = this.session;
     if (!s) throw new Error('caller() before login');
-    return { userId: s.userId, deviceId: s.deviceId, nodeId: this.ctx.nodeId, epoch: s.epoch };
+    return s;
   }
 
   // ---- reading ----
@@ -433,7 +436,8 @@ export class Connection {
    * response is written (it must be the first thing the client reads after LOGIN).
    */
   beginSession(s: Session): void {
-    this.session = s;
+    this.session = { userId: s.userId, deviceId: s.deviceId, nodeId: this.ctx.nodeId, epoch: s.epoch };
+    this.sessionPlatform = s.platform;
     this.state = 'logging-in';
     this.held = [];
     if (this.loginTimer) clearTimeout(this.loginTimer);

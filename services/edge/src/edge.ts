@@ -184,7 +184,12 @@ export function createEdge(opts: EdgeOptions): Edge {
   return {
     async listen() {
       if (server) throw new Error('edge is already listening');
-      subscription = await bus.subscribe(nodeId, measured(ctx, createDeliveryHandler(ctx)));
+      const deliver = createDeliveryHandler(ctx);
+      // Without /metrics (embedded mode, tests) nothing is counted per delivery.
+      subscription = await bus.subscribe(
+        nodeId,
+        ctx.metrics === NOOP_EDGE_METRICS ? deliver : measured(ctx, deliver),
+      );
       // Plain and/or TLS (protocol.md §2 Transport security), behind the per-IP guard.
       const listening = await openListeners(config, onTransport, logger, ipGuard);
       server = listening;

@@ -104,7 +104,7 @@ export async function startEmbedded(config: Config, opts: EmbeddedOptions = {}):
   // Throws StoreOpenError, with what to do, when the data directory or database is unusable.
   const dbPath = join(config.dataDir, DB_FILE);
   await importPgliteIfPresent(config.dataDir, dbPath, logger);
-  const store = await SqliteMessageStore.open({ path: dbPath });
+  const store = await SqliteMessageStore.open({ path: dbPath, commitLingerMs: config.sqlite.commitLingerMs });
   const routes = new MemoryRouteStore({ ttlMs: config.routes.ttlMs });
   const bus = new MemoryBus({
     onHandlerError: (err, node) => logger.error({ err, nodeId: node }, 'delivery handler failed'),

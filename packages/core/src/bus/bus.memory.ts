@@ -34,7 +34,8 @@ class NodeQueue {
     try {
       // Hand over everything queued so far as one batch: the edge batches its socket writes too.
       while (this.batches.length > 0 && !this.closed) {
-        const batch = this.batches.splice(0).flat();
+        const batch =
+          this.batches.length === 1 ? (this.batches.pop() as Delivery[]) : this.batches.splice(0).flat();
         try {
           await this.handler(batch);
         } catch (err) {
@@ -69,6 +70,14 @@ export class MemoryBus implements DeliveryBus {
 
   async publish(deliveries: Delivery[]): Promise<void> {
     this.assertOpen();
+    // One process, one edge node (embedded mode): the batch as it is, no regrouping.
+    if (this.nodes.size === 1 && deliveries.length > 0) {
+      const [nodeId, queues] = this.nodes.entries().next().value as [string, Set<NodeQueue>];
+      if (deliveries.every((d) => d.nodeId === nodeId)) {
+        for (const q of queues) q.push(deliveries);
+        return;
+      }
+    }
     const byNode = new Map<string, Delivery[]>();
     for (const d of deliveries) {
       let list = byNode.get(d.nodeId);

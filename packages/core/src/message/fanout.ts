@@ -274,22 +274,7 @@ export class Fanout {
     const deliveries: Delivery[] = [];
     const pushes: OfflinePush[] = [];
     /** Spans of the sampled messages of the batch (tracing.ts), ended once the batch is published. */
-    let spans: TraceSpan[] | null = null;
-    const encode = (job: Job): EncodedMessage => {
-      const encoded = encodeForDelivery(job.message);
-      if (job.traceparent) {
-        const span = startSpan('im.fanout', SpanKind.PRODUCER, job.traceparent, {
-          'im.message_uid': String(job.message.uid),
-        });
-        const tp = traceparentOf(span);
-        if (span && tp) {
-          encoded.traceparent = tp;
-          spans ??= [];
-          spans.push(span);
-        }
-      }
-      return encoded;
-    };
+    const spans: TraceSpan[] = [];
     // The overflowed messages are older than the queued ones: their MN first.
     for (const [userId, head] of notices) {
       for (const nodeId of new Set((routes.get(userId) ?? []).map((r) => r.nodeId))) {
@@ -298,19 +283,18 @@ export class Fanout {
     }
     for (const job of jobs) {
       if (isRoomJob(job)) {
-        const message = encode(job);
+        const message = encode(job, spans);
         for (const nodeId of job.nodes)
           deliveries.push({ kind: 'room', nodeId, roomId: job.roomId, message });
       } else {
-        this.plan(job, encode(job), routes, deliveries, pushes);
+        this.plan(job, encode(job, spans), routes, deliveries, pushes);
       }
     }
     const [pub, push] = await Promise.allSettled([
       !state.deliveries && deliveries.length > 0 ? this.opts.bus.publish(deliveries) : undefined,
       !state.pushes && pushes.length > 0 ? this.opts.bus.publishOfflinePush(pushes) : undefined,
     ]);
-    if (spans)
-      for (const s of spans as TraceSpan[]) endSpan(s, pub?.status === 'rejected' ? pub.reason : undefined);
+    for (const span of spans) endSpan(span, pub?.status === 'rejected' ? pub.reason : undefined);
     if (pub?.status === 'fulfilled') state.deliveries = true;
     if (push?.status === 'fulfilled') state.pushes = true;
     if (pub?.status === 'rejected') throw pub.reason;
@@ -331,20 +315,66 @@ export class Fanout {
     const notify = job.notifyOnly || message.bytes.length + seqFieldSize(maxSeq) > this.opts.pushMaxBodyBytes;
     for (const [userId, seq] of job.targets) {
       const isSender = userId === m.from;
-      let live = routes.get(userId) ?? [];
-      if (isSender) live = live.filter((r) => r.deviceId !== job.senderDevice);
-      if (live.length === 0) {
+      const live = routes.get(userId);
+      // The sender's own device got the ack; its user's other devices get the message.
+      const exclude = isSender ? job.senderDevice : undefined;
+      let first: string | undefined;
+      let more: Set<string> | undefined;
+      for (const r of live ?? NO_ROUTES) {
+        if (r.deviceId === exclude || r.nodeId === first) continue;
+        // One delivery per (node, user): almost always one node, so a Set only for a second one.
+        if (first === undefined) {
+          first = r.nodeId;
+        } else {
+          more ??= new Set();
+          more.add(r.nodeId);
+        }
+      }
+      if (first === undefined) {
         if (!isSender && job.offlinePush) pushes.push(offlinePush(m, userId));
         continue;
       }
-      const exclude = isSender ? { excludeDeviceId: job.senderDevice } : {};
-      for (const nodeId of new Set(live.map((r) => r.nodeId))) {
-        // MN only makes sense for stored messages: a transient one (seq 0) cannot be pulled.
-        if (notify && seq > 0) out.push({ kind: 'notify', nodeId, userId, head: seq, ...exclude });
-        else out.push({ kind: 'message', nodeId, userId, message, seq, ...exclude });
-      }
+      out.push(delivery(first, userId, message, seq, notify, exclude));
+      if (more) for (const nodeId of more) out.push(delivery(nodeId, userId, message, seq, notify, exclude));
     }
   }
+}
+
+const NO_ROUTES: readonly Route[] = [];
+
+/** MN only makes sense for stored messages: a transient one (seq 0) cannot be pulled. */
+function delivery(
+  nodeId: string,
+  userId: string,
+  message: EncodedMessage,
+  seq: number,
+  notify: boolean,
+  excludeDeviceId: string | undefined,
+): Delivery {
+  if (notify && seq > 0) {
+    return excludeDeviceId === undefined
+      ? { kind: 'notify', nodeId, userId, head: seq }
+      : { kind: 'notify', nodeId, userId, head: seq, excludeDeviceId };
+  }
+  return excludeDeviceId === undefined
+    ? { kind: 'message', nodeId, userId, message, seq }
+    : { kind: 'message', nodeId, userId, message, seq, excludeDeviceId };
+}
+
+/** The message encoded once for every delivery of it; a sampled one's span joins `spans`. */
+function encode(job: Job, spans: TraceSpan[]): EncodedMessage {
+  const encoded = encodeForDelivery(job.message);
+  if (job.traceparent) {
+    const span = startSpan('im.fanout', SpanKind.PRODUCER, job.traceparent, {
+      'im.message_uid': String(job.message.uid),
+    });
+    const tp = traceparentOf(span);
+    if (span && tp) {
+      encoded.traceparent = tp;
+      spans.push(span);
+    }
+  }
+  return encoded;
 }
 
 function isTransient(job: Job): boolean {

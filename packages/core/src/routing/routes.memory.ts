@@ -32,7 +32,8 @@ export class MemoryRouteStore implements RouteStore {
 
   async register(r: Omit<Route, 'epoch'>): Promise<{ route: Route; previous: Route | null }> {
     const previous = this.live(r.userId, r.deviceId);
-    const route: Route = { ...r, epoch: ++this.epoch };
+    // Frozen: lookup hands the stored route out as it is (no copy per user per fan-out batch).
+    const route: Route = Object.freeze({ ...r, epoch: ++this.epoch });
     let devices = this.users.get(r.userId);
     if (!devices) {
       devices = new Map();
@@ -75,7 +76,7 @@ export class MemoryRouteStore implements RouteStore {
       const live: Route[] = [];
       for (const [deviceId, e] of devices) {
         if (e.expiresAt <= now) this.remove(userId, deviceId);
-        else live.push({ ...e.route });
+        else live.push(e.route);
       }
       if (live.length > 0) out.set(userId, live);
     }

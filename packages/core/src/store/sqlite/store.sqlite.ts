@@ -15,7 +15,15 @@ import { environmentFailure, storeError } from './errors.js';
 export interface SqliteStoreOptions extends SqliteOpenOptions {
   /** Told after each group-commit transaction (metrics: batch size and commit time). */
   onBatch?: (info: { size: number; seconds: number; ok: boolean }) => void;
+  /**
+   * How long the first append of a group commit waits for others (config sqlite.commitLingerMs);
+   * default 0: the commit runs at the end of the event-loop turn. A full batch never waits.
+   */
+  commitLingerMs?: number;
 }
+
+/** A group commit this large is not held back by the linger (it runs at the end of the turn). */
+const FULL_BATCH = 256;
 
 /** uint64 ↔ signed 64-bit column, by two's complement (messageId is any uint64 a client sends). */
 const toDb = (v: bigint): bigint => BigInt.asIntN(64, v);
@@ -41,7 +49,8 @@ const M_COLUMNS = MESSAGE_COLUMNS.replace(/(\w+)/g, 'm.$1');
 const SQL = {
   maxSeq: 'SELECT max(seq) AS head FROM inbox WHERE user_id = ?',
   inbox: 'INSERT INTO inbox (user_id, seq, uid, conv_type, conv_peer) VALUES (?, ?, ?, ?, ?)',
-  inbox2: 'INSERT INTO inbox (user_id, seq, uid, conv_type, conv_peer) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)',
+  inbox2:
+    'INSERT INTO inbox (user_id, seq, uid, conv_type, conv_peer) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)',
   // The sender's seq is the sender's own inbox row of the original (inbox.ts conversationFor: its
   // conversation as the sender sees it is (conv_type, conv_target)); none (not an inbox user) is 0.
   original: `SELECT ${M_COLUMNS}, coalesce((SELECT i.seq FROM inbox i
@@ -162,8 +171,9 @@ type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown 
  * MessageStore on SQLite (node:sqlite), the embedded mode's store. Schema: schema.ts; durability and
  * locking: database.ts; figures and the choice of engine: docs/storage.md.
  *
- * Group commit: append() queues; the first append of an event-loop turn schedules one flush
- * (setImmediate, after the turn's I/O callbacks), which commits EVERY queued append in one
+ * Group commit: append() queues; the first append of a batch schedules one flush — at the end of
+ * the event-loop turn (setImmediate, after the turn's I/O callbacks), or `commitLingerMs` later, or
+ * at the end of the turn that fills a batch — which commits EVERY queued append in one
  * transaction — one fsync — and only then resolves them (durable before the ack). Appends run in
  * queue order, each inside a savepoint: one that fails on its own data is rolled back alone and
  * rejected; a failure of the database or its disk (full, I/O error) rolls the whole batch back and
@@ -176,12 +186,16 @@ export class SqliteMessageStore implements MessageStore {
   private readonly onBatch: SqliteStoreOptions['onBatch'];
   private queue: Pending[] = [];
   private scheduled = false;
+  private readonly lingerMs: number;
+  /** The linger's timer, while the queued appends wait for more (null: none, or at end of turn). */
+  private lingerTimer: NodeJS.Timeout | null = null;
   /** user → max(seq) of the user's inbox as this connection sees it (a cache: any entry may go). */
   private readonly headCache = new Map<string, number>();
 
-  constructor(db: SqliteDatabase, opts: Pick<SqliteStoreOptions, 'onBatch'> = {}) {
+  constructor(db: SqliteDatabase, opts: Pick<SqliteStoreOptions, 'onBatch' | 'commitLingerMs'> = {}) {
     this.db = db;
     this.onBatch = opts.onBatch;
+    this.lingerMs = opts.commitLingerMs ?? 0;
     for (const sql of [SQL.original, SQL.pull, SQL.history, SQL.get]) {
       db.statement(sql).setReadBigInts(true);
     }
@@ -198,10 +212,21 @@ export class SqliteMessageStore implements MessageStore {
       this.queue.push({ req, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        if (this.lingerMs > 0) this.lingerTimer = setTimeout(this.flushNow, this.lingerMs);
+        else setImmediate(this.flushNow);
+      } else if (this.lingerTimer && this.queue.length >= FULL_BATCH) {
+        // Full: no reason to wait any longer; committed at the end of this turn.
+        clearTimeout(this.lingerTimer);
+        this.lingerTimer = null;
+        setImmediate(this.flushNow);
       }
     });
   }
+
+  private readonly flushNow = (): void => {
+    this.lingerTimer = null;
+    this.flush();
+  };
 
   /** Commits everything queued as one transaction; see the class comment. */
   private flush(): void {
@@ -365,6 +390,8 @@ export class SqliteMessageStore implements MessageStore {
   /** Commits what is queued, then closes the database. Safe to repeat. */
   async close(): Promise<void> {
     if (this.db.isClosed) return;
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
     this.flush();
     this.db.close();
   }
