@@ -27,8 +27,8 @@ import {
   MemoryPublicKeyStore,
   MemoryReplayCache,
   MemoryRouteStore,
-  type MessageStore,
   MessageService,
+  type MessageStore,
   PresenceService,
   SnowflakeUid,
   SqliteMessageStore,
@@ -103,7 +103,17 @@ async function main(): Promise<void> {
   const messages = Number(arg('messages', '100000'));
   const runs = Number(arg('runs', '3'));
   const secret = 'x'.repeat(32);
-  const config = loadConfig({ IM_JWT_SECRET: secret, LOG_LEVEL: 'warn' }, {}, 'embedded');
+  const config = loadConfig(
+    {
+      IM_JWT_SECRET: secret,
+      LOG_LEVEL: 'warn',
+      // The load is the point here, not the per-connection limits.
+      IM_RATE_FRAMES_PER_SECOND: '1000000',
+      IM_RATE_FRAMES_BURST: '1000000',
+    },
+    {},
+    'embedded',
+  );
   const logger = createLogger('bench', config);
   const dir = mkdtempSync(join(tmpdir(), 'im-edge-path-'));
   const store: MessageStore =
@@ -149,15 +159,25 @@ async function main(): Promise<void> {
   const login = async (user: string): Promise<CountingTransport> => {
     const t = new CountingTransport();
     new Connection(ctx, t);
-    const body = codec.LoginRequest.encode({ token: await signDevToken(secret, user, 3600), deviceId: 'd1' });
-    t.handlers?.data(frameToBytes({ seq: 1, command: Command.LOGIN, flag: 0, status: Status.OK, body }), true);
+    const body = codec.LoginRequest.encode({
+      userId: user,
+      token: await signDevToken(secret, user, 3600),
+      deviceId: 'd1',
+    });
+    t.handlers?.data(
+      frameToBytes({ seq: 1, command: Command.LOGIN, flag: 0, status: Status.OK, body }),
+      true,
+    );
     return t;
   };
   for (let i = 0; i < pairs; i++) {
     senders.push(await login(`s${i}`));
     recipients.push(await login(`r${i}`));
   }
-  while (![...senders, ...recipients].every((t) => t.loggedIn)) await turn();
+  for (let i = 0; ![...senders, ...recipients].every((t) => t.loggedIn); i++) {
+    if (i === 10000) throw new Error('logins never answered');
+    await turn();
+  }
 
   // Every MS frame, built before the clock starts: each sender's own seqs and messageIds.
   const data = new Uint8Array(64).fill(7);
@@ -182,7 +202,9 @@ async function main(): Promise<void> {
       const batch: Uint8Array[] = [];
       for (let k = 0; k < perTurn; k++) {
         const pair = (sent + k) % pairs;
-        batch.push(frameOf(pair, sentBy[pair]++));
+        const n = sentBy[pair] ?? 0;
+        sentBy[pair] = n + 1;
+        batch.push(frameOf(pair, n));
       }
       sent += perTurn;
       turns.push(batch);
