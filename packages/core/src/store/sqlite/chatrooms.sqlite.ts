@@ -23,33 +23,33 @@ export class SqliteChatroomDirectory implements ChatroomDirectory {
   constructor(private readonly db: SqliteDatabase) {}
 
   async createChatroom(chatroomId: string, at: number): Promise<Chatroom | null> {
-    return this.db.transaction(() => {
+    return this.db.write(() => {
       const row = this.db.statement(SQL.create).get(chatroomId, at, at) as Row | undefined;
       return row ? toRoom(row) : null;
     });
   }
 
   async getChatroom(chatroomId: string): Promise<Chatroom | null> {
-    return this.db.read(() => {
+    return this.db.readDurable(() => {
       const row = this.db.statement(SQL.get).get(chatroomId) as Row | undefined;
       return row ? toRoom(row) : null;
     });
   }
 
   async deleteChatroom(chatroomId: string): Promise<boolean> {
-    return this.db.transaction(() => Number(this.db.statement(SQL.delete).run(chatroomId).changes) > 0);
+    return this.db.write(() => Number(this.db.statement(SQL.delete).run(chatroomId).changes) > 0);
   }
 
   async touchChatrooms(chatroomIds: string[], at: number): Promise<void> {
     if (chatroomIds.length === 0) return;
-    this.db.transaction(() => {
+    await this.db.write(() => {
       const touch = this.db.statement(SQL.touch);
       for (const id of new Set(chatroomIds)) touch.run(at, id, at);
     });
   }
 
   async evictIdleChatrooms(before: number): Promise<string[]> {
-    return this.db.transaction(() =>
+    return this.db.write(() =>
       (this.db.statement(SQL.evict).all(before) as { id: string }[]).map((r) => r.id),
     );
   }

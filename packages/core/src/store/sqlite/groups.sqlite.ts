@@ -25,11 +25,11 @@ export class SqliteGroupDirectory implements GroupAdmin {
   ) {}
 
   async members(groupId: string): Promise<string[] | null> {
-    return this.db.read(() => this.read(groupId)?.members ?? null);
+    return this.db.readDurable(() => this.read(groupId)?.members ?? null);
   }
 
   async createGroup(groupId: string, members: string[]): Promise<Group | null> {
-    return this.db.transaction(() => {
+    return this.db.write(() => {
       const { changes } = this.db.statement(SQL.create).run(groupId, this.clock.now());
       if (Number(changes) === 0) return null;
       this.insertMembers(groupId, members);
@@ -38,18 +38,18 @@ export class SqliteGroupDirectory implements GroupAdmin {
   }
 
   async getGroup(groupId: string): Promise<Group | null> {
-    return this.db.read(() => this.read(groupId));
+    return this.db.readDurable(() => this.read(groupId));
   }
 
   async deleteGroup(groupId: string): Promise<boolean> {
-    return this.db.transaction(() => {
+    return this.db.write(() => {
       this.db.statement(SQL.deleteMembers).run(groupId);
       return Number(this.db.statement(SQL.delete).run(groupId).changes) > 0;
     });
   }
 
   async addMembers(groupId: string, userIds: string[]): Promise<Group | null> {
-    return this.db.transaction(() => {
+    return this.db.write(() => {
       if (!this.exists(groupId)) return null;
       this.insertMembers(groupId, userIds);
       return this.read(groupId);
@@ -57,7 +57,7 @@ export class SqliteGroupDirectory implements GroupAdmin {
   }
 
   async removeMembers(groupId: string, userIds: string[]): Promise<Group | null> {
-    return this.db.transaction(() => {
+    return this.db.write(() => {
       if (!this.exists(groupId)) return null;
       const remove = this.db.statement(SQL.remove);
       for (const u of new Set(userIds)) remove.run(groupId, u);

@@ -174,9 +174,10 @@ type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown 
  * Group commit: append() queues; the first append of a batch schedules one flush — at the end of
  * the event-loop turn (setImmediate, after the turn's I/O callbacks), or `commitLingerMs` later, or
  * at the end of the turn that fills a batch — which commits EVERY queued append in one
- * transaction — one fsync — and only then resolves them (durable before the ack). Appends run in
- * queue order, each inside a savepoint: one that fails on its own data is rolled back alone and
- * rejected; a failure of the database or its disk (full, I/O error) rolls the whole batch back and
+ * transaction, and resolves them once the WAL sync that follows it is done (durable before the
+ * ack; one fdatasync off the event loop, shared by the commits made while it runs: database.ts).
+ * Appends run in queue order, without savepoints; if one fails on its own data the batch is rolled
+ * back and rerun with a savepoint per append, so that append alone is rejected; a failure of the database or its disk (full, I/O error) rolls the whole batch back and
  * rejects every append in it with UNAVAILABLE. Nothing else writes the file (exclusive lock), so
  * an inbox head read once (max(seq), which inside a transaction includes its own rows) stays right
  * in memory until a rollback, which drops the heads it touched.
@@ -246,12 +247,20 @@ export class SqliteMessageStore implements MessageStore {
       return;
     }
     this.onBatch?.({ size: batch.length, seconds: (performance.now() - started) / 1000, ok: true });
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i] as Pending;
-      const o = outcomes[i] as Outcome;
-      if (o.ok) p.resolve(o.result);
-      else p.reject(o.error);
-    }
+    // Durable before the ack: resolved once the WAL is synced past this commit (database.ts).
+    this.db.durable().then(
+      () => {
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i] as Pending;
+          const o = outcomes[i] as Outcome;
+          if (o.ok) p.resolve(o.result);
+          else p.reject(o.error);
+        }
+      },
+      (err: unknown) => {
+        for (const p of batch) p.reject(err);
+      },
+    );
   }
 
   /**
@@ -339,7 +348,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async pull(userId: string, since: number, limit: number, maxBytes?: number): Promise<PullPage> {
-    return this.db.read(() => {
+    return this.db.readDurable(() => {
       const from = Math.max(0, since);
       const entries = readPage(this.db.statement(SQL.pull).iterate(userId, from, limit), maxBytes);
       const head = this.headOf(userId);
@@ -356,7 +365,7 @@ export class SqliteMessageStore implements MessageStore {
     maxBytes?: number,
   ): Promise<InboxEntry[]> {
     const last = beforeUid === 0n || beforeUid >= UID_LIMIT ? UID_LIMIT - 1n : beforeUid - 1n;
-    return this.db.read(() =>
+    return this.db.readDurable(() =>
       readPage(
         this.db.statement(SQL.history).iterate(userId, conversation.type, conversation.target, last, limit),
         maxBytes,
@@ -365,23 +374,23 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async head(userId: string): Promise<number> {
-    return this.db.read(() => this.headOf(userId));
+    return this.db.readDurable(() => this.headOf(userId));
   }
 
   async heads(userIds: string[]): Promise<Map<string, number>> {
-    return this.db.read(() => new Map(userIds.map((u) => [u, this.headOf(u)])));
+    return this.db.readDurable(() => new Map(userIds.map((u) => [u, this.headOf(u)])));
   }
 
   async get(uid: bigint): Promise<StoredMessage | null> {
-    return this.db.read(() => {
+    return this.db.readDurable(() => {
       const row = this.db.statement(SQL.get).get(toDb(uid)) as Row | undefined;
       return row ? rowToMessage(row) : null;
     });
   }
 
-  /** An autocommitted UPDATE: durable (fsynced) when it returns. */
+  /** One UPDATE, resolved once durable. */
   async wipe(uid: bigint): Promise<boolean> {
-    return this.db.read(() => {
+    return this.db.write(() => {
       const { changes } = this.db.statement(SQL.wipe).run(ContentType.RECALL, toDb(uid), ContentType.RECALL);
       return Number(changes) > 0;
     });
