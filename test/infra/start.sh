@@ -203,12 +203,13 @@ launch_kafka() {
   local cp="$KAFKA_LIBS/*" data=$KAFKA_HOME/data conf=$KAFKA_HOME/server.properties
   local jvm=(-Xms64m -Xmx384m -XX:+UseSerialGC -Djava.awt.headless=true
     -Dlog4j2.configurationFile="$ROOT/test/infra/kafka/log4j2.properties")
-  # Fresh KRaft storage per run: formatted once with a new cluster id (22 chars of base64url).
+  # Fresh KRaft storage per run: formatted once with a new cluster id (22 chars of base64url). Never
+  # one that starts with '-': the format tool would read it as an option and fail (1 run in 64).
   rm -rf "$data"
   sed -e "s#@BROKER_PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
     -e "s#@LOG_DIR@#$data#g" "$ROOT/test/infra/kafka/server.properties" >"$conf"
   local cluster_id
-  cluster_id=$(node -e "process.stdout.write(require('node:crypto').randomBytes(16).toString('base64url'))")
+  cluster_id=$(node -e "let id; do id = require('node:crypto').randomBytes(16).toString('base64url'); while (id.startsWith('-')); process.stdout.write(id)")
   java "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" \
     >"$LOGS/kafka-format.log" 2>&1 || { log_tail "$LOGS/kafka-format.log"; die 'kafka: storage format failed'; }
   : >"$logf"
