@@ -72,7 +72,10 @@ export async function startPrivateKafka(logDir: string): Promise<PrivateKafka> {
   );
   const cp = `${LIBS}/*`;
   const jvm = [...JVM, `-Dlog4j2.configurationFile=${LOG4J}`];
-  const clusterId = randomBytes(16).toString('base64url');
+  // Never an id that starts with '-': the format tool would read it as an option (1 run in 64).
+  let clusterId: string;
+  do clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
   await execFileAsync('java', [
     ...jvm,
     '-cp',
