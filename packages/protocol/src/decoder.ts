@@ -28,7 +28,8 @@ const EMPTY = new Uint8Array(0);
  */
 export class FrameDecoder {
   readonly maxBodyLength: number;
-  readonly #headerBytes = new Uint8Array(HEADER_LENGTH);
+  /** A header split across chunks, made when one first is (12 bytes cost ~200 of heap). */
+  #headerBytes: Uint8Array | null = null;
   #headerFill = 0;
   #header: FrameHeader | null = null;
   #body: Uint8Array = EMPTY;
@@ -65,7 +66,9 @@ export class FrameDecoder {
           header = decodeHeader(chunk, pos);
           pos += HEADER_LENGTH;
         } else {
+          if (pos === chunk.length) return frames;
           const take = Math.min(HEADER_LENGTH - this.#headerFill, chunk.length - pos);
+          this.#headerBytes ??= new Uint8Array(HEADER_LENGTH);
           this.#headerBytes.set(chunk.subarray(pos, pos + take), this.#headerFill);
           this.#headerFill += take;
           pos += take;

@@ -17,6 +17,9 @@ import { type Config, TokenBucket } from '@im/core';
 import { type Frame, HEADER_LENGTH, ImError, Status } from '@im/protocol';
 import { ClosingError } from '../errors.js';
 
+/** One function for every guard (a default parameter's arrow would be a closure per connection). */
+const monotonicNow = (): number => performance.now();
+
 /** A refusal-free gap this long ends an abuse episode. */
 export const ABUSE_QUIET_MS = 1_000;
 
@@ -28,13 +31,14 @@ type RateLimits = Pick<
 export class RateGuard {
   private readonly frames: TokenBucket | null;
   private readonly bytes: TokenBucket | null;
-  private readonly verdicts = new WeakMap<Frame, ImError>();
+  /** Refused frames until dispatch answers them; made at the first refusal (most never have one). */
+  private verdicts: WeakMap<Frame, ImError> | null = null;
   private abuseSince: number | null = null;
   private lastRefusal = 0;
 
   constructor(
     private readonly limits: RateLimits,
-    private readonly clock: () => number = () => performance.now(),
+    private readonly clock: () => number = monotonicNow,
   ) {
     const now = clock();
     this.frames =
@@ -47,6 +51,11 @@ export class RateGuard {
         : null;
   }
 
+  private refused(frame: Frame, err: ImError): void {
+    this.verdicts ??= new WeakMap();
+    this.verdicts.set(frame, err);
+  }
+
   /** Called as the frame arrives. */
   admit(frame: Frame): void {
     if (!this.frames && !this.bytes) return;
@@ -54,11 +63,11 @@ export class RateGuard {
     const size = HEADER_LENGTH + frame.body.length;
     // Check both before taking from either, so a refused frame costs nothing.
     if (this.frames && !this.frames.take(1, now)) {
-      this.verdicts.set(frame, this.refusal(now, this.frames.waitMs(1, now), this.framesLimit()));
+      this.refused(frame, this.refusal(now, this.frames.waitMs(1, now), this.framesLimit()));
     } else if (this.bytes && !this.bytes.take(size, now)) {
       // Give back the frame token just taken: the frame is refused after all.
       this.frames?.refund(1);
-      this.verdicts.set(frame, this.refusal(now, this.bytes.waitMs(size, now), this.bytesLimit()));
+      this.refused(frame, this.refusal(now, this.bytes.waitMs(size, now), this.bytesLimit()));
     }
   }
 
@@ -104,6 +113,6 @@ export class RateGuard {
 
   /** The refusal recorded for this frame at arrival, or null if it may be handled. */
   verdict(frame: Frame): ImError | null {
-    return this.verdicts.get(frame) ?? null;
+    return this.verdicts?.get(frame) ?? null;
   }
 }
