@@ -75,7 +75,8 @@ function parseTrace(text: string): Syscall[] {
       if (call) out.push(call);
       continue;
     }
-    const m = /^(\d+)\s+(\w+)\(\d+<(.+?)>[,)]/.exec(line);
+    // `fdatasync(26</x/im.db-wal> <unfinished ...>`: a one-argument call split by another thread's.
+    const m = /^(\d+)\s+(\w+)\(\d+<(.+?)>[,)\s]/.exec(line);
     if (!m) continue;
     const call = { name: m[2] as string, target: m[3] as string };
     if (line.endsWith('<unfinished ...>')) pending.set(m[1] as string, call);
@@ -88,6 +89,19 @@ function lastIndex<T>(list: T[], pred: (x: T) => boolean): number {
   for (let i = list.length - 1; i >= 0; i--) if (pred(list[i] as T)) return i;
   return -1;
 }
+
+it('reads a strace log in completion order, calls split around another thread included', () => {
+  const wal = '/d/im.db-wal';
+  const log = [
+    `10  pwrite64(22<${wal}>, "x", 24, 0) = 24`,
+    `11  fdatasync(26<${wal}> <unfinished ...>`,
+    `10  write(25<TCP:[127.0.0.1:1->127.0.0.1:2]>, "a", 1 <unfinished ...>`,
+    '11  <... fdatasync resumed>) = 0',
+    '10  <... write resumed>) = 1',
+    `10  fsync(22<${wal}>) = 0`,
+  ].join('\n');
+  expect(parseTrace(log).map((s) => s.name)).toEqual(['pwrite64', 'fdatasync', 'write', 'fsync']);
+});
 
 it.skipIf(!strace)(
   'writes every ack after the fsync of the commit that holds it',
