@@ -18,19 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createLogger,
-  decodeLimits,
   Hs256Verifier,
   loadConfig,
-  MemoryBus,
-  MemoryGroupDirectory,
   MemoryMessageStore,
-  MemoryPublicKeyStore,
-  MemoryReplayCache,
-  MemoryRouteStore,
-  MessageService,
   type MessageStore,
-  PresenceService,
-  SnowflakeUid,
   SqliteMessageStore,
   signDevToken,
 } from '@im/core';
@@ -47,13 +38,10 @@ import {
   Status,
 } from '@im/protocol';
 import { Connection } from '../../services/edge/src/connection.js';
-import type { EdgeContext } from '../../services/edge/src/context.js';
 import { createDeliveryHandler } from '../../services/edge/src/deliveries.js';
-import { KickMemo } from '../../services/edge/src/kick-memo.js';
-import { NOOP_EDGE_METRICS } from '../../services/edge/src/metrics.js';
-import { Registry } from '../../services/edge/src/registry.js';
-import { LocalRooms } from '../../services/edge/src/rooms.js';
+import { createEdgeContext } from '../../services/edge/src/edge.js';
 import type { ClientTransport, TransportHandlers } from '../../services/edge/src/transport.js';
+import { inProcessServices } from './in-process.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -123,34 +111,11 @@ async function main(): Promise<void> {
           commitLingerMs: Number(arg('linger', '0')),
         })
       : new MemoryMessageStore();
-  const routes = new MemoryRouteStore({ ttlMs: config.routes.ttlMs });
-  const bus = new MemoryBus();
-  const message = new MessageService({
-    decodeLimits: decodeLimits(config.edge),
-    store,
-    routes,
-    bus,
-    uid: new SnowflakeUid(1),
-    groups: new MemoryGroupDirectory(),
-    config: config.message,
-    logger,
-  });
-  const presence = new PresenceService({ routes, bus, keys: new MemoryPublicKeyStore(), logger });
-  const ctx: EdgeContext = {
-    config,
-    nodeId: 'bench-1',
-    message,
-    presence,
-    verifier: new Hs256Verifier(secret),
-    serverKeys: null,
-    replay: new MemoryReplayCache(),
-    logger,
-    metrics: NOOP_EDGE_METRICS,
-    registry: new Registry<Connection>(),
-    rooms: new LocalRooms<Connection>(),
-    kicks: new KickMemo(),
-    track() {},
-  };
+  const { bus, message, presence } = inProcessServices(config, logger, store);
+  const ctx = createEdgeContext(
+    { config, nodeId: 'bench-1', message, presence, bus, verifier: new Hs256Verifier(secret), logger },
+    () => {},
+  );
   await bus.subscribe(ctx.nodeId, createDeliveryHandler(ctx));
 
   // Log every connection in, one frame each.

@@ -6,21 +6,9 @@
  * "Where the time goes"), and to measure idle connections without the database's share of RSS.
  * Reads the same environment as the embedded main (IM_JWT_SECRET, IM_EDGE_HOST, IM_EDGE_PORT).
  */
-import {
-  createLogger,
-  decodeLimits,
-  Hs256Verifier,
-  loadConfig,
-  MemoryBus,
-  MemoryGroupDirectory,
-  MemoryMessageStore,
-  MemoryPublicKeyStore,
-  MemoryRouteStore,
-  MessageService,
-  PresenceService,
-  SnowflakeUid,
-} from '@im/core';
+import { createLogger, Hs256Verifier, loadConfig, MemoryMessageStore } from '@im/core';
 import { createEdge } from '@im/edge';
+import { inProcessServices } from './in-process.js';
 
 async function main(): Promise<void> {
   // Embedded mode's defaults (config.ts EMBEDDED_DEFAULTS: no fan-out linger in one process).
@@ -28,21 +16,7 @@ async function main(): Promise<void> {
   const nodeId = config.nodeId || 'bench-memory-1';
   const logger = createLogger(nodeId, config);
   if (!config.auth.jwtSecret) throw new Error('IM_JWT_SECRET is required');
-  const routes = new MemoryRouteStore({ ttlMs: config.routes.ttlMs });
-  const bus = new MemoryBus({
-    onHandlerError: (err, node) => logger.error({ err, nodeId: node }, 'delivery handler failed'),
-  });
-  const message = new MessageService({
-    decodeLimits: decodeLimits(config.edge),
-    store: new MemoryMessageStore(),
-    routes,
-    bus,
-    uid: new SnowflakeUid(config.message.workerId),
-    groups: new MemoryGroupDirectory(),
-    config: config.message,
-    logger,
-  });
-  const presence = new PresenceService({ routes, bus, keys: new MemoryPublicKeyStore(), logger });
+  const { routes, bus, message, presence } = inProcessServices(config, logger, new MemoryMessageStore());
   const edge = createEdge({
     config,
     nodeId,

@@ -79,33 +79,40 @@ export interface Edge {
 /** close() waits at most this long for route removals and chatroom leaves of closed connections. */
 const CLEANUP_WAIT_MS = 3_000;
 
+/**
+ * What every connection of an edge shares (context.ts). createEdge makes one per edge; the
+ * edge-path benchmark makes one to drive connections without sockets.
+ */
+export function createEdgeContext(opts: EdgeOptions, track: EdgeContext['track']): EdgeContext {
+  return {
+    config: opts.config,
+    nodeId: opts.nodeId,
+    message: opts.message,
+    presence: opts.presence,
+    verifier: opts.verifier,
+    serverKeys: opts.serverKeys ?? null,
+    replay: opts.replay ?? new MemoryReplayCache(),
+    logger: opts.logger,
+    metrics: opts.metrics ?? NOOP_EDGE_METRICS,
+    registry: new Registry<Connection>(),
+    rooms: new LocalRooms<Connection>(),
+    kicks: new KickMemo(),
+    track,
+  };
+}
+
 export function createEdge(opts: EdgeOptions): Edge {
   const { config, nodeId, bus, presence, logger } = opts;
   /** Every open socket, with a promise of its 'close'. */
   const connections = new Map<Connection, Promise<void>>();
   const cleanups = new Set<Promise<void>>();
-  const metrics = opts.metrics ?? NOOP_EDGE_METRICS;
   /** Byte totals of closed sockets; open ones are read from the sockets themselves. */
   const closedBytes = { in: 0, out: 0 };
   const sockets = new Set<ClientTransport>();
-  const ctx: EdgeContext = {
-    config,
-    nodeId,
-    message: opts.message,
-    presence,
-    verifier: opts.verifier,
-    serverKeys: opts.serverKeys ?? null,
-    replay: opts.replay ?? new MemoryReplayCache(),
-    logger,
-    metrics,
-    registry: new Registry<Connection>(),
-    rooms: new LocalRooms<Connection>(),
-    kicks: new KickMemo(),
-    track(cleanup) {
-      cleanups.add(cleanup);
-      void cleanup.finally(() => cleanups.delete(cleanup));
-    },
-  };
+  const ctx = createEdgeContext(opts, (cleanup) => {
+    cleanups.add(cleanup);
+    void cleanup.finally(() => cleanups.delete(cleanup));
+  });
 
   let server: Listening | null = null;
   /** Per-IP connection count and accept rate (protocol.md §6 Limits and abuse). */
