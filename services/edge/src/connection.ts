@@ -562,12 +562,7 @@ export class Connection {
 
   /** Server-originated frames (flow = 2), written in one cork; each takes the next notify seq. */
   sendNotifies(frames: readonly NotifyFrame[]): void {
-    if (this.closing || frames.length === 0) return;
-    if (this.held) {
-      this.held.push(...frames);
-      return;
-    }
-    for (const f of frames) this.notify(f);
+    for (const f of frames) this.deliver(f);
   }
 
   /** One server-originated frame (see sendNotifies); the caller has checked closing and held. */

@@ -70,13 +70,11 @@ export class MemoryBus implements DeliveryBus {
 
   async publish(deliveries: Delivery[]): Promise<void> {
     this.assertOpen();
-    // One process, one edge node (embedded mode): the batch as it is, no regrouping.
-    if (this.nodes.size === 1 && deliveries.length > 0) {
-      const [nodeId, queues] = this.nodes.entries().next().value as [string, Set<NodeQueue>];
-      if (deliveries.every((d) => d.nodeId === nodeId)) {
-        for (const q of queues) q.push(deliveries);
-        return;
-      }
+    // One destination (always so in embedded mode): the batch as it is, no regrouping.
+    const first = deliveries[0]?.nodeId;
+    if (first !== undefined && deliveries.every((d) => d.nodeId === first)) {
+      for (const q of this.nodes.get(first) ?? []) q.push(deliveries);
+      return;
     }
     const byNode = new Map<string, Delivery[]>();
     for (const d of deliveries) {
